@@ -1,0 +1,196 @@
+// CPU kernels of context_sum: a forward parallel over bags, and one scatter routine behind the
+// dense, sparse and fused-SGD backwards. The scatter gives each thread its own rows (row mod P),
+// so it needs no atomics and adds each row's contributions in the same order whatever the number
+// of threads: results are bit-identical from run to run.
+#include <ATen/ATen.h>
+#include <ATen/OpMathType.h>
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include <vector>
+
+#include "checks.h"
+
+namespace wordembed {
+namespace {
+
+// 1/n for a mean over n non-padding entries (0 for an empty bag), 1 for a sum.
+template <typename acc_t, typename index_t>
+std::vector<acc_t> bag_scales(const index_t* ctx, int64_t B, int64_t C, bool mean) {
+  std::vector<acc_t> scale(B, acc_t(1));
+  if (!mean) return scale;
+  at::parallel_for(0, B, 4096, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      int64_t n = 0;
+      for (int64_t j = 0; j < C; ++j) n += ctx[b * C + j] >= 0;
+      scale[b] = n ? acc_t(1) / acc_t(n) : acc_t(0);
+    }
+  });
+  return scale;
+}
+
+template <typename scalar_t, typename index_t>
+void forward_kernel(const scalar_t* weight, int64_t weight_stride, const index_t* ctx,
+                    scalar_t* out, int64_t B, int64_t C, int64_t D, bool mean) {
+  using acc_t = at::opmath_type<scalar_t>;
+  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, C * D));
+  at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) {
+    std::vector<acc_t> acc(D);
+    for (int64_t b = b0; b < b1; ++b) {
+      std::fill(acc.begin(), acc.end(), acc_t(0));
+      int64_t n = 0;
+      for (int64_t j = 0; j < C; ++j) {
+        const int64_t idx = ctx[b * C + j];
+        if (idx < 0) continue;
+        const scalar_t* row = weight + idx * weight_stride;
+        for (int64_t d = 0; d < D; ++d) acc[d] += static_cast<acc_t>(row[d]);
+        ++n;
+      }
+      const acc_t s = (mean && n) ? acc_t(1) / acc_t(n) : acc_t(1);
+      scalar_t* o = out + b * D;
+      for (int64_t d = 0; d < D; ++d) o[d] = static_cast<scalar_t>(acc[d] * s);
+    }
+  });
+}
+
+// target[row_of(idx)] += coef * scale[b] * grad[b] for every non-padding entry idx = ctx[b, j].
+// Partition p owns the target rows r with r % P == p and visits entries in (b, j) order.
+template <typename target_t, typename grad_t, typename acc_t, typename index_t, typename RowOf>
+void scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, int64_t D,
+                  const std::vector<acc_t>& scale, acc_t coef, target_t* target,
+                  int64_t target_stride, RowOf row_of) {
+  int64_t parts = 1;
+  while (parts < at::get_num_threads() && parts < 64) parts *= 2;
+  const int64_t mask = parts - 1;
+  at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      for (int64_t b = 0; b < B; ++b) {
+        const grad_t* g = grad + b * D;
+        const acc_t s = coef * scale[b];
+        for (int64_t j = 0; j < C; ++j) {
+          const int64_t idx = ctx[b * C + j];
+          if (idx < 0) continue;
+          const int64_t r = row_of(idx);
+          if ((r & mask) != p) continue;
+          target_t* t = target + r * target_stride;
+          for (int64_t d = 0; d < D; ++d)
+            t[d] = static_cast<target_t>(static_cast<acc_t>(t[d]) + s * static_cast<acc_t>(g[d]));
+        }
+      }
+    }
+  });
+}
+
+at::Tensor context_sum_cpu(const at::Tensor& weight, const at::Tensor& context, bool mean,
+                           bool /*sparse_grad*/) {
+  check_weight(weight);
+  check_context(context);
+  check_same_device(weight, "weight", context, "context");
+  check_indices(context, weight.size(0));
+  const auto w = weight.stride(1) == 1 ? weight : weight.contiguous();
+  const auto ctx = context.contiguous();
+  const int64_t B = ctx.size(0), C = ctx.size(1), D = w.size(1);
+  auto out = at::empty({B, D}, w.options());
+  if (B == 0 || D == 0) return out;
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, w.scalar_type(), "context_sum_cpu", [&] {
+    AT_DISPATCH_INDEX_TYPES(ctx.scalar_type(), "context_sum_cpu", [&] {
+      forward_kernel<scalar_t, index_t>(w.const_data_ptr<scalar_t>(), w.stride(0),
+                                        ctx.const_data_ptr<index_t>(), out.mutable_data_ptr<scalar_t>(),
+                                        B, C, D, mean);
+    });
+  });
+  return out;
+}
+
+at::Tensor context_sum_backward_cpu(const at::Tensor& grad_out, const at::Tensor& context,
+                                   int64_t num_weights, bool mean) {
+  check_context(context);
+  check_grad_out(grad_out, context);
+  check_indices(context, num_weights);
+  const auto g = grad_out.contiguous();
+  const auto ctx = context.contiguous();
+  const int64_t B = ctx.size(0), C = ctx.size(1), D = g.size(1);
+  // Reduced-precision gradients are summed in float32 and rounded once at the end.
+  const auto acc_type = at::toOpMathType(g.scalar_type());
+  auto grad_weight = at::zeros({num_weights, D}, g.options().dtype(acc_type));
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, g.scalar_type(), "context_sum_backward_cpu", [&] {
+    AT_DISPATCH_INDEX_TYPES(ctx.scalar_type(), "context_sum_backward_cpu", [&] {
+      using acc_t = at::opmath_type<scalar_t>;
+      const index_t* c = ctx.const_data_ptr<index_t>();
+      scatter_rows(g.const_data_ptr<scalar_t>(), c, B, C, D, bag_scales<acc_t>(c, B, C, mean),
+                   acc_t(1), grad_weight.mutable_data_ptr<acc_t>(), D, [](int64_t i) { return i; });
+    });
+  });
+  return grad_weight.to(g.scalar_type());
+}
+
+std::tuple<at::Tensor, at::Tensor> context_sum_backward_sparse_cpu(const at::Tensor& grad_out,
+                                                                   const at::Tensor& context,
+                                                                   int64_t num_weights, bool mean) {
+  check_context(context);
+  check_grad_out(grad_out, context);
+  check_indices(context, num_weights);
+  const auto g = grad_out.contiguous();
+  const auto ctx = context.contiguous();
+  const int64_t B = ctx.size(0), C = ctx.size(1), D = g.size(1);
+  const auto acc_type = at::toOpMathType(g.scalar_type());
+  at::Tensor rows, values;
+  AT_DISPATCH_INDEX_TYPES(ctx.scalar_type(), "context_sum_backward_sparse_cpu", [&] {
+    const index_t* c = ctx.const_data_ptr<index_t>();
+    // Slot of each touched row, in increasing row order: O(V) integer work, no O(V*D).
+    std::vector<int32_t> slot(num_weights, -1);
+    for (int64_t i = 0; i < B * C; ++i)
+      if (c[i] >= 0) slot[c[i]] = 0;
+    int64_t n_rows = 0;
+    for (int64_t r = 0; r < num_weights; ++r)
+      if (slot[r] == 0) slot[r] = static_cast<int32_t>(n_rows++) + 1;  // 1-based while assigning
+    rows = at::empty({n_rows}, ctx.options().dtype(at::kLong));
+    int64_t* rows_ptr = rows.mutable_data_ptr<int64_t>();
+    for (int64_t r = 0; r < num_weights; ++r)
+      if (slot[r] > 0) rows_ptr[--slot[r]] = r;  // back to 0-based
+    values = at::zeros({n_rows, D}, g.options().dtype(acc_type));
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, g.scalar_type(), "context_sum_backward_sparse_cpu", [&] {
+      using acc_t = at::opmath_type<scalar_t>;
+      scatter_rows(g.const_data_ptr<scalar_t>(), c, B, C, D, bag_scales<acc_t>(c, B, C, mean),
+                   acc_t(1), values.mutable_data_ptr<acc_t>(), D,
+                   [&slot](int64_t i) { return static_cast<int64_t>(slot[i]); });
+    });
+  });
+  return {rows, values.to(g.scalar_type())};
+}
+
+void context_sum_sgd_cpu(at::Tensor& weight, const at::Tensor& grad_out, const at::Tensor& context,
+                         bool mean, double lr) {
+  check_weight(weight);
+  check_context(context);
+  check_grad_out(grad_out, context);
+  check_same_device(weight, "weight", context, "context");
+  TORCH_CHECK_VALUE(weight.stride(1) == 1, "the fused update needs weight rows stored contiguously "
+                    "(weight.stride(1) == 1), got strides ", weight.strides());
+  TORCH_CHECK_VALUE(grad_out.size(1) == weight.size(1), "grad_out has dim ", grad_out.size(1),
+                    " but weight has dim ", weight.size(1));
+  check_indices(context, weight.size(0));
+  const auto g = grad_out.contiguous().to(weight.scalar_type());
+  const auto ctx = context.contiguous();
+  const int64_t B = ctx.size(0), C = ctx.size(1), D = g.size(1);
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, weight.scalar_type(), "context_sum_sgd_cpu", [&] {
+    AT_DISPATCH_INDEX_TYPES(ctx.scalar_type(), "context_sum_sgd_cpu", [&] {
+      using acc_t = at::opmath_type<scalar_t>;
+      const index_t* c = ctx.const_data_ptr<index_t>();
+      scatter_rows(g.const_data_ptr<scalar_t>(), c, B, C, D, bag_scales<acc_t>(c, B, C, mean),
+                   static_cast<acc_t>(-lr), weight.mutable_data_ptr<scalar_t>(), weight.stride(0),
+                   [](int64_t i) { return i; });
+    });
+  });
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(wordembed, CPU, m) {
+  m.impl("context_sum", &context_sum_cpu);
+  m.impl("context_sum_backward", &context_sum_backward_cpu);
+  m.impl("context_sum_backward_sparse", &context_sum_backward_sparse_cpu);
+  m.impl("context_sum_sgd_", &context_sum_sgd_cpu);
+}
+
+}  // namespace wordembed

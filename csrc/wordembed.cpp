@@ -1,0 +1,22 @@
+// Every wordembed operator schema, in one place. Kernels live in cpu/ and cuda/.
+#include <Python.h>
+#include <torch/library.h>
+
+// Importing wordembed._C from Python runs the registrations below; the module itself is empty.
+extern "C" PyObject* PyInit__C(void) {
+  static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_C", nullptr, -1, nullptr};
+  return PyModule_Create(&module_def);
+}
+
+TORCH_LIBRARY(wordembed, m) {
+  // out[b] = sum (or mean) of weight[context[b, j]] over the j with context[b, j] != -1.
+  // sparse_grad only changes what autograd returns for weight (as in aten::gather).
+  m.def("context_sum(Tensor weight, Tensor context, bool mean, bool sparse_grad=False) -> Tensor");
+  // Dense gradient of context_sum with respect to weight: (num_weights, D).
+  m.def("context_sum_backward(Tensor grad_out, Tensor context, SymInt num_weights, bool mean) -> Tensor");
+  // The same gradient as (rows, values): the sorted distinct rows touched and their gradients.
+  m.def("context_sum_backward_sparse(Tensor grad_out, Tensor context, SymInt num_weights, bool mean)"
+        " -> (Tensor, Tensor)");
+  // weight[rows] -= lr * gradient, for exactly the rows touched; no gradient tensor is made.
+  m.def("context_sum_sgd_(Tensor(a!) weight, Tensor grad_out, Tensor context, bool mean, float lr) -> ()");
+}

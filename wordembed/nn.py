@@ -1,0 +1,40 @@
+"""torch.nn modules built on the compiled operators."""
+import torch
+
+from . import ops
+from ._checks import MODES
+
+
+class ContextSum(torch.nn.Module):
+    """An embedding table whose forward sums (or averages) the rows of each bag of word indices.
+
+    Like nn.EmbeddingBag over a padded (B, C) batch with -1 as padding. The gradient is dense, or
+    sparse with sparse=True (for torch.optim.SGD or SparseAdam); with fused_lr set, backward
+    applies plain SGD to the rows it touched and no optimizer is needed for this table.
+    """
+
+    def __init__(self, num_words: int, dim: int, mode: str = "mean", sparse: bool = False,
+                 fused_lr: float | None = None, *, device=None, dtype=None):
+        super().__init__()
+        if num_words < 1 or dim < 1:
+            raise ValueError(f"num_words and dim must be positive, got {num_words} and {dim}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be 'sum' or 'mean', got {mode!r}")
+        if sparse and fused_lr is not None:
+            raise ValueError("sparse and fused_lr exclude each other: the fused update makes no gradient")
+        self.num_words, self.dim, self.mode = num_words, dim, mode
+        self.sparse, self.fused_lr = sparse, fused_lr
+        self.weight = torch.nn.Parameter(torch.empty(num_words, dim, device=device, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        torch.nn.init.normal_(self.weight)  # as nn.Embedding does
+
+    def forward(self, context: torch.Tensor) -> torch.Tensor:
+        return ops.context_sum(self.weight, context, self.mode, sparse_grad=self.sparse,
+                               fused_lr=self.fused_lr)
+
+    def extra_repr(self) -> str:
+        extra = ", sparse=True" if self.sparse else ""
+        extra += f", fused_lr={self.fused_lr}" if self.fused_lr is not None else ""
+        return f"{self.num_words}, {self.dim}, mode={self.mode!r}{extra}"

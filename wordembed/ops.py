@@ -1,0 +1,116 @@
+"""The compiled operators: typed wrappers, fake (meta) kernels and autograd formulas.
+
+The kernels live in csrc/; this module imports the compiled `wordembed._C` for its side effect of
+registering them as `torch.ops.wordembed.*`. There is no fallback: without the extension, importing
+this module fails and says how to build it.
+"""
+import torch
+from torch import Tensor
+
+from ._checks import check_context_sum_args
+
+try:
+    from . import _C  # noqa: F401
+except ImportError as error:
+    raise ImportError(
+        "wordembed's compiled extension (wordembed._C) is not built or does not load "
+        f"({error}). Build it from the repository root with "
+        "`pip install --no-build-isolation -e .` (or `bash scripts/setup.sh`), "
+        "with the same torch installed that you run it with."
+    ) from error
+
+__all__ = ["context_sum", "context_sum_sgd_"]
+
+
+def context_sum(weight: Tensor, context: Tensor, mode: str = "mean", *, sparse_grad: bool = False,
+                fused_lr: float | None = None) -> Tensor:
+    """Sum or mean of the rows weight[context[b, j]] per bag b, skipping entries equal to -1.
+
+    weight: (V, D) floating; context: (B, C) int64 or int32; returns (B, D). The gradient for
+    weight is dense by default, sparse (COO) with sparse_grad=True; with fused_lr set, the backward
+    instead applies weight[rows] -= fused_lr * gradient in place and weight gets no .grad.
+    """
+    mean = check_context_sum_args(weight, context, mode)
+    if fused_lr is None:
+        return torch.ops.wordembed.context_sum.default(weight, context, mean, sparse_grad)
+    if sparse_grad:
+        raise ValueError("sparse_grad and fused_lr exclude each other: the fused update makes no gradient")
+    return _ContextSumFusedSGD.apply(weight, context, mean, float(fused_lr))
+
+
+def context_sum_sgd_(weight: Tensor, grad_out: Tensor, context: Tensor, mode: str = "mean", *,
+                     lr: float) -> Tensor:
+    """In place: weight[rows] -= lr * (gradient of context_sum for grad_out); returns weight."""
+    mean = check_context_sum_args(weight, context, mode)
+    torch.ops.wordembed.context_sum_sgd_.default(weight, grad_out, context, mean, float(lr))
+    return weight
+
+
+@torch.library.register_fake("wordembed::context_sum")
+def _context_sum_fake(weight, context, mean, sparse_grad=False):
+    torch._check(weight.dim() == 2, lambda: "weight must be 2-D")
+    torch._check(context.dim() == 2, lambda: "context must be 2-D")
+    return weight.new_empty((context.shape[0], weight.shape[1]))
+
+
+@torch.library.register_fake("wordembed::context_sum_backward")
+def _context_sum_backward_fake(grad_out, context, num_weights, mean):
+    return grad_out.new_empty((num_weights, grad_out.shape[1]))
+
+
+@torch.library.register_fake("wordembed::context_sum_backward_sparse")
+def _context_sum_backward_sparse_fake(grad_out, context, num_weights, mean):
+    num_rows = torch.library.get_ctx().new_dynamic_size()
+    rows = grad_out.new_empty((num_rows,), dtype=torch.int64)
+    return rows, grad_out.new_empty((num_rows, grad_out.shape[1]))
+
+
+@torch.library.register_fake("wordembed::context_sum_sgd_")
+def _context_sum_sgd_fake(weight, grad_out, context, mean, lr):
+    return None
+
+
+def _setup_context(ctx, inputs, output):
+    weight, context, mean, sparse_grad = inputs
+    ctx.save_for_backward(context)
+    ctx.num_weights, ctx.mean, ctx.sparse_grad = weight.shape[0], mean, sparse_grad
+
+
+def _backward(ctx, grad):
+    if not ctx.needs_input_grad[0]:
+        return None, None, None, None
+    (context,) = ctx.saved_tensors
+    if not ctx.sparse_grad:
+        grad_weight = torch.ops.wordembed.context_sum_backward.default(grad, context, ctx.num_weights, ctx.mean)
+        return grad_weight, None, None, None
+    rows, values = torch.ops.wordembed.context_sum_backward_sparse.default(
+        grad, context, ctx.num_weights, ctx.mean)
+    grad_weight = torch.sparse_coo_tensor(rows.unsqueeze(0), values, (ctx.num_weights, grad.shape[1]),
+                                          is_coalesced=True,  # rows come sorted and distinct
+                                          check_invariants=False)
+    return grad_weight, None, None, None
+
+
+torch.library.register_autograd("wordembed::context_sum", _backward, setup_context=_setup_context)
+
+
+class _ContextSumFusedSGD(torch.autograd.Function):
+    """context_sum whose backward updates weight in place (the optimizer fused into backward)."""
+
+    @staticmethod
+    def forward(weight, context, mean, lr):
+        return torch.ops.wordembed.context_sum.default(weight, context, mean, False)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        weight, context, mean, lr = inputs
+        ctx.save_for_backward(context)
+        # Held directly, not saved: the update below is the one mutation this graph expects.
+        ctx.weight, ctx.mean, ctx.lr = weight, mean, lr
+
+    @staticmethod
+    def backward(ctx, grad):
+        (context,) = ctx.saved_tensors
+        with torch.no_grad():
+            torch.ops.wordembed.context_sum_sgd_.default(ctx.weight, grad, context, ctx.mean, ctx.lr)
+        return None, None, None, None
