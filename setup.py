@@ -76,6 +76,7 @@ setup(
         "wordembed._C",
         sources,
         include_dirs=[os.path.join(here, "csrc")],
+        depends=sorted(glob.glob(os.path.join("csrc", "**", "*.h"), recursive=True)),
         extra_compile_args=extra_compile_args,
         extra_link_args=["-fopenmp"],
     )],

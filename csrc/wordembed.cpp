@@ -10,13 +10,17 @@ extern "C" PyObject* PyInit__C(void) {
 
 TORCH_LIBRARY(wordembed, m) {
   // out[b] = sum (or mean) of weight[context[b, j]] over the j with context[b, j] != -1.
-  // sparse_grad only changes what autograd returns for weight (as in aten::gather).
-  m.def("context_sum(Tensor weight, Tensor context, bool mean, bool sparse_grad=False) -> Tensor");
-  // Dense gradient of context_sum with respect to weight: (num_weights, D).
-  m.def("context_sum_backward(Tensor grad_out, Tensor context, SymInt num_weights, bool mean) -> Tensor");
+  // sparse_grad and deterministic only change the backward (sparse_grad as in aten::gather).
+  m.def("context_sum(Tensor weight, Tensor context, bool mean, bool sparse_grad=False, "
+        "bool deterministic=True) -> Tensor");
+  // Dense gradient of context_sum with respect to weight: (num_weights, D). deterministic=False
+  // lets CUDA add with atomics, unless torch.use_deterministic_algorithms(True) is in force.
+  m.def("context_sum_backward(Tensor grad_out, Tensor context, SymInt num_weights, bool mean, "
+        "bool deterministic=True) -> Tensor");
   // The same gradient as (rows, values): the sorted distinct rows touched and their gradients.
   m.def("context_sum_backward_sparse(Tensor grad_out, Tensor context, SymInt num_weights, bool mean)"
         " -> (Tensor, Tensor)");
   // weight[rows] -= lr * gradient, for exactly the rows touched; no gradient tensor is made.
-  m.def("context_sum_sgd_(Tensor(a!) weight, Tensor grad_out, Tensor context, bool mean, float lr) -> ()");
+  m.def("context_sum_sgd_(Tensor(a!) weight, Tensor grad_out, Tensor context, bool mean, float lr, "
+        "bool deterministic=True) -> ()");
 }

@@ -11,10 +11,11 @@ class ContextSum(torch.nn.Module):
     Like nn.EmbeddingBag over a padded (B, C) batch with -1 as padding. The gradient is dense, or
     sparse with sparse=True (for torch.optim.SGD or SparseAdam); with fused_lr set, backward
     applies plain SGD to the rows it touched and no optimizer is needed for this table.
+    deterministic=False allows the faster atomic backward on CUDA (see ops.context_sum).
     """
 
     def __init__(self, num_words: int, dim: int, mode: str = "mean", sparse: bool = False,
-                 fused_lr: float | None = None, *, device=None, dtype=None):
+                 fused_lr: float | None = None, *, deterministic: bool = True, device=None, dtype=None):
         super().__init__()
         if num_words < 1 or dim < 1:
             raise ValueError(f"num_words and dim must be positive, got {num_words} and {dim}")
@@ -23,7 +24,7 @@ class ContextSum(torch.nn.Module):
         if sparse and fused_lr is not None:
             raise ValueError("sparse and fused_lr exclude each other: the fused update makes no gradient")
         self.num_words, self.dim, self.mode = num_words, dim, mode
-        self.sparse, self.fused_lr = sparse, fused_lr
+        self.sparse, self.fused_lr, self.deterministic = sparse, fused_lr, deterministic
         self.weight = torch.nn.Parameter(torch.empty(num_words, dim, device=device, dtype=dtype))
         self.reset_parameters()
 
@@ -32,7 +33,7 @@ class ContextSum(torch.nn.Module):
 
     def forward(self, context: torch.Tensor) -> torch.Tensor:
         return ops.context_sum(self.weight, context, self.mode, sparse_grad=self.sparse,
-                               fused_lr=self.fused_lr)
+                               fused_lr=self.fused_lr, deterministic=self.deterministic)
 
     def extra_repr(self) -> str:
         extra = ", sparse=True" if self.sparse else ""

@@ -23,38 +23,40 @@ __all__ = ["context_sum", "context_sum_sgd_"]
 
 
 def context_sum(weight: Tensor, context: Tensor, mode: str = "mean", *, sparse_grad: bool = False,
-                fused_lr: float | None = None) -> Tensor:
+                fused_lr: float | None = None, deterministic: bool = True) -> Tensor:
     """Sum or mean of the rows weight[context[b, j]] per bag b, skipping entries equal to -1.
 
     weight: (V, D) floating; context: (B, C) int64 or int32; returns (B, D). The gradient for
     weight is dense by default, sparse (COO) with sparse_grad=True; with fused_lr set, the backward
     instead applies weight[rows] -= fused_lr * gradient in place and weight gets no .grad.
+    deterministic=False lets the CUDA backward add with atomics (faster, not bit-reproducible)
+    unless torch.use_deterministic_algorithms(True) is in force; CPU is always deterministic.
     """
     mean = check_context_sum_args(weight, context, mode)
     if fused_lr is None:
-        return torch.ops.wordembed.context_sum.default(weight, context, mean, sparse_grad)
+        return torch.ops.wordembed.context_sum.default(weight, context, mean, sparse_grad, deterministic)
     if sparse_grad:
         raise ValueError("sparse_grad and fused_lr exclude each other: the fused update makes no gradient")
-    return _ContextSumFusedSGD.apply(weight, context, mean, float(fused_lr))
+    return _ContextSumFusedSGD.apply(weight, context, mean, float(fused_lr), deterministic)
 
 
 def context_sum_sgd_(weight: Tensor, grad_out: Tensor, context: Tensor, mode: str = "mean", *,
-                     lr: float) -> Tensor:
+                     lr: float, deterministic: bool = True) -> Tensor:
     """In place: weight[rows] -= lr * (gradient of context_sum for grad_out); returns weight."""
     mean = check_context_sum_args(weight, context, mode)
-    torch.ops.wordembed.context_sum_sgd_.default(weight, grad_out, context, mean, float(lr))
+    torch.ops.wordembed.context_sum_sgd_.default(weight, grad_out, context, mean, float(lr), deterministic)
     return weight
 
 
 @torch.library.register_fake("wordembed::context_sum")
-def _context_sum_fake(weight, context, mean, sparse_grad=False):
+def _context_sum_fake(weight, context, mean, sparse_grad=False, deterministic=True):
     torch._check(weight.dim() == 2, lambda: "weight must be 2-D")
     torch._check(context.dim() == 2, lambda: "context must be 2-D")
     return weight.new_empty((context.shape[0], weight.shape[1]))
 
 
 @torch.library.register_fake("wordembed::context_sum_backward")
-def _context_sum_backward_fake(grad_out, context, num_weights, mean):
+def _context_sum_backward_fake(grad_out, context, num_weights, mean, deterministic=True):
     return grad_out.new_empty((num_weights, grad_out.shape[1]))
 
 
@@ -66,29 +68,31 @@ def _context_sum_backward_sparse_fake(grad_out, context, num_weights, mean):
 
 
 @torch.library.register_fake("wordembed::context_sum_sgd_")
-def _context_sum_sgd_fake(weight, grad_out, context, mean, lr):
+def _context_sum_sgd_fake(weight, grad_out, context, mean, lr, deterministic=True):
     return None
 
 
 def _setup_context(ctx, inputs, output):
-    weight, context, mean, sparse_grad = inputs
+    weight, context, mean, sparse_grad, deterministic = inputs
     ctx.save_for_backward(context)
     ctx.num_weights, ctx.mean, ctx.sparse_grad = weight.shape[0], mean, sparse_grad
+    ctx.deterministic = deterministic
 
 
 def _backward(ctx, grad):
     if not ctx.needs_input_grad[0]:
-        return None, None, None, None
+        return None, None, None, None, None
     (context,) = ctx.saved_tensors
     if not ctx.sparse_grad:
-        grad_weight = torch.ops.wordembed.context_sum_backward.default(grad, context, ctx.num_weights, ctx.mean)
-        return grad_weight, None, None, None
+        grad_weight = torch.ops.wordembed.context_sum_backward.default(
+            grad, context, ctx.num_weights, ctx.mean, ctx.deterministic)
+        return grad_weight, None, None, None, None
     rows, values = torch.ops.wordembed.context_sum_backward_sparse.default(
         grad, context, ctx.num_weights, ctx.mean)
     grad_weight = torch.sparse_coo_tensor(rows.unsqueeze(0), values, (ctx.num_weights, grad.shape[1]),
                                           is_coalesced=True,  # rows come sorted and distinct
                                           check_invariants=False)
-    return grad_weight, None, None, None
+    return grad_weight, None, None, None, None
 
 
 torch.library.register_autograd("wordembed::context_sum", _backward, setup_context=_setup_context)
@@ -98,19 +102,20 @@ class _ContextSumFusedSGD(torch.autograd.Function):
     """context_sum whose backward updates weight in place (the optimizer fused into backward)."""
 
     @staticmethod
-    def forward(weight, context, mean, lr):
-        return torch.ops.wordembed.context_sum.default(weight, context, mean, False)
+    def forward(weight, context, mean, lr, deterministic):
+        return torch.ops.wordembed.context_sum.default(weight, context, mean, False, deterministic)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        weight, context, mean, lr = inputs
+        weight, context, mean, lr, deterministic = inputs
         ctx.save_for_backward(context)
         # Held directly, not saved: the update below is the one mutation this graph expects.
-        ctx.weight, ctx.mean, ctx.lr = weight, mean, lr
+        ctx.weight, ctx.mean, ctx.lr, ctx.deterministic = weight, mean, lr, deterministic
 
     @staticmethod
     def backward(ctx, grad):
         (context,) = ctx.saved_tensors
         with torch.no_grad():
-            torch.ops.wordembed.context_sum_sgd_.default(ctx.weight, grad, context, ctx.mean, ctx.lr)
-        return None, None, None, None
+            torch.ops.wordembed.context_sum_sgd_.default(ctx.weight, grad, context, ctx.mean, ctx.lr,
+                                                         ctx.deterministic)
+        return None, None, None, None, None

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "checks.h"
+#include "cpu/row_kernels.h"
 
 namespace wordembed {
 namespace {
@@ -29,60 +30,81 @@ std::vector<acc_t> bag_scales(const index_t* ctx, int64_t B, int64_t C, bool mea
   return scale;
 }
 
+// Asks for the rows of the next bag while this one is summed: rows are scattered over the
+// table, and their loads are what the forward waits on.
+template <typename scalar_t, typename index_t>
+inline void prefetch_rows(const scalar_t* weight, int64_t weight_stride, const index_t* bag,
+                          int64_t C, int64_t D) {
+  for (int64_t j = 0; j < C; ++j) {
+    if (bag[j] < 0) continue;
+    const char* row = reinterpret_cast<const char*>(weight + bag[j] * weight_stride);
+    for (int64_t byte = 0; byte < D * static_cast<int64_t>(sizeof(scalar_t)); byte += 64)
+      __builtin_prefetch(row + byte);
+  }
+}
+
 template <typename scalar_t, typename index_t>
 void forward_kernel(const scalar_t* weight, int64_t weight_stride, const index_t* ctx,
                     scalar_t* out, int64_t B, int64_t C, int64_t D, bool mean) {
   using acc_t = at::opmath_type<scalar_t>;
   const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, C * D));
   at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) {
-    std::vector<acc_t> acc(D);
+    std::vector<const scalar_t*> rows(C);
     for (int64_t b = b0; b < b1; ++b) {
-      std::fill(acc.begin(), acc.end(), acc_t(0));
       int64_t n = 0;
       for (int64_t j = 0; j < C; ++j) {
         const int64_t idx = ctx[b * C + j];
-        if (idx < 0) continue;
-        const scalar_t* row = weight + idx * weight_stride;
-        for (int64_t d = 0; d < D; ++d) acc[d] += static_cast<acc_t>(row[d]);
-        ++n;
+        if (idx >= 0) rows[n++] = weight + idx * weight_stride;
       }
+      if (b + 1 < b1) prefetch_rows(weight, weight_stride, ctx + (b + 1) * C, C, D);
       const acc_t s = (mean && n) ? acc_t(1) / acc_t(n) : acc_t(1);
-      scalar_t* o = out + b * D;
-      for (int64_t d = 0; d < D; ++d) o[d] = static_cast<scalar_t>(acc[d] * s);
+      sum_rows(out + b * D, rows.data(), n, D, s);
     }
   });
 }
 
+inline void prefetch_for_write(const void* row, int64_t bytes) {
+  for (int64_t byte = 0; byte < bytes; byte += 64)
+    __builtin_prefetch(static_cast<const char*>(row) + byte, /*rw=*/1);
+}
+
 // target[row_of(idx)] += coef * scale[b] * grad[b] for every non-padding entry idx = ctx[b, j].
-// Partition p owns the target rows r with r % P == p and visits entries in (b, j) order.
+// Partition p owns the target rows r with r % P == p and visits its entries in (b, j) order,
+// prefetching the rows a few entries ahead.
 template <typename target_t, typename grad_t, typename acc_t, typename index_t, typename RowOf>
 void scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, int64_t D,
                   const std::vector<acc_t>& scale, acc_t coef, target_t* target,
                   int64_t target_stride, RowOf row_of) {
+  constexpr int64_t kAhead = 8;
   int64_t parts = 1;
   while (parts < at::get_num_threads() && parts < 64) parts *= 2;
   const int64_t mask = parts - 1;
   at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
+    std::vector<std::pair<int64_t, int64_t>> mine;  // (bag, target row)
     for (int64_t p = p0; p < p1; ++p) {
+      mine.clear();
       for (int64_t b = 0; b < B; ++b) {
-        const grad_t* g = grad + b * D;
-        const acc_t s = coef * scale[b];
         for (int64_t j = 0; j < C; ++j) {
           const int64_t idx = ctx[b * C + j];
           if (idx < 0) continue;
           const int64_t r = row_of(idx);
-          if ((r & mask) != p) continue;
-          target_t* t = target + r * target_stride;
-          for (int64_t d = 0; d < D; ++d)
-            t[d] = static_cast<target_t>(static_cast<acc_t>(t[d]) + s * static_cast<acc_t>(g[d]));
+          if ((r & mask) == p) mine.emplace_back(b, r);
         }
+      }
+      const int64_t n = static_cast<int64_t>(mine.size());
+      for (int64_t i = 0; i < n; ++i) {
+        if (i + kAhead < n)
+          prefetch_for_write(target + mine[i + kAhead].second * target_stride, D * sizeof(target_t));
+        const auto [b, r] = mine[i];
+        axpy(target + r * target_stride, grad + b * D, coef * scale[b], D);
       }
     }
   });
 }
 
+// The CPU backwards are always deterministic (and need no atomics to be fast).
 at::Tensor context_sum_cpu(const at::Tensor& weight, const at::Tensor& context, bool mean,
-                           bool /*sparse_grad*/) {
+                           bool /*sparse_grad*/, bool /*deterministic*/) {
   check_weight(weight);
   check_context(context);
   check_same_device(weight, "weight", context, "context");
@@ -103,7 +125,7 @@ at::Tensor context_sum_cpu(const at::Tensor& weight, const at::Tensor& context, 
 }
 
 at::Tensor context_sum_backward_cpu(const at::Tensor& grad_out, const at::Tensor& context,
-                                   int64_t num_weights, bool mean) {
+                                   int64_t num_weights, bool mean, bool /*deterministic*/) {
   check_context(context);
   check_grad_out(grad_out, context);
   check_indices(context, num_weights);
@@ -160,7 +182,7 @@ std::tuple<at::Tensor, at::Tensor> context_sum_backward_sparse_cpu(const at::Ten
 }
 
 void context_sum_sgd_cpu(at::Tensor& weight, const at::Tensor& grad_out, const at::Tensor& context,
-                         bool mean, double lr) {
+                         bool mean, double lr, bool /*deterministic*/) {
   check_weight(weight);
   check_context(context);
   check_grad_out(grad_out, context);

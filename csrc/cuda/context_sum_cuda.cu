@@ -137,7 +137,7 @@ __global__ void segment_kernel(const key_t* __restrict__ keys, const int64_t* __
 }
 
 // Non-deterministic backward: one warp per bag, target[idx] += coef * scale[b] * grad[b] with
-// atomics. float and double only; used when deterministic algorithms are not requested.
+// atomics. float and double only; used only on request (see use_atomics).
 template <typename scalar_t, typename index_t>
 __global__ void atomic_scatter_kernel(const scalar_t* __restrict__ grad, const index_t* __restrict__ ctx,
                                       const scalar_t* __restrict__ scale, scalar_t* __restrict__ target,
@@ -165,7 +165,7 @@ at::Tensor bag_scales(const at::Tensor& ctx, bool mean, at::ScalarType acc_type)
 }
 
 at::Tensor context_sum_cuda(const at::Tensor& weight, const at::Tensor& context, bool mean,
-                            bool /*sparse_grad*/) {
+                            bool /*sparse_grad*/, bool /*deterministic*/) {
   check_weight(weight);
   check_context(context);
   check_same_device(weight, "weight", context, "context");
@@ -244,13 +244,14 @@ void launch_atomic(const at::Tensor& grad, const at::Tensor& ctx, const at::Tens
   });
 }
 
-bool use_atomics(const at::Tensor& grad) {
-  return !at::globalContext().deterministicAlgorithms() &&
+// Atomics only when the caller opted out of determinism and torch does not demand it.
+bool use_atomics(const at::Tensor& grad, bool deterministic) {
+  return !deterministic && !at::globalContext().deterministicAlgorithms() &&
          (grad.scalar_type() == at::kFloat || grad.scalar_type() == at::kDouble);
 }
 
 at::Tensor context_sum_backward_cuda(const at::Tensor& grad_out, const at::Tensor& context,
-                                    int64_t num_weights, bool mean) {
+                                    int64_t num_weights, bool mean, bool deterministic) {
   check_context(context);
   check_grad_out(grad_out, context);
   const c10::cuda::CUDAGuard guard(grad_out.device());
@@ -259,7 +260,7 @@ at::Tensor context_sum_backward_cuda(const at::Tensor& grad_out, const at::Tenso
   const auto ctx = context.contiguous();
   auto grad_weight = at::zeros({num_weights, g.size(1)}, g.options());
   const auto acc_type = at::toOpMathType(g.scalar_type());
-  if (use_atomics(g)) {
+  if (use_atomics(g, deterministic)) {
     launch_atomic(g, ctx, bag_scales(ctx, mean, g.scalar_type()), grad_weight, 1.0);
   } else {
     auto [keys, perm] = sorted_entries(ctx);
@@ -295,7 +296,7 @@ std::tuple<at::Tensor, at::Tensor> context_sum_backward_sparse_cuda(const at::Te
 }
 
 void context_sum_sgd_cuda(at::Tensor& weight, const at::Tensor& grad_out, const at::Tensor& context,
-                          bool mean, double lr) {
+                          bool mean, double lr, bool deterministic) {
   check_weight(weight);
   check_context(context);
   check_grad_out(grad_out, context);
@@ -308,7 +309,7 @@ void context_sum_sgd_cuda(at::Tensor& weight, const at::Tensor& grad_out, const 
   check_indices(context, weight.size(0));
   const auto g = grad_out.contiguous().to(weight.scalar_type());
   const auto ctx = context.contiguous();
-  if (use_atomics(g)) {
+  if (use_atomics(g, deterministic)) {
     launch_atomic(g, ctx, bag_scales(ctx, mean, g.scalar_type()), weight, -lr);
   } else {
     auto [keys, perm] = sorted_entries(ctx);

@@ -1,0 +1,194 @@
+"""Times context_sum's forward, backward and forward+backward+update against the baselines, in
+one run, and prints ratios and the memory floor.
+
+    .venv/bin/python benchmarks/bench_op.py                 # CPU shapes (and CUDA ones on a GPU)
+    .venv/bin/python benchmarks/bench_op.py --device cuda   # only the GPU
+
+Systems, each doing one training step of a (V, D) table on a (B, C) batch of word indices with
+mean pooling and plain SGD (lr 0.01):
+  fused            wordembed.ops.context_sum(..., fused_lr=lr): the update inside the backward
+  ours sparse+SGD  context_sum(..., sparse_grad=True) + torch.optim.SGD
+  ours dense+SGD   context_sum(...) + torch.optim.SGD
+  bag sparse+SGD   torch.nn.functional.embedding_bag(sparse=True) + torch.optim.SGD
+  bag dense+SGD    embedding_bag + torch.optim.SGD
+  reference+SGD    wordembed.reference.context_sum (embedding + masked mean) + torch.optim.SGD
+Indices are uniform over the vocabulary (no padding, so embedding_bag sees the same bags).
+The floor is the time to copy the bytes the fused step must move: it reads B*C rows for the
+forward, reads and writes them again for the update, and reads/writes the (B, D) activations.
+"""
+import argparse
+import platform
+import statistics
+import time
+
+import torch
+
+from wordembed import ops, reference
+
+LR = 0.01
+CPU_SHAPES = [(4096, 10, 100, 50_000), (4096, 10, 300, 200_000)]
+CUDA_SHAPES = [(4096, 10, 100, 50_000), (65_536, 10, 128, 1_000_000)]
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def measure(run, setup=lambda: None, device=torch.device("cpu"), min_time=1.0, min_reps=5, warmup=2):
+    """Median seconds of run(), with setup() untimed before each call."""
+    for _ in range(warmup):
+        setup()
+        run()
+    times, start_all = [], time.perf_counter()
+    while len(times) < min_reps or time.perf_counter() - start_all < min_time:
+        setup()
+        sync(device)
+        start = time.perf_counter()
+        run()
+        sync(device)
+        times.append(time.perf_counter() - start)
+        if len(times) >= 1000:
+            break
+    return statistics.median(times)
+
+
+class System:
+    """One way to train the table: forward(weight) -> out; step() applies the update after backward."""
+
+    def __init__(self, name, weight, forward, optimizer=None):
+        self.name, self.weight, self.forward, self.optimizer = name, weight, forward, optimizer
+
+    def step(self):
+        if self.optimizer is not None:
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+
+
+def make_systems(weight0, context):
+    def param():
+        return torch.nn.Parameter(weight0.clone())
+
+    def sgd(p):
+        return torch.optim.SGD([p], lr=LR)
+
+    systems = []
+    p = param()
+    systems.append(System("fused", p, lambda c=context, p=p: ops.context_sum(p, c, "mean", fused_lr=LR)))
+    p = param()
+    systems.append(System("ours sparse+SGD", p, lambda c=context, p=p: ops.context_sum(p, c, "mean", sparse_grad=True), sgd(p)))
+    p = param()
+    systems.append(System("ours dense+SGD", p, lambda c=context, p=p: ops.context_sum(p, c, "mean"), sgd(p)))
+    p = param()
+    systems.append(System("bag sparse+SGD", p, lambda c=context, p=p: torch.nn.functional.embedding_bag(c, p, mode="mean", sparse=True), sgd(p)))
+    p = param()
+    systems.append(System("bag dense+SGD", p, lambda c=context, p=p: torch.nn.functional.embedding_bag(c, p, mode="mean"), sgd(p)))
+    p = param()
+    systems.append(System("reference+SGD", p, lambda c=context, p=p: reference.context_sum(p, c, "mean"), sgd(p)))
+    return systems
+
+
+def check_agreement(systems, grad_out):
+    """Every system computes the same forward and the same one-step update before any timing."""
+    start = {s.name: s.weight.detach().clone() for s in systems}
+    outs = {}
+    for s in systems:
+        out = s.forward()
+        outs[s.name] = out.detach()
+        out.backward(grad_out)
+        s.step()
+    base = systems[-1].name  # the reference
+    for s in systems:
+        torch.testing.assert_close(outs[s.name], outs[base], rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(s.weight.detach() - start[s.name], systems[-1].weight.detach() - start[base],
+                                   rtol=1e-3, atol=1e-6)
+
+
+def bench_shape(B, C, D, V, device, min_time):
+    g = torch.Generator().manual_seed(0)
+    weight0 = (torch.randn(V, D, generator=g) * 0.1).to(device)
+    context = torch.randint(0, V, (B, C), generator=g).to(device)
+    grad_out = torch.randn(B, D, generator=g).to(device)
+    systems = make_systems(weight0, context)
+    check_agreement(systems, grad_out)
+
+    rows = []
+    for s in systems:
+        holder = {}
+
+        def do_forward(s=s, holder=holder):
+            holder["out"] = s.forward()
+
+        def do_backward(holder=holder):
+            holder["out"].backward(grad_out)
+
+        def do_step(s=s):
+            out = s.forward()
+            out.backward(grad_out)
+            s.step()
+
+        t_fwd = measure(do_forward, device=device, min_time=min_time)
+        t_bwd = measure(do_backward, setup=lambda s=s: (s.step(), do_forward()), device=device, min_time=min_time)
+        t_step = measure(do_step, device=device, min_time=min_time)
+        rows.append((s.name, t_fwd, t_bwd, t_step))
+        del holder
+        s.weight.grad = None
+
+    elem = weight0.element_size()
+    moved = (3 * B * C * D + 2 * B * D) * elem
+    src = torch.empty(moved // (2 * elem), device=device, dtype=weight0.dtype).uniform_()
+    dst = torch.empty_like(src)
+    t_copy = measure(lambda: dst.copy_(src), device=device, min_time=min_time)
+    del src, dst
+    return rows, moved, t_copy
+
+
+def machine(device):
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}, CUDA {torch.version.cuda}"
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
+    parser.add_argument("--min-time", type=float, default=1.0, help="seconds spent timing each cell")
+    args = parser.parse_args()
+    devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
+    if "cuda" in devices and not torch.cuda.is_available():
+        if args.device == "cuda":
+            raise SystemExit("--device cuda: no CUDA GPU is visible to torch")
+        devices.remove("cuda")
+
+    summary = []
+    for dev in devices:
+        device = torch.device(dev)
+        print(f"\n== {dev}: {machine(device)}")
+        for B, C, D, V in (CPU_SHAPES if dev == "cpu" else CUDA_SHAPES):
+            rows, moved, t_copy = bench_shape(B, C, D, V, device, args.min_time)
+            print(f"\nB={B} C={C} D={D} V={V} float32, mean, SGD lr={LR}; times are medians in ms")
+            print(f"{'system':<18}{'forward':>10}{'backward':>10}{'fwd+bwd+upd':>13}{'fused is':>11}")
+            fused_step = rows[0][3]
+            for name, f, b, s in rows:
+                print(f"{name:<18}{f * 1e3:>10.3f}{b * 1e3:>10.3f}{s * 1e3:>13.3f}{s / fused_step:>10.1f}x")
+            print(f"{'copy (floor)':<18}{'':>10}{'':>10}{t_copy * 1e3:>13.3f}   "
+                  f"{moved / 1e6:.1f} MB; fused moves them at {moved / fused_step / 1e9:.1f} GB/s, "
+                  f"{100 * t_copy / fused_step:.0f}% of copy speed")
+            by_name = {r[0]: r[3] for r in rows}
+            summary.append((dev, D, V, B, by_name["bag sparse+SGD"] / fused_step,
+                            by_name["reference+SGD"] / fused_step, 100 * t_copy / fused_step))
+    print("\nsummary: fused fwd+bwd+update speed-up (targets: >= 3x embedding_bag sparse+SGD, "
+          ">= 10x reference dense+SGD)")
+    for dev, D, V, B, vs_bag, vs_ref, pct in summary:
+        print(f"  {dev:<5} B={B:<6} D={D:<4} V={V:<8} vs bag sparse+SGD {vs_bag:5.1f}x   "
+              f"vs reference+SGD {vs_ref:6.1f}x   {pct:3.0f}% of copy bandwidth")
+
+
+if __name__ == "__main__":
+    main()

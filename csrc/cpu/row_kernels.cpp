@@ -1,0 +1,58 @@
+// float and double inner loops, cloned per instruction set: wheels and source builds use the
+// widest vectors the running CPU has, without -march=native.
+#include "cpu/row_kernels.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define WORDEMBED_CLONES __attribute__((target_clones("avx512f", "avx2,fma", "default")))
+#else
+#define WORDEMBED_CLONES
+#endif
+#define WORDEMBED_INLINE inline __attribute__((always_inline))
+
+namespace wordembed {
+namespace {
+
+// Rows are added four at a time, so that four rows' cache lines are loaded at once.
+template <typename T>
+WORDEMBED_INLINE void sum_rows_impl(T* __restrict out, const T* const* rows, int64_t n, int64_t D,
+                                    T scale) {
+  int64_t k = 0;
+  if (n % 4 == 0) {
+    for (int64_t d = 0; d < D; ++d) out[d] = T(0);
+  } else {  // the first n % 4 rows set out
+    const T* __restrict r0 = rows[0];
+    const T* __restrict r1 = n % 4 > 1 ? rows[1] : nullptr;
+    const T* __restrict r2 = n % 4 > 2 ? rows[2] : nullptr;
+    if (n % 4 == 1) for (int64_t d = 0; d < D; ++d) out[d] = r0[d];
+    if (n % 4 == 2) for (int64_t d = 0; d < D; ++d) out[d] = r0[d] + r1[d];
+    if (n % 4 == 3) for (int64_t d = 0; d < D; ++d) out[d] = (r0[d] + r1[d]) + r2[d];
+    k = n % 4;
+  }
+  for (; k < n; k += 4) {
+    const T* __restrict r0 = rows[k];
+    const T* __restrict r1 = rows[k + 1];
+    const T* __restrict r2 = rows[k + 2];
+    const T* __restrict r3 = rows[k + 3];
+    for (int64_t d = 0; d < D; ++d) out[d] += (r0[d] + r1[d]) + (r2[d] + r3[d]);
+  }
+  if (scale != T(1))
+    for (int64_t d = 0; d < D; ++d) out[d] *= scale;
+}
+
+template <typename T>
+WORDEMBED_INLINE void axpy_impl(T* __restrict y, const T* __restrict x, T a, int64_t D) {
+  for (int64_t d = 0; d < D; ++d) y[d] += a * x[d];
+}
+
+}  // namespace
+
+WORDEMBED_CLONES void sum_rows(float* out, const float* const* rows, int64_t n, int64_t D, float scale) {
+  sum_rows_impl(out, rows, n, D, scale);
+}
+WORDEMBED_CLONES void sum_rows(double* out, const double* const* rows, int64_t n, int64_t D, double scale) {
+  sum_rows_impl(out, rows, n, D, scale);
+}
+WORDEMBED_CLONES void axpy(float* y, const float* x, float a, int64_t D) { axpy_impl(y, x, a, D); }
+WORDEMBED_CLONES void axpy(double* y, const double* x, double a, int64_t D) { axpy_impl(y, x, a, D); }
+
+}  // namespace wordembed

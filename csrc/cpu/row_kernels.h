@@ -1,0 +1,32 @@
+// The two inner loops of every CPU kernel, on rows of D numbers:
+//   sum_rows: out = scale * (rows[0] + ... + rows[n-1])
+//   axpy:     y += a * x
+// float and double versions are compiled for AVX-512, AVX2 and baseline x86-64 and picked at load
+// time (row_kernels.cpp); other types (half, bfloat16) use the portable templates below, summing
+// in float.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace wordembed {
+
+void sum_rows(float* out, const float* const* rows, int64_t n, int64_t D, float scale);
+void sum_rows(double* out, const double* const* rows, int64_t n, int64_t D, double scale);
+void axpy(float* y, const float* x, float a, int64_t D);
+void axpy(double* y, const double* x, double a, int64_t D);
+
+template <typename T, typename Acc>
+void sum_rows(T* out, const T* const* rows, int64_t n, int64_t D, Acc scale) {
+  std::vector<Acc> acc(D, Acc(0));
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t d = 0; d < D; ++d) acc[d] += static_cast<Acc>(rows[k][d]);
+  for (int64_t d = 0; d < D; ++d) out[d] = static_cast<T>(acc[d] * scale);
+}
+
+template <typename Y, typename X, typename Acc>
+void axpy(Y* y, const X* x, Acc a, int64_t D) {
+  for (int64_t d = 0; d < D; ++d)
+    y[d] = static_cast<Y>(static_cast<Acc>(y[d]) + a * static_cast<Acc>(x[d]));
+}
+
+}  // namespace wordembed
