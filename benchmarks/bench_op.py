@@ -35,22 +35,30 @@ def sync(device):
         torch.cuda.synchronize(device)
 
 
-def measure(run, setup=lambda: None, device=torch.device("cpu"), min_time=1.0, min_reps=5, warmup=2):
-    """Median seconds of run(), with setup() untimed before each call."""
-    for _ in range(warmup):
-        setup()
-        run()
-    times, start_all = [], time.perf_counter()
-    while len(times) < min_reps or time.perf_counter() - start_all < min_time:
+def measure(run, setup=lambda: None, device=torch.device("cpu"), reps=5):
+    """Seconds of each of reps calls of run(), with setup() untimed before each call."""
+    times = []
+    for _ in range(reps):
         setup()
         sync(device)
         start = time.perf_counter()
         run()
         sync(device)
         times.append(time.perf_counter() - start)
-        if len(times) >= 1000:
-            break
-    return statistics.median(times)
+    return times
+
+
+def measure_interleaved(cases, device, min_time):
+    """Median seconds per case; cases (name -> (run, setup)) take turns in short rounds, so that
+    a slow spell of a shared machine falls on all of them alike."""
+    for run, setup in cases.values():  # warm-up
+        measure(run, setup, device, reps=2)
+    samples = {name: [] for name in cases}
+    start = time.perf_counter()
+    while time.perf_counter() - start < min_time * len(cases) or min(map(len, samples.values())) < 10:
+        for name, (run, setup) in cases.items():
+            samples[name] += measure(run, setup, device, reps=3)
+    return {name: statistics.median(times) for name, times in samples.items()}
 
 
 class System:
@@ -112,33 +120,46 @@ def bench_shape(B, C, D, V, device, min_time):
     systems = make_systems(weight0, context)
     check_agreement(systems, grad_out)
 
-    rows = []
-    for s in systems:
-        holder = {}
+    holders = {s.name: {} for s in systems}
 
-        def do_forward(s=s, holder=holder):
-            holder["out"] = s.forward()
+    def forward_of(s):
+        def run():
+            holders[s.name]["out"] = s.forward()
+        return run
 
-        def do_backward(holder=holder):
-            holder["out"].backward(grad_out)
+    def backward_of(s):
+        def run():
+            holders[s.name]["out"].backward(grad_out)
+        return run
 
-        def do_step(s=s):
-            out = s.forward()
-            out.backward(grad_out)
+    def step_of(s):
+        def run():
+            s.forward().backward(grad_out)
             s.step()
+        return run
 
-        t_fwd = measure(do_forward, device=device, min_time=min_time)
-        t_bwd = measure(do_backward, setup=lambda s=s: (s.step(), do_forward()), device=device, min_time=min_time)
-        t_step = measure(do_step, device=device, min_time=min_time)
-        rows.append((s.name, t_fwd, t_bwd, t_step))
-        del holder
-        s.weight.grad = None
+    def no_setup():
+        pass
+
+    def fresh_forward_of(s):
+        def setup():
+            s.step()  # applies (and clears) the previous gradient
+            forward_of(s)()
+        return setup
+
+    t_fwd = measure_interleaved({s.name: (forward_of(s), no_setup) for s in systems}, device, min_time)
+    t_bwd = measure_interleaved({s.name: (backward_of(s), fresh_forward_of(s)) for s in systems}, device, min_time)
+    for s in systems:
+        s.step()
+        holders[s.name].clear()
+    t_step = measure_interleaved({s.name: (step_of(s), no_setup) for s in systems}, device, min_time)
+    rows = [(s.name, t_fwd[s.name], t_bwd[s.name], t_step[s.name]) for s in systems]
 
     elem = weight0.element_size()
     moved = (3 * B * C * D + 2 * B * D) * elem
     src = torch.empty(moved // (2 * elem), device=device, dtype=weight0.dtype).uniform_()
     dst = torch.empty_like(src)
-    t_copy = measure(lambda: dst.copy_(src), device=device, min_time=min_time)
+    t_copy = measure_interleaved({"copy": (lambda: dst.copy_(src), no_setup)}, device, min_time)["copy"]
     del src, dst
     return rows, moved, t_copy
 
@@ -158,7 +179,8 @@ def machine(device):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
-    parser.add_argument("--min-time", type=float, default=1.0, help="seconds spent timing each cell")
+    parser.add_argument("--min-time", type=float, default=1.0,
+                        help="seconds spent timing each system, per column")
     args = parser.parse_args()
     devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
     if "cuda" in devices and not torch.cuda.is_available():

@@ -69,8 +69,9 @@ inline void prefetch_for_write(const void* row, int64_t bytes) {
 }
 
 // target[row_of(idx)] += coef * scale[b] * grad[b] for every non-padding entry idx = ctx[b, j].
-// Partition p owns the target rows r with r % P == p and visits its entries in (b, j) order,
-// prefetching the rows a few entries ahead.
+// Partition p owns the blocks of rows r with (r / rows_per_block) % P == p and visits its entries
+// in (b, j) order, prefetching rows a few entries ahead. Blocks span at least 4 KiB, so that two
+// threads seldom write to the same cache line (rows rarely end on a line boundary).
 template <typename target_t, typename grad_t, typename acc_t, typename index_t, typename RowOf>
 void scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, int64_t D,
                   const std::vector<acc_t>& scale, acc_t coef, target_t* target,
@@ -79,8 +80,13 @@ void scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, 
   int64_t parts = 1;
   while (parts < at::get_num_threads() && parts < 64) parts *= 2;
   const int64_t mask = parts - 1;
+  int shift = 0;
+  while ((int64_t(1) << shift) * target_stride * static_cast<int64_t>(sizeof(target_t)) < 4096) ++shift;
   at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
-    std::vector<std::pair<int64_t, int64_t>> mine;  // (bag, target row)
+    // (bag, target row) of this partition's entries. Kept per thread across calls: a fresh
+    // buffer of this size would come from mmap and page-fault on every call.
+    thread_local std::vector<std::pair<int64_t, int64_t>> buffer;
+    auto& mine = buffer;
     for (int64_t p = p0; p < p1; ++p) {
       mine.clear();
       for (int64_t b = 0; b < B; ++b) {
@@ -88,7 +94,7 @@ void scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, 
           const int64_t idx = ctx[b * C + j];
           if (idx < 0) continue;
           const int64_t r = row_of(idx);
-          if ((r & mask) == p) mine.emplace_back(b, r);
+          if (((r >> shift) & mask) == p) mine.emplace_back(b, r);
         }
       }
       const int64_t n = static_cast<int64_t>(mine.size());

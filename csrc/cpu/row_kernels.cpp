@@ -3,7 +3,7 @@
 #include "cpu/row_kernels.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define WORDEMBED_CLONES __attribute__((target_clones("avx512f", "avx2,fma", "default")))
+#define WORDEMBED_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define WORDEMBED_CLONES
 #endif
