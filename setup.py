@@ -83,4 +83,5 @@ setup(
     cmdclass={"build_ext": BuildExtension},
     python_requires=">=3.10",
     install_requires=["torch>=2.4", "numpy"],
+    entry_points={"console_scripts": ["wordembed = wordembed.cli:main"]},
 )

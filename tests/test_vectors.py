@@ -1,0 +1,297 @@
+"""WordVectors: file formats, gensim interop both ways, queries with known answers, evaluation
+scores identical to gensim's, malformed files, the command line and the plots."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from wordembed import WordVectors
+from wordembed.formats import VectorsFileError, load_word2vec, save_word2vec
+
+gensim = pytest.importorskip("gensim", reason="gensim is a test dependency (requirements.txt)")
+from gensim.models import KeyedVectors  # noqa: E402
+from gensim.test.utils import datapath  # noqa: E402
+
+WORDS = ["king", "queen", "man", "woman", "apple", "pear", "naïve", "日本"]
+
+
+def random_vectors(n_words=None, dim=16, seed=0):
+    words = WORDS if n_words is None else [f"w{i}" for i in range(n_words)]
+    rng = np.random.default_rng(seed)
+    return WordVectors(words, torch.from_numpy(rng.standard_normal((len(words), dim)).astype(np.float32)))
+
+
+# ---- formats
+@pytest.mark.parametrize("name", ["v.bin", "v.txt", "v.pt"])
+def test_round_trip_is_exact(tmp_path, name):
+    vectors = random_vectors()
+    vectors.save(tmp_path / name)
+    loaded = WordVectors.load(tmp_path / name)
+    assert loaded.index_to_key == WORDS
+    assert torch.equal(loaded.vectors, vectors.vectors)
+
+
+def test_limit_reads_only_the_first_vectors(tmp_path):
+    vectors = random_vectors()
+    for name in ("v.bin", "v.txt", "v.pt"):
+        vectors.save(tmp_path / name)
+        loaded = WordVectors.load(tmp_path / name, limit=3)
+        assert loaded.index_to_key == WORDS[:3] and loaded.vectors.shape == (3, 16)
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_gensim_reads_what_we_write(tmp_path, binary):
+    vectors = random_vectors()
+    path = tmp_path / ("v.bin" if binary else "v.txt")
+    vectors.save(path)
+    kv = KeyedVectors.load_word2vec_format(str(path), binary=binary)
+    assert kv.index_to_key == WORDS
+    np.testing.assert_array_equal(kv.vectors, vectors.vectors.numpy())
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_we_read_what_gensim_writes(tmp_path, binary):
+    rng = np.random.default_rng(1)
+    kv = KeyedVectors(12)
+    kv.add_vectors(WORDS, rng.standard_normal((len(WORDS), 12)).astype(np.float32))
+    path = tmp_path / "g.vectors"
+    kv.save_word2vec_format(str(path), binary=binary)
+    loaded = WordVectors.load(path)  # format detected
+    assert loaded.index_to_key == WORDS
+    if binary:
+        np.testing.assert_array_equal(loaded.vectors.numpy(), kv.vectors)
+    else:  # gensim prints the shortest repr of each float32: also exact
+        np.testing.assert_array_equal(loaded.vectors.numpy(), kv.vectors)
+
+
+def test_reads_a_real_gensim_file():
+    path = datapath("lee_fasttext.vec")
+    kv = KeyedVectors.load_word2vec_format(path)
+    loaded = WordVectors.load(path)
+    assert loaded.index_to_key == kv.index_to_key
+    np.testing.assert_array_equal(loaded.vectors.numpy(), kv.vectors)
+
+
+def test_native_file_keeps_counts_and_runs_no_code(tmp_path):
+    vectors = WordVectors(WORDS, torch.randn(len(WORDS), 4), counts=list(range(100, 100 - len(WORDS), -1)))
+    vectors.save(tmp_path / "v.pt")
+    loaded = WordVectors.load(tmp_path / "v.pt")
+    assert loaded.counts.tolist() == vectors.counts.tolist()
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+
+    torch.save({"format": "wordembed-vectors", "evil": Evil()}, tmp_path / "evil.pt")
+    with pytest.raises(VectorsFileError):
+        WordVectors.load(tmp_path / "evil.pt")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_save_is_atomic(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("precious\n")
+    with pytest.raises(ValueError):
+        save_word2vec(path, ["has space"], np.zeros((1, 3), np.float32), binary=False)
+    assert path.read_text() == "precious\n"
+    assert os.listdir(tmp_path) == ["v.txt"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("content,where", [
+    (b"3 4\nking 1 2 3 4\nqueen 1 2 3 4\n", "line 4"),            # fewer vectors than promised
+    (b"2 4\nking 1 2 3 4\nqueen 1 2 x 4\n", "line 3"),            # not a number
+    (b"2 4\nking 1 2 3 4\nqueen 1 2 3\n", "line 3"),              # too few numbers
+    (b"two 4\nking 1 2 3 4\n", "line 1"),                         # bad header
+])
+def test_malformed_text_file_names_the_line(tmp_path, content, where):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(VectorsFileError, match=where):
+        load_word2vec(path, binary=False)
+
+
+def test_truncated_binary_file_names_the_byte(tmp_path):
+    random_vectors().save(tmp_path / "v.bin")
+    data = (tmp_path / "v.bin").read_bytes()
+    (tmp_path / "cut.bin").write_bytes(data[:len(data) - 30])
+    with pytest.raises(VectorsFileError, match=r"truncated at byte \d+"):
+        WordVectors.load(tmp_path / "cut.bin")
+
+
+# ---- queries on hand-made vectors with known answers
+def hand_made():
+    # king - man + woman = queen exactly; apple and pear point elsewhere
+    words = ["king", "queen", "man", "woman", "apple", "pear", "car"]
+    v = torch.tensor([[1.0, 1.0, 0.0, 0.0], [1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 0.1], [0.0, 0.0, 1.0, 0.1],
+                      [0.0, 0.0, 0.0, 1.0], [0.1, 0.0, 0.0, 1.0], [-1.0, -1.0, -1.0, 0.0]])
+    return WordVectors(words, v)
+
+
+def test_queries_with_known_answers():
+    wv = hand_made()
+    assert wv.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert wv.most_similar_cosmul(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert wv.most_similar("apple", topn=1)[0][0] == "pear"
+    assert wv.similarity("apple", "apple") == pytest.approx(1.0)
+    assert wv.similarity("king", "car") < 0
+    assert wv.doesnt_match(["king", "queen", "man", "apple"]) == "apple"
+    assert wv.similar_by_vector(wv["pear"], topn=1)[0][0] == "pear"
+    assert "king" in wv and "emperor" not in wv and len(wv) == 7
+    assert wv.key_to_index["queen"] == 1 and wv.index_to_key[2] == "man"
+    torch.testing.assert_close(wv.normed.norm(dim=1), torch.ones(7))
+
+
+def test_queries_match_gensim_on_random_vectors():
+    wv = random_vectors(n_words=300, dim=20, seed=3)
+    kv = KeyedVectors(20)
+    kv.add_vectors(wv.index_to_key, wv.vectors.numpy())
+    for pos, neg in [(["w1"], []), (["w1", "w2"], ["w3"]), (["w5", "w7", "w9"], ["w11", "w12"])]:
+        ours = wv.most_similar(positive=pos, negative=neg, topn=10)
+        theirs = kv.most_similar(positive=pos, negative=neg, topn=10)
+        assert [w for w, _ in ours] == [w for w, _ in theirs]
+        np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], rtol=1e-5, atol=1e-6)
+        ours = wv.most_similar_cosmul(positive=pos, negative=neg, topn=10)
+        theirs = kv.most_similar_cosmul(positive=pos, negative=neg, topn=10)
+        assert [w for w, _ in ours] == [w for w, _ in theirs]
+    assert wv.doesnt_match(["w1", "w2", "w3", "w4"]) == kv.doesnt_match(["w1", "w2", "w3", "w4"])
+    assert wv.similarity("w1", "w2") == pytest.approx(float(kv.similarity("w1", "w2")), abs=1e-6)
+
+
+def test_unknown_word_suggests_a_close_match():
+    with pytest.raises(KeyError, match="did you mean 'queen'"):
+        hand_made().most_similar("queem")
+
+
+# ---- evaluation: the same numbers as gensim
+def planted_analogy_vectors(dim=40, noise=0.35, seed=0):
+    """Vectors of the analogy set's words where each pair (a, b) of a section shares an offset,
+    so that about half the questions are answered right, with many near-ties."""
+    rng = np.random.default_rng(seed)
+    path = datapath("questions-words.txt")
+    base, section_offset, vec = {}, None, {}
+    for line in open(path):
+        if line.startswith(":"):
+            section_offset = rng.standard_normal(dim)
+            continue
+        a, b, c, d = line.split()
+        for first, second in ((a, b), (c, d)):
+            if first not in vec:
+                vec[first] = rng.standard_normal(dim)
+            if second not in vec:
+                vec[second] = vec[first] + section_offset + noise * rng.standard_normal(dim)
+    # case-folding collisions, as in real vocabularies: 'ATHENS' after 'Athens'
+    vec.update({w.upper(): vec[w] for w in list(vec)[:40] if w.upper() not in vec})
+    words = list(vec)
+    matrix = np.array([vec[w] + 0.01 * rng.standard_normal(dim) for w in words])
+    return words, matrix.astype(np.float32)
+
+
+@pytest.mark.parametrize("restrict_vocab", [300_000, 600])
+def test_analogy_scores_equal_gensims(restrict_vocab):
+    words, matrix = planted_analogy_vectors()
+    kv = KeyedVectors(matrix.shape[1])
+    kv.add_vectors(words, matrix)
+    wv = WordVectors(words, torch.from_numpy(matrix))
+    path = datapath("questions-words.txt")
+    theirs, their_sections = kv.evaluate_word_analogies(path, restrict_vocab=restrict_vocab)
+    ours, our_sections = wv.evaluate_word_analogies(path, restrict_vocab=restrict_vocab)
+    assert 0.2 < theirs < 0.9  # planted structure: neither trivial nor hopeless
+    assert ours == theirs
+    assert [s["section"] for s in our_sections] == [s["section"] for s in their_sections]
+    for mine, gensims in zip(our_sections, their_sections):
+        assert sorted(mine["correct"]) == sorted(gensims["correct"])
+        assert sorted(mine["incorrect"]) == sorted(gensims["incorrect"])
+
+
+@pytest.mark.parametrize("dummy4unknown", [False, True])
+def test_analogy_oov_counting_equals_gensims(dummy4unknown):
+    words, matrix = planted_analogy_vectors()
+    keep = slice(0, len(words) // 2)  # half the words missing
+    kv = KeyedVectors(matrix.shape[1])
+    kv.add_vectors(words[keep], matrix[keep])
+    wv = WordVectors(words[keep], torch.from_numpy(matrix[keep]))
+    path = datapath("questions-words.txt")
+    theirs = kv.evaluate_word_analogies(path, dummy4unknown=dummy4unknown)
+    ours = wv.evaluate_word_analogies(path, dummy4unknown=dummy4unknown)
+    assert ours[0] == theirs[0]
+    assert [len(s["incorrect"]) for s in ours[1]] == [len(s["incorrect"]) for s in theirs[1]]
+
+
+@pytest.mark.parametrize("pairs", ["wordsim353.tsv", "simlex999.txt"])
+def test_word_pair_scores_equal_gensims(pairs):
+    words = sorted({w.lower() for line in open(datapath(pairs)) if not line.startswith("#")
+                    for w in line.split("\t")[:2]})[::2]  # about half of them, so some are OOV
+    rng = np.random.default_rng(5)
+    matrix = rng.standard_normal((len(words), 30)).astype(np.float32)
+    kv = KeyedVectors(30)
+    kv.add_vectors(words, matrix)
+    wv = WordVectors(words, torch.from_numpy(matrix))
+    pearson, spearman, oov = kv.evaluate_word_pairs(datapath(pairs))
+    ours = wv.evaluate_word_pairs(datapath(pairs))
+    assert ours.pearson == pytest.approx(pearson.statistic, abs=1e-6)
+    assert ours.spearman == pytest.approx(spearman.statistic, abs=1e-9)
+    assert ours.oov_ratio == pytest.approx(oov)
+    assert 0 < ours.oov_ratio < 100
+
+
+def test_evaluation_on_a_real_file_equals_gensims():
+    path = datapath("lee_fasttext.vec")
+    kv = KeyedVectors.load_word2vec_format(path)
+    wv = WordVectors.load(path)
+    assert wv.evaluate_word_analogies(datapath("questions-words.txt"))[0] == \
+        kv.evaluate_word_analogies(datapath("questions-words.txt"))[0]
+    pearson, spearman, oov = kv.evaluate_word_pairs(datapath("wordsim353.tsv"))
+    ours = wv.evaluate_word_pairs(datapath("wordsim353.tsv"))
+    assert ours.spearman == pytest.approx(spearman.statistic, abs=1e-9) and ours.oov_ratio == pytest.approx(oov)
+
+
+# ---- command line and plots
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "wordembed", *map(str, args)], capture_output=True, text=True)
+
+
+def test_cli_queries(tmp_path):
+    hand_made().save(tmp_path / "v.bin")
+    result = run_cli("similar", tmp_path / "v.bin", "apple", "--topn", "1")
+    assert result.returncode == 0 and result.stdout.split()[0] == "pear"
+    result = run_cli("analogy", tmp_path / "v.bin", "man", "king", "woman", "--topn", "1")
+    assert result.returncode == 0 and "queen" in result.stdout
+    result = run_cli("similar", tmp_path / "v.bin", "quen")
+    assert result.returncode == 2 and "did you mean 'queen'" in result.stderr and "Traceback" not in result.stderr
+    result = run_cli("similar", tmp_path / "missing.bin", "king")
+    assert result.returncode == 2 and "missing.bin" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_eval(tmp_path):
+    words, matrix = planted_analogy_vectors()
+    WordVectors(words, torch.from_numpy(matrix)).save(tmp_path / "v.bin")
+    result = run_cli("eval", tmp_path / "v.bin")
+    assert result.returncode == 0, result.stderr
+    assert "analogy accuracy" in result.stdout and "wordsim353.tsv: Spearman" in result.stdout
+
+
+def test_cli_reports_a_truncated_file(tmp_path):
+    random_vectors().save(tmp_path / "v.bin")
+    (tmp_path / "cut.bin").write_bytes((tmp_path / "v.bin").read_bytes()[:100])
+    result = run_cli("similar", tmp_path / "cut.bin", "king")
+    assert result.returncode == 2 and "truncated at byte" in result.stderr
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_plot_writes_a_png(tmp_path, method):
+    words, matrix = planted_analogy_vectors()
+    WordVectors(words, torch.from_numpy(matrix)).save(tmp_path / "v.bin")
+    out = tmp_path / "map.png"
+    result = run_cli("plot", tmp_path / "v.bin", "Paris", "France", "-o", out, "--method", method)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+
+
+def test_training_curve_png(tmp_path):
+    from wordembed.plot import plot_training
+    plot_training([{"epoch": e, "loss": 3 - e / 2, "lr": 0.05 * (1 - e / 5)} for e in range(1, 6)],
+                  tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"

@@ -1,0 +1,107 @@
+"""The `wordembed` command line: query, evaluate and plot word vectors."""
+import argparse
+import sys
+
+from . import evaluation
+from .formats import VectorsFileError
+
+
+def _load(path, limit=None):
+    from .vectors import WordVectors
+    return WordVectors.load(path, limit=limit)
+
+
+def cmd_similar(args):
+    vectors = _load(args.vectors, args.limit)
+    for word, score in vectors.most_similar([args.word], topn=args.topn):
+        print(f"{word}\t{score:.4f}")
+
+
+def cmd_analogy(args):
+    vectors = _load(args.vectors, args.limit)
+    query = vectors.most_similar_cosmul if args.cosmul else vectors.most_similar
+    print(f"{args.a} is to {args.b} as {args.c} is to:")
+    for word, score in query(positive=[args.b, args.c], negative=[args.a], topn=args.topn):
+        print(f"{word}\t{score:.4f}")
+
+
+def cmd_eval(args):
+    vectors = _load(args.vectors, args.limit)
+    analogies = args.analogies or evaluation.default_test_data("questions-words.txt")
+    pairs = args.pairs or [p for p in (evaluation.default_test_data("wordsim353.tsv"),
+                                       evaluation.default_test_data("simlex999.txt")) if p]
+    if not analogies and not pairs:
+        raise ValueError("no evaluation set given and gensim's test data is not installed: "
+                         "pass --analogies FILE and/or --pairs FILE")
+    print(f"{args.vectors}: {len(vectors)} words, dim {vectors.vector_size}")
+    if analogies:
+        score, sections = vectors.evaluate_word_analogies(analogies, restrict_vocab=args.restrict_vocab)
+        for s in sections:
+            n = len(s["correct"]) + len(s["incorrect"])
+            share = f"{100 * len(s['correct']) / n:5.1f}%" if n else "   - "
+            print(f"  {s['section']:<28} {share}  ({len(s['correct'])}/{n})")
+        print(f"analogy accuracy: {100 * score:.2f}%")
+    for path in pairs:
+        scores = vectors.evaluate_word_pairs(path, restrict_vocab=args.restrict_vocab)
+        print(f"{path.rsplit('/', 1)[-1]}: Spearman {scores.spearman:.4f}, Pearson {scores.pearson:.4f}, "
+              f"OOV {scores.oov_ratio:.1f}%")
+
+
+def cmd_plot(args):
+    from .plot import plot_words
+    vectors = _load(args.vectors, args.limit)
+    drawn = plot_words(vectors, args.words, args.output, neighbours=args.neighbours, method=args.method)
+    print(f"wrote {args.output}: {len(drawn)} words")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="wordembed", description="Fast word embeddings for PyTorch.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def vectors_command(name, help, func):
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("vectors", help="vectors file: word2vec .bin or .txt, or wordembed .pt")
+        p.add_argument("--limit", type=int, default=None, help="read only the first N vectors")
+        p.set_defaults(func=func)
+        return p
+
+    p = vectors_command("similar", "nearest words by cosine similarity", cmd_similar)
+    p.add_argument("word")
+    p.add_argument("--topn", type=int, default=10)
+
+    p = vectors_command("analogy", "A is to B as C is to ?", cmd_analogy)
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("c")
+    p.add_argument("--topn", type=int, default=5)
+    p.add_argument("--cosmul", action="store_true", help="rank by 3CosMul instead of 3CosAdd")
+
+    p = vectors_command("eval", "analogy accuracy and word-pair correlations", cmd_eval)
+    p.add_argument("--analogies", help="Google-format analogy file (default: gensim's questions-words.txt)")
+    p.add_argument("--pairs", nargs="+", help="word-pair files (default: WordSim-353 and SimLex-999)")
+    p.add_argument("--restrict-vocab", type=int, default=30_000,
+                   help="score only the N most frequent words (default 30000)")
+
+    p = vectors_command("plot", "2-D map of words and their neighbours, as a PNG", cmd_plot)
+    p.add_argument("words", nargs="+")
+    p.add_argument("-o", "--output", required=True, help="PNG file to write")
+    p.add_argument("--neighbours", type=int, default=5)
+    p.add_argument("--method", choices=["pca", "tsne"], default="pca")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except KeyError as e:  # unknown word: the message already suggests close matches
+        print(f"wordembed: error: {e.args[0]}", file=sys.stderr)
+        return 2
+    except (VectorsFileError, FileNotFoundError, IsADirectoryError, PermissionError, ValueError) as e:
+        print(f"wordembed: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

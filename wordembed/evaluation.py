@@ -1,0 +1,144 @@
+"""Intrinsic evaluation of word vectors, scored exactly as gensim's KeyedVectors scores them
+(same vocabulary restriction, case folding, OOV counting and tie rules), but batched: all the
+analogy questions are ranked with a few matrix products instead of one query each."""
+import os
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+ANALOGY_BATCH = 1024  # questions ranked per matrix product
+
+
+class PairScores(NamedTuple):
+    pearson: float
+    spearman: float
+    oov_ratio: float  # percent of pairs with a word outside the vocabulary
+
+
+def _restricted_vocab(vectors, restrict_vocab, case_insensitive):
+    """Word (upper-cased if asked) -> row, over the first restrict_vocab words; where case folding
+    merges words, the most frequent (first) one wins, as in gensim."""
+    keys = vectors.index_to_key[:restrict_vocab]
+    fold = str.upper if case_insensitive else (lambda w: w)
+    return {fold(k): i for i, k in reversed(list(enumerate(keys)))}, fold
+
+
+def _read_lines(path, what):
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{what} file not found: {path}")
+    with open(path, "rb") as f:
+        return [line.decode("utf-8", errors="replace") for line in f]
+
+
+def evaluate_word_analogies(vectors, path, restrict_vocab=300_000, case_insensitive=True,
+                            dummy4unknown=False):
+    """Google-format analogies ': section' lines, then 'a b c expected' lines. Returns
+    (accuracy, sections) with sections [{'section', 'correct', 'incorrect'}, ..., total]."""
+    ok_vocab, fold = _restricted_vocab(vectors, restrict_vocab, case_insensitive)
+    sections, questions, oov, quadruplets = [], [], 0, 0
+    for line_no, line in enumerate(_read_lines(path, "analogy")):
+        if line.startswith(": "):
+            sections.append({"section": line.lstrip(": ").strip(), "correct": [], "incorrect": []})
+            continue
+        if not sections:
+            raise ValueError(f"{path}: line {line_no + 1} comes before any ': section' header")
+        words = [fold(w) for w in line.split()]
+        if len(words) != 4:
+            continue  # gensim skips malformed lines too
+        quadruplets += 1
+        if any(w not in ok_vocab for w in words):
+            oov += 1
+            if dummy4unknown:
+                sections[-1]["incorrect"].append(tuple(words))
+            continue
+        questions.append((len(sections) - 1, tuple(words)))
+
+    limit = min(restrict_vocab, len(vectors))
+    table = vectors.normed[:limit]
+    for start in range(0, len(questions), ANALOGY_BATCH):
+        batch = questions[start:start + ANALOGY_BATCH]
+        idx = torch.tensor([[ok_vocab[w] for w in q[:3]] for _, q in batch], device=table.device)
+        a, b, c = table[idx[:, 0]], table[idx[:, 1]], table[idx[:, 2]]
+        query = (b + c - a) / 3
+        query = query / query.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        top = (query @ table.T).topk(min(8, limit), dim=1).indices.tolist()  # 5 answers + 3 inputs
+        for (section, words), candidates, inputs in zip(batch, top, idx.tolist()):
+            expected, ignore = words[3], set(words[:3])
+            answers = [i for i in candidates if i not in inputs][:5]
+            predicted = None
+            for i in answers:
+                predicted = fold(vectors.index_to_key[i])
+                if predicted in ok_vocab and predicted not in ignore:
+                    break
+            sections[section]["correct" if predicted == expected else "incorrect"].append(words)
+
+    total = {"section": "Total accuracy",
+             "correct": [q for s in sections for q in s["correct"]],
+             "incorrect": [q for s in sections for q in s["incorrect"]]}
+    sections.append(total)
+    answered = len(total["correct"]) + len(total["incorrect"])
+    score = len(total["correct"]) / answered if answered else 0.0
+    return score, sections
+
+
+def _ranks(x):
+    """Ranks 1..n with ties given their average rank."""
+    order = np.argsort(x, kind="mergesort")
+    ranks = np.empty(len(x))
+    sorted_x = x[order]
+    i = 0
+    while i < len(x):
+        j = i
+        while j + 1 < len(x) and sorted_x[j + 1] == sorted_x[i]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def _pearson(x, y):
+    x, y = x - x.mean(), y - y.mean()
+    denom = np.sqrt((x * x).sum() * (y * y).sum())
+    return float((x * y).sum() / denom) if denom else float("nan")
+
+
+def evaluate_word_pairs(vectors, path, delimiter="\t", restrict_vocab=300_000, case_insensitive=True,
+                        dummy4unknown=False) -> PairScores:
+    """Lines 'word1<delimiter>word2<delimiter>score' ('#' starts a comment). Correlates the gold
+    scores with cosine similarities."""
+    ok_vocab, fold = _restricted_vocab(vectors, restrict_vocab, case_insensitive)
+    gold, model, oov = [], [], 0
+    for line in _read_lines(path, "word-pair"):
+        if not line or line.startswith("#"):
+            continue
+        parts = [fold(p) for p in line.split(delimiter)]
+        if len(parts) != 3:
+            continue
+        try:
+            a, b, score = parts[0], parts[1], float(parts[2])
+        except ValueError:
+            continue
+        if a not in ok_vocab or b not in ok_vocab:
+            oov += 1
+            if dummy4unknown:
+                gold.append(score)
+                model.append(0.0)
+            continue
+        gold.append(score)
+        model.append(float(vectors.normed[ok_vocab[a]] @ vectors.normed[ok_vocab[b]]))
+    if not gold:
+        raise ValueError(f"{path}: no pair has both words in the vocabulary")
+    gold_a, model_a = np.array(gold), np.array(model)
+    oov_ratio = 100.0 * oov / (len(gold) if dummy4unknown else len(gold) + oov)
+    return PairScores(_pearson(gold_a, model_a), _pearson(_ranks(gold_a), _ranks(model_a)), oov_ratio)
+
+
+def default_test_data(name):
+    """Path of a standard evaluation set shipped in gensim's test data, or None."""
+    try:
+        from gensim.test.utils import datapath
+    except ImportError:
+        return None
+    path = datapath(name)
+    return path if os.path.exists(path) else None

@@ -1,0 +1,173 @@
+"""Reading and writing word vectors: the word2vec text and binary formats (as the original
+word2vec tool, gensim and fastText write them) and wordembed's native format.
+
+Every writer goes through a temporary file in the destination folder and renames it at the end,
+so an interrupted save never leaves a half-written file under the user's name.
+"""
+import contextlib
+import os
+import tempfile
+
+import numpy as np
+import torch
+
+NATIVE_FORMAT = "wordembed-vectors"
+NATIVE_VERSION = 1
+_ZIP_MAGIC = b"PK\x03\x04"  # torch.save files are zip archives
+
+
+class VectorsFileError(ValueError):
+    """A vectors file that is truncated or malformed; the message says where it broke."""
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="wb"):
+    """Yields a file object; on success the file replaces `path` at once, on error it vanishes."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, mode) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def format_for_path(path) -> str:
+    """'text' for *.txt, 'native' for *.pt / *.wordembed, else 'binary' (word2vec's .bin)."""
+    name = os.fspath(path).lower()
+    if name.endswith(".txt") or name.endswith(".vec"):
+        return "text"
+    if name.endswith(".pt") or name.endswith(".wordembed"):
+        return "native"
+    return "binary"
+
+
+def save_word2vec(path, words, vectors, binary: bool) -> None:
+    """Writes "<count> <dim>" and one word and its float32 vector per entry."""
+    vectors = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
+    if vectors.ndim != 2 or vectors.shape[0] != len(words):
+        raise ValueError(f"need one vector per word: {len(words)} words, vectors of shape {vectors.shape}")
+    for word in words:
+        if not word or any(ch.isspace() for ch in word):
+            raise ValueError(f"word {word!r} cannot be stored in word2vec format: it is empty or holds whitespace")
+    count, dim = vectors.shape
+    with atomic_write(path) as f:
+        f.write(f"{count} {dim}\n".encode())
+        if binary:
+            little = vectors.astype("<f4", copy=False)
+            for word, row in zip(words, little):
+                f.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
+        else:
+            # %.9g prints every float32 exactly, so the text round trip loses nothing.
+            row_format = " ".join(["%.9g"] * dim)
+            for word, row in zip(words, vectors.tolist()):
+                f.write((word + " " + (row_format % tuple(row)) + "\n").encode("utf-8"))
+
+
+def _detect_binary(data: bytes, start: int, dim: int) -> bool:
+    """After the header, a text file holds a word and dim printed numbers on one line."""
+    end = data.find(b"\n", start)
+    line = data[start:end if end >= 0 else len(data)]
+    try:
+        parts = line.decode("utf-8").split()
+        [float(x) for x in parts[1:]]
+    except (UnicodeDecodeError, ValueError):
+        return True
+    return len(parts) != dim + 1
+
+
+def load_word2vec(path, binary: bool | None = None, limit: int | None = None,
+                  unicode_errors: str = "strict"):
+    """Reads a word2vec text or binary file; returns (words, float32 array). binary=None detects
+    the format; limit reads only the first `limit` vectors."""
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    name = os.path.basename(path)
+    header_end = data.find(b"\n")
+    try:
+        count, dim = (int(x) for x in data[:header_end].split())
+        if count < 0 or dim < 1:
+            raise ValueError
+    except ValueError:
+        raise VectorsFileError(f"{name}: line 1 should be '<count> <dim>', got "
+                               f"{data[:min(max(header_end, 0), 80)]!r}") from None
+    n = count if limit is None else min(count, limit)
+    pos = header_end + 1
+    if binary is None:
+        binary = _detect_binary(data, pos, dim) if n else False
+    words = []
+    vectors = np.empty((n, dim), dtype=np.float32)
+    if binary:
+        row_bytes = 4 * dim
+        for i in range(n):
+            while pos < len(data) and data[pos:pos + 1] == b"\n":  # word2vec ends vectors with \n
+                pos += 1
+            space = data.find(b" ", pos)
+            if space < 0 or space + 1 + row_bytes > len(data):
+                raise VectorsFileError(f"{name}: truncated at byte {pos}: entry {i + 1} of {count} "
+                                       f"needs a word, a space and {row_bytes} bytes of vector")
+            try:
+                words.append(data[pos:space].decode("utf-8", errors=unicode_errors))
+            except UnicodeDecodeError as e:
+                raise VectorsFileError(f"{name}: word at byte {pos} is not valid UTF-8 ({e.reason})") from None
+            vectors[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=space + 1)
+            pos = space + 1 + row_bytes
+    else:
+        lines = data[pos:].split(b"\n", n)
+        for i in range(n):
+            line_no = i + 2
+            if i >= len(lines) or not lines[i].strip():
+                raise VectorsFileError(f"{name}: truncated at line {line_no}: the header promises {count} vectors")
+            try:
+                parts = lines[i].decode("utf-8", errors=unicode_errors).rstrip().split(" ")
+            except UnicodeDecodeError as e:
+                raise VectorsFileError(f"{name}: line {line_no} is not valid UTF-8 ({e.reason})") from None
+            if len(parts) != dim + 1:
+                raise VectorsFileError(f"{name}: line {line_no} has {len(parts) - 1} numbers, expected {dim}")
+            try:
+                vectors[i] = [float(x) for x in parts[1:]]
+            except ValueError:
+                raise VectorsFileError(f"{name}: line {line_no} holds something that is not a number") from None
+            words.append(parts[0])
+    if len(set(words)) != len(words):
+        seen = set()
+        dup = next(w for w in words if w in seen or seen.add(w))
+        raise VectorsFileError(f"{name}: the word {dup!r} appears twice")
+    return words, vectors
+
+
+def save_native(path, words, vectors, counts=None, extra_tensors=None, state=None) -> None:
+    """Writes words, vectors and what word2vec files lack (counts, other tables, training state)."""
+    payload = {"format": NATIVE_FORMAT, "version": NATIVE_VERSION, "words": list(words),
+               "vectors": torch.as_tensor(vectors).detach().cpu().contiguous(),
+               "counts": None if counts is None else torch.as_tensor(counts, dtype=torch.int64).cpu(),
+               "tensors": {k: v.detach().cpu().contiguous() for k, v in (extra_tensors or {}).items()},
+               "state": dict(state or {})}
+    with atomic_write(path) as f:
+        torch.save(payload, f)
+
+
+def load_native(path) -> dict:
+    """Reads a native file without running any code from it (torch.load with weights_only)."""
+    try:
+        payload = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises several types for damaged or foreign archives
+        raise VectorsFileError(f"{os.path.basename(path)}: not a readable wordembed file ({e})") from None
+    if not isinstance(payload, dict) or payload.get("format") != NATIVE_FORMAT:
+        raise VectorsFileError(f"{os.path.basename(path)}: not a wordembed vectors file")
+    if payload.get("version", 0) > NATIVE_VERSION:
+        raise VectorsFileError(f"{os.path.basename(path)}: written by a newer wordembed "
+                               f"(format version {payload['version']})")
+    return payload
+
+
+def is_native(path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == _ZIP_MAGIC
