@@ -1,0 +1,79 @@
+"""A corpus encoded once into a compact stream of int32 word ids on disk, read back memory-mapped
+and in chunks, so that memory does not grow with the corpus.
+
+Files, for a prefix P: P.ids (int32 word ids, native byte order) and P.starts (int64 offset of each
+sentence in P.ids, plus the total at the end). Words outside the vocabulary are dropped, as word2vec
+drops them before drawing windows. A line longer than MAX_SENTENCE_WORDS kept words is split into
+sentences of at most that many words (as gensim does): nothing is truncated."""
+import os
+from array import array
+
+import numpy as np
+
+from .formats import atomic_write
+from .vocab import read_lines
+
+MAX_SENTENCE_WORDS = 10_000
+_FLUSH_WORDS = 1 << 20  # ids buffered in memory before they are written
+
+
+def encode_corpus(text_path, vocab, prefix, max_sentence_words=MAX_SENTENCE_WORDS) -> "EncodedCorpus":
+    """Writes P.ids and P.starts for the text file; returns the corpus, memory-mapped."""
+    if max_sentence_words < 1:
+        raise ValueError(f"max_sentence_words must be positive, got {max_sentence_words}")
+    word_to_ix = vocab.word_to_ix
+    prefix = os.fspath(prefix)
+    starts = array("q", [0])
+    written = 0
+    with atomic_write(prefix + ".ids") as ids_file:
+        buffer = array("i")
+        for line in read_lines(text_path):
+            ids = [word_to_ix[w] for w in line.split() if w in word_to_ix]
+            for begin in range(0, len(ids), max_sentence_words):
+                piece = ids[begin:begin + max_sentence_words]
+                buffer.extend(piece)
+                starts.append(written + len(buffer))
+            if len(buffer) >= _FLUSH_WORDS:
+                buffer.tofile(ids_file)
+                written += len(buffer)
+                buffer = array("i")
+        buffer.tofile(ids_file)
+        written += len(buffer)
+    with atomic_write(prefix + ".starts") as starts_file:
+        starts.tofile(starts_file)
+    return EncodedCorpus(prefix)
+
+
+class EncodedCorpus:
+    """The id stream of encode_corpus, memory-mapped (nothing is read until it is used)."""
+
+    def __init__(self, prefix):
+        prefix = os.fspath(prefix)
+        for suffix in (".ids", ".starts"):
+            if not os.path.isfile(prefix + suffix):
+                raise FileNotFoundError(f"encoded corpus file not found: {prefix + suffix}")
+        n_ids = os.path.getsize(prefix + ".ids") // 4
+        self.ids = np.memmap(prefix + ".ids", dtype=np.int32, mode="r") if n_ids else np.zeros(0, np.int32)
+        self.starts = np.fromfile(prefix + ".starts", dtype=np.int64)
+        if len(self.starts) == 0 or self.starts[-1] != n_ids:
+            raise ValueError(f"{prefix}: .ids and .starts do not match (the corpus was not fully written)")
+
+    @property
+    def num_words(self) -> int:
+        return len(self.ids)
+
+    @property
+    def num_sentences(self) -> int:
+        return len(self.starts) - 1
+
+    def chunks(self, chunk_words=1 << 20):
+        """Yields (ids, sentence_starts) for runs of whole sentences of about chunk_words words;
+        sentence_starts are relative to the chunk and end with len(ids)."""
+        first = 0
+        while first < self.num_sentences:
+            limit = self.starts[first] + chunk_words
+            last = int(np.searchsorted(self.starts, limit, side="right")) - 1
+            last = min(max(last, first + 1), self.num_sentences)  # at least one sentence
+            begin = self.starts[first]
+            yield np.asarray(self.ids[begin:self.starts[last]]), self.starts[first:last + 1] - begin
+            first = last

@@ -1,0 +1,79 @@
+"""The vocabulary of a text corpus: word counts, the words kept (by min_count and an optional cap),
+word2vec's subsampling probabilities and its unigram^0.75 noise distribution.
+
+Text is read as UTF-8 (bad bytes become U+FFFD, never an error), one sentence or document per line,
+tokens separated by whitespace."""
+import collections
+import os
+
+import torch
+
+NOISE_POWER = 0.75  # word2vec's exponent for the negative-sampling distribution
+
+
+def read_lines(path):
+    """Lines of a text file as str, bad UTF-8 replaced; a clear error for a missing path."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"corpus file not found: {path}")
+    with open(path, "r", encoding="utf-8", errors="replace", newline="\n") as f:
+        yield from f
+
+
+class Vocabulary:
+    """Words sorted by count (most frequent first; ties in order of first appearance, as gensim
+    sorts them), with word_to_ix and ix_to_word as in PyTorch's tutorial."""
+
+    def __init__(self, words, counts):
+        if len(words) != len(counts):
+            raise ValueError(f"{len(words)} words but {len(counts)} counts")
+        self.ix_to_word = list(words)
+        self.word_to_ix = {w: i for i, w in enumerate(self.ix_to_word)}
+        self.counts = torch.as_tensor(counts, dtype=torch.int64)
+
+    @classmethod
+    def from_counts(cls, counter, min_count=5, max_size=None):
+        """Keeps words seen at least min_count times, then the max_size most frequent."""
+        if min_count < 1:
+            raise ValueError(f"min_count must be at least 1, got {min_count}")
+        kept = [(w, c) for w, c in counter.items() if c >= min_count]
+        kept.sort(key=lambda wc: -wc[1])  # stable: ties keep their first-appearance order
+        if max_size is not None:
+            kept = kept[:max_size]
+        return cls([w for w, _ in kept], [c for _, c in kept])
+
+    @classmethod
+    def from_file(cls, path, min_count=5, max_size=None):
+        counter = collections.Counter()
+        for line in read_lines(path):
+            counter.update(line.split())
+        vocab = cls.from_counts(counter, min_count, max_size)
+        vocab.total_tokens = sum(counter.values())
+        return vocab
+
+    def __len__(self):
+        return len(self.ix_to_word)
+
+    def __contains__(self, word):
+        return word in self.word_to_ix
+
+    @property
+    def total_count(self) -> int:
+        """Occurrences of the kept words."""
+        return int(self.counts.sum())
+
+    def keep_probabilities(self, sample=1e-3) -> torch.Tensor:
+        """word2vec's subsampling: a word of count c is kept with probability
+        min(1, (sqrt(c / t) + 1) * t / c), t = sample * (total count); sample=0 keeps all."""
+        if sample < 0:
+            raise ValueError(f"sample must be >= 0, got {sample}")
+        counts = self.counts.double()
+        if sample == 0 or len(self) == 0:
+            return torch.ones(len(self), dtype=torch.float64)
+        threshold = sample * self.total_count
+        return ((counts / threshold).sqrt() + 1).mul(threshold / counts).clamp(max=1.0)
+
+    def noise_distribution(self, power=NOISE_POWER) -> torch.Tensor:
+        """P(w) proportional to count(w)^power: where negative samples are drawn from."""
+        weights = self.counts.double().pow(power)
+        return weights / weights.sum()
