@@ -19,7 +19,7 @@ except ImportError as error:
         "with the same torch installed that you run it with."
     ) from error
 
-__all__ = ["context_sum", "context_sum_sgd_"]
+__all__ = ["context_sum", "context_sum_sgd_", "cbow_ns_step_", "cbow_ns_train_chunk_"]
 
 
 def context_sum(weight: Tensor, context: Tensor, mode: str = "mean", *, sparse_grad: bool = False,
@@ -46,6 +46,37 @@ def context_sum_sgd_(weight: Tensor, grad_out: Tensor, context: Tensor, mode: st
     mean = check_context_sum_args(weight, context, mode)
     torch.ops.wordembed.context_sum_sgd_.default(weight, grad_out, context, mean, float(lr), deterministic)
     return weight
+
+
+def cbow_ns_step_(input_vectors: Tensor, output_vectors: Tensor, context: Tensor, targets: Tensor,
+                  negatives: Tensor, lr: float) -> Tensor:
+    """One word2vec CBOW negative-sampling SGD step per example, in order, on given samples:
+    context (B, C) with -1 padding, targets (B,), negatives (B, K). Updates both tables in place;
+    returns each example's loss (float64)."""
+    return torch.ops.wordembed.cbow_ns_step_.default(input_vectors, output_vectors, context, targets,
+                                                    negatives, float(lr))
+
+
+def cbow_ns_train_chunk_(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor,
+                         sentence_starts: Tensor, keep_prob: Tensor, noise_prob: Tensor,
+                         noise_alias: Tensor, *, window: int, negative: int, lr_start: float,
+                         lr_end: float, seed: int, deterministic: bool = False) -> Tensor:
+    """Trains CBOW with negative sampling on a chunk of the id stream, in place; returns
+    [loss sum, examples, words] (float64). See csrc/wordembed.cpp for the contract."""
+    return torch.ops.wordembed.cbow_ns_train_chunk_.default(
+        input_vectors, output_vectors, ids, sentence_starts, keep_prob, noise_prob, noise_alias,
+        int(window), int(negative), float(lr_start), float(lr_end), int(seed), bool(deterministic))
+
+
+@torch.library.register_fake("wordembed::cbow_ns_step_")
+def _cbow_ns_step_fake(input_vectors, output_vectors, context, targets, negatives, lr):
+    return input_vectors.new_empty((context.shape[0],), dtype=torch.float64)
+
+
+@torch.library.register_fake("wordembed::cbow_ns_train_chunk_")
+def _cbow_ns_train_chunk_fake(input_vectors, output_vectors, ids, sentence_starts, keep_prob, noise_prob,
+                              noise_alias, window, negative, lr_start, lr_end, seed, deterministic):
+    return input_vectors.new_empty((3,), dtype=torch.float64)
 
 
 @torch.library.register_fake("wordembed::context_sum")

@@ -16,3 +16,13 @@ def context_sum(weight: Tensor, context: Tensor, mode: str = "mean") -> Tensor:
     if mean:
         summed = summed / present.sum(dim=1, keepdim=True).clamp(min=1).to(weight.dtype)
     return summed
+
+
+def cbow_ns_loss(input_vectors: Tensor, output_vectors: Tensor, context: Tensor, targets: Tensor,
+                 negatives: Tensor) -> Tensor:
+    """Each example's word2vec CBOW negative-sampling loss, the twin of ops.cbow_ns_step_:
+    -log sigmoid(h . out[target]) - sum_k log sigmoid(-h . out[negative_k]), h = context mean."""
+    hidden = context_sum(input_vectors, context, "mean")
+    positive = (hidden * output_vectors[targets.long()]).sum(-1)
+    negative = torch.einsum("bd,bkd->bk", hidden, output_vectors[negatives.long()])
+    return -torch.nn.functional.logsigmoid(positive) - torch.nn.functional.logsigmoid(-negative).sum(-1)

@@ -77,3 +77,23 @@ class Vocabulary:
         """P(w) proportional to count(w)^power: where negative samples are drawn from."""
         weights = self.counts.double().pow(power)
         return weights / weights.sum()
+
+    def noise_alias_table(self, power=NOISE_POWER):
+        """(prob, alias) for drawing from noise_distribution in O(1): pick a word k uniformly,
+        keep it with probability prob[k], else take alias[k] (Vose's alias method)."""
+        return alias_table(self.noise_distribution(power))
+
+
+def alias_table(p: torch.Tensor):
+    """Vose's alias method for the distribution p (1-D, sums to 1)."""
+    n = len(p)
+    scaled = (p.double() * n).tolist()
+    prob, alias = [1.0] * n, list(range(n))
+    small = [i for i, x in enumerate(scaled) if x < 1.0]
+    large = [i for i, x in enumerate(scaled) if x >= 1.0]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        prob[s], alias[s] = scaled[s], g
+        scaled[g] -= 1.0 - scaled[s]
+        (small if scaled[g] < 1.0 else large).append(g)
+    return torch.tensor(prob, dtype=torch.float64), torch.tensor(alias, dtype=torch.int64)

@@ -44,7 +44,22 @@ WORDEMBED_INLINE void axpy_impl(T* __restrict y, const T* __restrict x, T a, int
   for (int64_t d = 0; d < D; ++d) y[d] += a * x[d];
 }
 
+template <typename T>
+WORDEMBED_INLINE T dot_impl(const T* __restrict x, const T* __restrict y, int64_t D) {
+  // Eight partial sums, so that the compiler may vectorise without reordering a single sum.
+  T part[8] = {};
+  int64_t d = 0;
+  for (; d + 8 <= D; d += 8)
+    for (int i = 0; i < 8; ++i) part[i] += x[d + i] * y[d + i];
+  T total = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+  for (; d < D; ++d) total += x[d] * y[d];
+  return total;
+}
+
 }  // namespace
+
+WORDEMBED_CLONES float dot(const float* x, const float* y, int64_t D) { return dot_impl(x, y, D); }
+WORDEMBED_CLONES double dot(const double* x, const double* y, int64_t D) { return dot_impl(x, y, D); }
 
 WORDEMBED_CLONES void sum_rows(float* out, const float* const* rows, int64_t n, int64_t D, float scale) {
   sum_rows_impl(out, rows, n, D, scale);

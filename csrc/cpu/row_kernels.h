@@ -1,6 +1,7 @@
 // The two inner loops of every CPU kernel, on rows of D numbers:
 //   sum_rows: out = scale * (rows[0] + ... + rows[n-1])
 //   axpy:     y += a * x
+//   dot:      sum of x * y
 // float and double versions are compiled for AVX-512, AVX2 and baseline x86-64 and picked at load
 // time (row_kernels.cpp); other types (half, bfloat16) use the portable templates below, summing
 // in float.
@@ -14,6 +15,8 @@ void sum_rows(float* out, const float* const* rows, int64_t n, int64_t D, float 
 void sum_rows(double* out, const double* const* rows, int64_t n, int64_t D, double scale);
 void axpy(float* y, const float* x, float a, int64_t D);
 void axpy(double* y, const double* x, double a, int64_t D);
+float dot(const float* x, const float* y, int64_t D);
+double dot(const double* x, const double* y, int64_t D);
 
 template <typename T, typename Acc>
 void sum_rows(T* out, const T* const* rows, int64_t n, int64_t D, Acc scale) {

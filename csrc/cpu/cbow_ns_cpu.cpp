@@ -1,0 +1,216 @@
+// Word2vec CBOW with negative sampling on the CPU: level 2 of the operator, the trainer's fast
+// path. The context mean goes through the same row loops as context_sum (row_kernels.h). Threads
+// share both tables without locks (Hogwild, as word2vec and gensim do); each keeps its own
+// scratch rows and random stream, as fastText's Model::State does.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "checks.h"
+#include "cpu/row_kernels.h"
+
+namespace wordembed {
+namespace {
+
+// -log(sigmoid(x)), exact and without overflow.
+inline double neg_log_sigmoid(double x) {
+  return x >= 0 ? std::log1p(std::exp(-x)) : -x + std::log1p(std::exp(x));
+}
+
+template <typename T>
+inline T sigmoid(T x) {
+  return T(1) / (T(1) + std::exp(-x));
+}
+
+// splitmix64: small, fast, and good enough for sampling; one stream per thread.
+struct Random {
+  uint64_t state;
+  explicit Random(uint64_t seed) : state(seed) {}
+  uint64_t next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return (next() >> 11) * 0x1.0p-53; }  // [0, 1)
+  int64_t below(int64_t n) { return static_cast<int64_t>(uniform() * n); }
+};
+
+template <typename T>
+struct Scratch {
+  std::vector<T> hidden, hidden_grad, step;
+  std::vector<const T*> rows;
+  explicit Scratch(int64_t D) : hidden(D), hidden_grad(D) {}
+};
+
+// One SGD step on one example: context rows ctx[0..n) of the input table, outputs[0] the target
+// and outputs[1..m) the negatives in the output table. Every output is scored before anything
+// moves, so this is exactly plain SGD on the example's loss, which it returns.
+template <typename T>
+double train_example(T* in, T* out, int64_t D, const int64_t* ctx, int64_t n, const int64_t* outputs,
+                     int64_t m, T lr, Scratch<T>& s) {
+  s.rows.resize(n);
+  for (int64_t k = 0; k < n; ++k) s.rows[k] = in + ctx[k] * D;
+  const T inv_n = n ? T(1) / T(n) : T(0);
+  sum_rows(s.hidden.data(), s.rows.data(), n, D, inv_n);
+  std::fill(s.hidden_grad.begin(), s.hidden_grad.end(), T(0));
+  s.step.resize(m);
+  double loss = 0;
+  for (int64_t j = 0; j < m; ++j) {
+    const T score = dot(s.hidden.data(), out + outputs[j] * D, D);
+    loss += neg_log_sigmoid(j == 0 ? score : -score);
+    s.step[j] = lr * ((j == 0 ? T(1) : T(0)) - sigmoid(score));  // minus the gradient, times lr
+  }
+  for (int64_t j = 0; j < m; ++j) axpy(s.hidden_grad.data(), out + outputs[j] * D, s.step[j], D);
+  for (int64_t j = 0; j < m; ++j) axpy(out + outputs[j] * D, s.hidden.data(), s.step[j], D);
+  for (int64_t k = 0; k < n; ++k) axpy(in + ctx[k] * D, s.hidden_grad.data(), inv_n, D);
+  return loss;
+}
+
+void check_tables(const at::Tensor& in, const at::Tensor& out) {
+  TORCH_CHECK_TYPE(in.scalar_type() == out.scalar_type() &&
+                       (in.scalar_type() == at::kFloat || in.scalar_type() == at::kDouble),
+                   "input_vectors and output_vectors must both be float32 or both float64, got ",
+                   in.scalar_type(), " and ", out.scalar_type());
+  TORCH_CHECK_VALUE(in.dim() == 2 && out.dim() == 2 && in.sizes() == out.sizes(),
+                    "input_vectors and output_vectors must be 2-D of the same shape, got ", in.sizes(),
+                    " and ", out.sizes());
+  TORCH_CHECK_VALUE(in.is_contiguous() && out.is_contiguous(), "the tables must be contiguous");
+  check_same_device(in, "input_vectors", out, "output_vectors");
+}
+
+void check_word_ids(const at::Tensor& ids, const char* name, int64_t num_words, bool padding) {
+  TORCH_CHECK_TYPE(ids.scalar_type() == at::kLong || ids.scalar_type() == at::kInt, name,
+                   " must be int64 or int32, got ", ids.scalar_type());
+  if (ids.numel() == 0) return;
+  auto [lo, hi] = at::aminmax(ids);
+  const int64_t min_id = lo.item<int64_t>(), max_id = hi.item<int64_t>();
+  TORCH_CHECK_INDEX(max_id < num_words, name, " index ", max_id, " out of range for vocabulary of ",
+                    num_words, " words");
+  TORCH_CHECK_INDEX(min_id >= (padding ? -1 : 0), name, " index ", min_id, " is negative",
+                    padding ? "; only -1 (padding) is allowed" : "");
+}
+
+at::Tensor cbow_ns_step_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& context,
+                            const at::Tensor& targets, const at::Tensor& negatives, double lr) {
+  check_tables(in, out);
+  check_context(context);
+  const int64_t V = in.size(0), D = in.size(1), B = context.size(0), C = context.size(1);
+  TORCH_CHECK_VALUE(targets.dim() == 1 && targets.size(0) == B, "targets must be (", B, "), got ",
+                    targets.sizes());
+  TORCH_CHECK_VALUE(negatives.dim() == 2 && negatives.size(0) == B, "negatives must be (", B,
+                    ", K), got ", negatives.sizes());
+  check_word_ids(context, "context", V, true);
+  check_word_ids(targets, "targets", V, false);
+  check_word_ids(negatives, "negatives", V, false);
+  const auto ctx = context.to(at::kLong).contiguous();
+  const auto tgt = targets.to(at::kLong).contiguous();
+  const auto neg = negatives.to(at::kLong).contiguous();
+  const int64_t K = neg.size(1);
+  auto losses = at::empty({B}, in.options().dtype(at::kDouble));
+  AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "cbow_ns_step_cpu", [&] {
+    Scratch<scalar_t> scratch(D);
+    std::vector<int64_t> rows(C), outputs(K + 1);
+    for (int64_t b = 0; b < B; ++b) {
+      int64_t n = 0;
+      for (int64_t j = 0; j < C; ++j)
+        if (ctx.const_data_ptr<int64_t>()[b * C + j] >= 0) rows[n++] = ctx.const_data_ptr<int64_t>()[b * C + j];
+      outputs[0] = tgt.const_data_ptr<int64_t>()[b];
+      for (int64_t k = 0; k < K; ++k) outputs[k + 1] = neg.const_data_ptr<int64_t>()[b * K + k];
+      losses.mutable_data_ptr<double>()[b] =
+          train_example(in.mutable_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), D, rows.data(), n,
+                        outputs.data(), K + 1, static_cast<scalar_t>(lr), scratch);
+    }
+  });
+  return losses;
+}
+
+at::Tensor cbow_ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& ids_in,
+                                   const at::Tensor& starts_in, const at::Tensor& keep_in,
+                                   const at::Tensor& noise_prob_in, const at::Tensor& noise_alias_in,
+                                   int64_t window, int64_t negative, double lr_start, double lr_end,
+                                   int64_t seed, bool deterministic) {
+  check_tables(in, out);
+  const int64_t V = in.size(0), D = in.size(1);
+  TORCH_CHECK_VALUE(window >= 1, "window must be at least 1, got ", window);
+  TORCH_CHECK_VALUE(negative >= 0, "negative must be >= 0, got ", negative);
+  TORCH_CHECK_VALUE(ids_in.dim() == 1, "ids must be 1-D");
+  check_word_ids(ids_in, "ids", V, false);
+  for (const auto* t : {&keep_in, &noise_prob_in, &noise_alias_in})
+    TORCH_CHECK_VALUE(t->dim() == 1 && t->size(0) == V, "keep_prob, noise_prob and noise_alias need one "
+                      "entry per word (", V, "), got ", t->sizes());
+  check_word_ids(noise_alias_in, "noise_alias", V, false);
+  const auto ids = ids_in.to(at::kInt).contiguous();
+  const auto starts = starts_in.to(at::kLong).contiguous();
+  const auto keep = keep_in.to(at::kDouble).contiguous();
+  const auto noise_prob = noise_prob_in.to(at::kDouble).contiguous();
+  const auto noise_alias = noise_alias_in.to(at::kLong).contiguous();
+  const int64_t N = ids.numel(), S = starts.numel() - 1;
+  const int64_t* st = starts.const_data_ptr<int64_t>();
+  TORCH_CHECK_VALUE(S >= 0 && st[0] == 0 && st[S] == N, "sentence_starts must begin at 0 and end at ",
+                    "len(ids) = ", N);
+  for (int64_t s = 0; s < S; ++s)
+    TORCH_CHECK_VALUE(st[s] <= st[s + 1], "sentence_starts must not decrease (at ", s, ")");
+
+  const int64_t parts = deterministic ? 1 : std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), S));
+  std::vector<double> loss(parts, 0.0), examples(parts, 0.0);
+  AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "cbow_ns_train_chunk_cpu", [&] {
+    scalar_t* in_ptr = in.mutable_data_ptr<scalar_t>();
+    scalar_t* out_ptr = out.mutable_data_ptr<scalar_t>();
+    const int32_t* word = ids.const_data_ptr<int32_t>();
+    const double* keep_ptr = keep.const_data_ptr<double>();
+    const double* prob = noise_prob.const_data_ptr<double>();
+    const int64_t* alias = noise_alias.const_data_ptr<int64_t>();
+    at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        // Part p: the sentences starting in its share of the words.
+        const int64_t s0 = std::upper_bound(st, st + S, N * p / parts - 1) - st;
+        const int64_t s1 = p + 1 == parts ? S : std::upper_bound(st, st + S, N * (p + 1) / parts - 1) - st;
+        Random random(static_cast<uint64_t>(seed) * 0x2545F4914F6CDD1Dull + static_cast<uint64_t>(p) + 1);
+        Scratch<scalar_t> scratch(D);
+        std::vector<int64_t> kept, context, outputs(negative + 1);
+        for (int64_t s = std::min(s0, S); s < s1; ++s) {
+          const scalar_t lr = static_cast<scalar_t>(lr_start + (lr_end - lr_start) * double(st[s]) / double(std::max<int64_t>(N, 1)));
+          kept.clear();
+          for (int64_t i = st[s]; i < st[s + 1]; ++i)
+            if (keep_ptr[word[i]] >= 1.0 || random.uniform() < keep_ptr[word[i]]) kept.push_back(word[i]);
+          const int64_t L = static_cast<int64_t>(kept.size());
+          for (int64_t i = 0; i < L; ++i) {
+            const int64_t reach = window - random.below(window);  // word2vec's shrinking window
+            context.clear();
+            for (int64_t j = std::max<int64_t>(0, i - reach); j < std::min(L, i + reach + 1); ++j)
+              if (j != i) context.push_back(kept[j]);
+            if (context.empty()) continue;
+            int64_t m = 0;
+            outputs[m++] = kept[i];
+            for (int64_t k = 0; k < negative; ++k) {
+              int64_t w = random.below(V);
+              if (random.uniform() >= prob[w]) w = alias[w];
+              if (w != kept[i]) outputs[m++] = w;
+            }
+            loss[p] += train_example(in_ptr, out_ptr, D, context.data(), static_cast<int64_t>(context.size()),
+                                     outputs.data(), m, lr, scratch);
+            examples[p] += 1;
+          }
+        }
+      }
+    });
+  });
+  double total_loss = 0, total_examples = 0;
+  for (int64_t p = 0; p < parts; ++p) total_loss += loss[p], total_examples += examples[p];
+  return at::tensor({total_loss, total_examples, static_cast<double>(N)}, at::kDouble);
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(wordembed, CPU, m) {
+  m.impl("cbow_ns_step_", &cbow_ns_step_cpu);
+  m.impl("cbow_ns_train_chunk_", &cbow_ns_train_chunk_cpu);
+}
+
+}  // namespace wordembed

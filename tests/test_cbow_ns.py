@@ -1,0 +1,125 @@
+"""The fused CBOW negative-sampling op (level 2): reference parity of one step, the chunk
+trainer's determinism, and its sampling tables."""
+import pytest
+import torch
+
+from wordembed import ops, reference
+from wordembed.vocab import Vocabulary, alias_table
+
+
+def sgd_on_reference(inp, out, context, targets, negatives, lr):
+    inp, out = inp.clone().requires_grad_(), out.clone().requires_grad_()
+    losses = reference.cbow_ns_loss(inp, out, context, targets, negatives)
+    losses.sum().backward()
+    with torch.no_grad():
+        return inp - lr * inp.grad, out - lr * out.grad, losses.detach()
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_one_example_equals_reference_autograd_plus_sgd(dtype):
+    g = torch.Generator().manual_seed(0)
+    inp, out = torch.randn(12, 7, generator=g, dtype=dtype), torch.randn(12, 7, generator=g, dtype=dtype)
+    context = torch.tensor([[3, 5, 5, -1, 8]])         # a repeated word and padding
+    targets, negatives = torch.tensor([2]), torch.tensor([[9, 4, 9]])  # a repeated negative
+    want_in, want_out, want_loss = sgd_on_reference(inp, out, context, targets, negatives, 0.3)
+    loss = ops.cbow_ns_step_(inp, out, context, targets, negatives, 0.3)
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == torch.float64 else dict(rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(loss.to(dtype), want_loss, **tol)
+    torch.testing.assert_close(inp, want_in, **tol)
+    torch.testing.assert_close(out, want_out, **tol)
+
+
+def test_batch_of_disjoint_examples_equals_reference():
+    g = torch.Generator().manual_seed(1)
+    inp, out = torch.randn(40, 16, generator=g, dtype=torch.float64), torch.randn(40, 16, generator=g, dtype=torch.float64)
+    rows = torch.randperm(40, generator=g)
+    context = rows[:24].view(6, 4)            # every example has its own rows
+    targets, negatives = rows[24:30], rows[30:36].view(6, 1)
+    want_in, want_out, want_loss = sgd_on_reference(inp, out, context, targets, negatives, 0.1)
+    loss = ops.cbow_ns_step_(inp, out, context, targets, negatives, 0.1)
+    torch.testing.assert_close(loss, want_loss)
+    torch.testing.assert_close(inp, want_in)
+    torch.testing.assert_close(out, want_out)
+
+
+def test_empty_context_gives_the_reference_loss_and_moves_nothing_in_the_input_table():
+    inp, out = torch.randn(5, 3, dtype=torch.float64), torch.randn(5, 3, dtype=torch.float64)
+    before = inp.clone()
+    loss = ops.cbow_ns_step_(inp, out, torch.tensor([[-1, -1]]), torch.tensor([1]), torch.tensor([[2, 3]]), 0.5)
+    assert loss.item() == pytest.approx(3 * torch.log(torch.tensor(2.0)).item())
+    assert torch.equal(inp, before)
+
+
+def test_step_opcheck():
+    inp, out = torch.randn(10, 4), torch.randn(10, 4)
+    torch.library.opcheck(torch.ops.wordembed.cbow_ns_step_.default,
+                          (inp, out, torch.tensor([[1, 2, -1]]), torch.tensor([3]), torch.tensor([[4, 5]]), 0.1))
+
+
+def test_step_rejects_bad_indices_with_clear_errors():
+    inp, out = torch.randn(10, 4), torch.randn(10, 4)
+    with pytest.raises(IndexError, match="targets index 10 out of range for vocabulary of 10"):
+        ops.cbow_ns_step_(inp, out, torch.tensor([[1]]), torch.tensor([10]), torch.tensor([[4]]), 0.1)
+    with pytest.raises(IndexError, match="negatives index -1 is negative"):
+        ops.cbow_ns_step_(inp, out, torch.tensor([[1]]), torch.tensor([2]), torch.tensor([[-1]]), 0.1)
+    with pytest.raises(ValueError, match="same shape"):
+        ops.cbow_ns_step_(inp, torch.randn(9, 4), torch.tensor([[1]]), torch.tensor([2]), torch.tensor([[3]]), 0.1)
+
+
+def test_alias_table_reproduces_the_distribution():
+    p = torch.tensor([0.5, 0.25, 0.125, 0.0625, 0.0625], dtype=torch.float64)
+    prob, alias = alias_table(p)
+    n = len(p)
+    rebuilt = prob / n
+    rebuilt = rebuilt.index_add(0, alias, (1 - prob) / n)
+    torch.testing.assert_close(rebuilt, p)
+
+
+def chunk_inputs(V=50, D=8, words=3000, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    counts = torch.arange(V, 0, -1) * 10
+    vocab = Vocabulary([f"w{i}" for i in range(V)], counts)
+    ids = torch.multinomial(counts.double(), words, replacement=True, generator=g).int()
+    starts = torch.arange(0, words + 1, 30)
+    prob, alias = vocab.noise_alias_table()
+    inp = (torch.rand(V, D, generator=g) - 0.5) / D
+    return inp, torch.zeros(V, D), ids, starts, vocab.keep_probabilities(1e-2), prob, alias
+
+
+def run_chunk(inputs, seed=7, deterministic=True):
+    inp, out, ids, starts, keep, prob, alias = (t.clone() for t in inputs)
+    stats = ops.cbow_ns_train_chunk_(inp, out, ids, starts, keep, prob, alias, window=5, negative=5,
+                                     lr_start=0.05, lr_end=0.04, seed=seed, deterministic=deterministic)
+    return inp, out, stats
+
+
+def test_deterministic_chunk_training_is_bit_identical():
+    inputs = chunk_inputs()
+    a, b, c = run_chunk(inputs), run_chunk(inputs), run_chunk(inputs, seed=8)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) and torch.equal(a[2], b[2])
+    assert not torch.equal(a[0], c[0])
+    loss, examples, words = a[2].tolist()
+    assert words == 3000 and 0 < examples <= 3000 and loss > 0
+
+
+def test_hogwild_chunk_training_runs_and_learns():
+    inputs = chunk_inputs()
+    first = run_chunk(inputs, deterministic=False)[2]
+    inp, out, *rest = inputs
+    for _ in range(5):
+        stats = ops.cbow_ns_train_chunk_(inp, out, *rest, window=5, negative=5, lr_start=0.05,
+                                         lr_end=0.05, seed=1, deterministic=False)
+    assert stats[0] / stats[1] < first[0] / first[1]  # mean loss per example falls
+
+
+def test_chunk_rejects_bad_input():
+    inp, out, ids, starts, keep, prob, alias = chunk_inputs()
+    with pytest.raises(ValueError, match="sentence_starts"):
+        ops.cbow_ns_train_chunk_(inp, out, ids, starts[:-1], keep, prob, alias, window=5, negative=5,
+                                 lr_start=0.05, lr_end=0.05, seed=0)
+    with pytest.raises(IndexError, match="ids index 50 out of range"):
+        ops.cbow_ns_train_chunk_(inp, out, torch.full_like(ids, 50), starts, keep, prob, alias, window=5,
+                                 negative=5, lr_start=0.05, lr_end=0.05, seed=0)
+    with pytest.raises(ValueError, match="window"):
+        ops.cbow_ns_train_chunk_(inp, out, ids, starts, keep, prob, alias, window=0, negative=5,
+                                 lr_start=0.05, lr_end=0.05, seed=0)
