@@ -27,14 +27,17 @@ TORCH_LIBRARY(wordembed, m) {
   // Word2vec CBOW with negative sampling, level 2 of the operator (see cpu/cbow_ns_cpu.cpp).
   // One SGD step per example on given samples: h = mean of input_vectors[context[b]] (-1 is
   // padding), loss = -log sigmoid(h . out[target]) - sum_k log sigmoid(-h . out[negative_k]);
-  // examples in order. Returns each example's loss (float64).
+  // examples in order. Returns each example's loss (float64). full_context_update gives every
+  // context word the whole gradient of h, as word2vec and gensim do for the mean (False: the
+  // exact gradient, 1/n of it).
   m.def("cbow_ns_step_(Tensor(a!) input_vectors, Tensor(b!) output_vectors, Tensor context, "
-        "Tensor targets, Tensor negatives, float lr) -> Tensor");
+        "Tensor targets, Tensor negatives, float lr, bool full_context_update=True) -> Tensor");
   // Trains on a chunk of the id stream: subsampling (keep_prob), word2vec's shrinking window,
   // negatives drawn from the alias table (noise_prob, noise_alias), learning rate falling
   // linearly from lr_start to lr_end across the chunk. Threads share the tables lock-free
   // (Hogwild) unless deterministic. Returns [loss sum, examples, words] (float64).
   m.def("cbow_ns_train_chunk_(Tensor(a!) input_vectors, Tensor(b!) output_vectors, Tensor ids, "
         "Tensor sentence_starts, Tensor keep_prob, Tensor noise_prob, Tensor noise_alias, int window, "
-        "int negative, float lr_start, float lr_end, int seed, bool deterministic) -> Tensor");
+        "int negative, float lr_start, float lr_end, int seed, bool deterministic, "
+        "bool full_context_update=True) -> Tensor");
 }

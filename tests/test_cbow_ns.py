@@ -7,36 +7,45 @@ from wordembed import ops, reference
 from wordembed.vocab import Vocabulary, alias_table
 
 
-def sgd_on_reference(inp, out, context, targets, negatives, lr):
+def sgd_on_reference(inp, out, context, targets, negatives, lr, full_context_update):
+    """Autograd on the reference loss, then plain SGD. word2vec's rule (full_context_update)
+    gives each context word n times its exact gradient, n the example's number of context words;
+    the examples here use distinct rows, so that is a per-row scaling."""
     inp, out = inp.clone().requires_grad_(), out.clone().requires_grad_()
     losses = reference.cbow_ns_loss(inp, out, context, targets, negatives)
     losses.sum().backward()
+    scale = torch.ones(inp.shape[0], 1, dtype=inp.dtype)
+    if full_context_update:
+        for bag in context:
+            scale[bag[bag >= 0]] = float((bag >= 0).sum())
     with torch.no_grad():
-        return inp - lr * inp.grad, out - lr * out.grad, losses.detach()
+        return inp - lr * scale * inp.grad, out - lr * out.grad, losses.detach()
 
 
+@pytest.mark.parametrize("full_context_update", [True, False])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_one_example_equals_reference_autograd_plus_sgd(dtype):
+def test_one_example_equals_reference_autograd_plus_sgd(dtype, full_context_update):
     g = torch.Generator().manual_seed(0)
     inp, out = torch.randn(12, 7, generator=g, dtype=dtype), torch.randn(12, 7, generator=g, dtype=dtype)
     context = torch.tensor([[3, 5, 5, -1, 8]])         # a repeated word and padding
     targets, negatives = torch.tensor([2]), torch.tensor([[9, 4, 9]])  # a repeated negative
-    want_in, want_out, want_loss = sgd_on_reference(inp, out, context, targets, negatives, 0.3)
-    loss = ops.cbow_ns_step_(inp, out, context, targets, negatives, 0.3)
+    want_in, want_out, want_loss = sgd_on_reference(inp, out, context, targets, negatives, 0.3, full_context_update)
+    loss = ops.cbow_ns_step_(inp, out, context, targets, negatives, 0.3, full_context_update=full_context_update)
     tol = dict(rtol=1e-12, atol=1e-12) if dtype == torch.float64 else dict(rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(loss.to(dtype), want_loss, **tol)
     torch.testing.assert_close(inp, want_in, **tol)
     torch.testing.assert_close(out, want_out, **tol)
 
 
-def test_batch_of_disjoint_examples_equals_reference():
+@pytest.mark.parametrize("full_context_update", [True, False])
+def test_batch_of_disjoint_examples_equals_reference(full_context_update):
     g = torch.Generator().manual_seed(1)
     inp, out = torch.randn(40, 16, generator=g, dtype=torch.float64), torch.randn(40, 16, generator=g, dtype=torch.float64)
     rows = torch.randperm(40, generator=g)
     context = rows[:24].view(6, 4)            # every example has its own rows
     targets, negatives = rows[24:30], rows[30:36].view(6, 1)
-    want_in, want_out, want_loss = sgd_on_reference(inp, out, context, targets, negatives, 0.1)
-    loss = ops.cbow_ns_step_(inp, out, context, targets, negatives, 0.1)
+    want_in, want_out, want_loss = sgd_on_reference(inp, out, context, targets, negatives, 0.1, full_context_update)
+    loss = ops.cbow_ns_step_(inp, out, context, targets, negatives, 0.1, full_context_update=full_context_update)
     torch.testing.assert_close(loss, want_loss)
     torch.testing.assert_close(inp, want_in)
     torch.testing.assert_close(out, want_out)

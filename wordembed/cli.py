@@ -1,4 +1,4 @@
-"""The `wordembed` command line: query, evaluate and plot word vectors."""
+"""The `wordembed` command line: train, query, evaluate and plot word vectors."""
 import argparse
 import sys
 
@@ -9,6 +9,30 @@ from .formats import VectorsFileError
 def _load(path, limit=None):
     from .vectors import WordVectors
     return WordVectors.load(path, limit=limit)
+
+
+def cmd_train(args):
+    from .train import TrainConfig, TrainingError, train_vectors
+    config = TrainConfig(dim=args.dim, window=args.window, negative=args.negative, min_count=args.min_count,
+                         max_vocab_size=args.max_vocab_size, sample=args.sample, epochs=args.epochs,
+                         alpha=args.alpha, threads=args.threads, seed=args.seed, device=args.device,
+                         deterministic=args.deterministic)
+    callbacks = []
+    if args.plot_curves:
+        from .plot import plot_training
+        callbacks.append(lambda trainer, entry: plot_training(trainer.history, args.plot_curves))
+    try:
+        vectors = train_vectors(args.corpus, args.output, config, resume=args.resume, callbacks=callbacks)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: the state at the last chunk is saved in {args.output}.work; "
+              "run the same command with --resume to continue", file=sys.stderr)
+        raise SystemExit(130)
+    except TrainingError as e:
+        raise ValueError(str(e)) from None
+    for entry in vectors.history:
+        print(f"epoch {entry['epoch']}: loss {entry['loss']:.4f} per word, {entry['words'] / entry['seconds'] / 1e6:.2f} "
+              f"M words/s, lr at end {entry['lr']:.6f}")
+    print(f"wrote {args.output}: {len(vectors)} words, dim {vectors.vector_size}")
 
 
 def cmd_similar(args):
@@ -64,6 +88,31 @@ def build_parser():
         p.add_argument("--limit", type=int, default=None, help="read only the first N vectors")
         p.set_defaults(func=func)
         return p
+
+    p = sub.add_parser("train", help="train CBOW word vectors on a text file",
+                       description="Train word2vec CBOW (negative sampling) vectors on a text file: "
+                                   "one sentence or document per line, whitespace-separated tokens.")
+    p.add_argument("corpus", help="UTF-8 text file")
+    p.add_argument("-o", "--output", required=True,
+                   help="vectors file: .txt for word2vec text, .pt for wordembed's format, else word2vec binary")
+    from .train import TrainConfig
+    d = TrainConfig()
+    p.add_argument("--dim", type=int, default=d.dim)
+    p.add_argument("--window", type=int, default=d.window)
+    p.add_argument("--negative", type=int, default=d.negative)
+    p.add_argument("--min-count", type=int, default=d.min_count)
+    p.add_argument("--max-vocab-size", type=int, default=None)
+    p.add_argument("--sample", type=float, default=d.sample)
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--alpha", type=float, default=d.alpha)
+    p.add_argument("--threads", type=int, default=None, help="default: all cores torch uses")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default=d.device)
+    p.add_argument("--deterministic", action="store_true",
+                   help="one thread; the same seed and settings give bit-identical vectors")
+    p.add_argument("--resume", action="store_true", help="continue from OUTPUT.work/checkpoint.pt")
+    p.add_argument("--plot-curves", metavar="PNG", help="write loss and learning-rate curves per epoch")
+    p.set_defaults(func=cmd_train)
 
     p = vectors_command("similar", "nearest words by cosine similarity", cmd_similar)
     p.add_argument("word")

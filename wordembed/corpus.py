@@ -66,14 +66,23 @@ class EncodedCorpus:
     def num_sentences(self) -> int:
         return len(self.starts) - 1
 
-    def chunks(self, chunk_words=1 << 20):
-        """Yields (ids, sentence_starts) for runs of whole sentences of about chunk_words words;
-        sentence_starts are relative to the chunk and end with len(ids)."""
-        first = 0
+    def chunk_bounds(self, chunk_words=1 << 20):
+        """(first, last) sentence numbers of runs of whole sentences of about chunk_words words."""
+        bounds, first = [], 0
         while first < self.num_sentences:
-            limit = self.starts[first] + chunk_words
-            last = int(np.searchsorted(self.starts, limit, side="right")) - 1
+            last = int(np.searchsorted(self.starts, self.starts[first] + chunk_words, side="right")) - 1
             last = min(max(last, first + 1), self.num_sentences)  # at least one sentence
-            begin = self.starts[first]
-            yield np.asarray(self.ids[begin:self.starts[last]]), self.starts[first:last + 1] - begin
+            bounds.append((first, last))
             first = last
+        return bounds
+
+    def chunk(self, first, last):
+        """(ids, sentence_starts) of sentences first..last-1, read into memory; sentence_starts
+        are relative to the chunk and end with len(ids)."""
+        begin, end = self.starts[first], self.starts[last]
+        return np.array(self.ids[begin:end]), self.starts[first:last + 1] - begin
+
+    def chunks(self, chunk_words=1 << 20):
+        """Yields chunk(first, last) for each of chunk_bounds(chunk_words), one at a time."""
+        for first, last in self.chunk_bounds(chunk_words):
+            yield self.chunk(first, last)

@@ -49,33 +49,37 @@ def context_sum_sgd_(weight: Tensor, grad_out: Tensor, context: Tensor, mode: st
 
 
 def cbow_ns_step_(input_vectors: Tensor, output_vectors: Tensor, context: Tensor, targets: Tensor,
-                  negatives: Tensor, lr: float) -> Tensor:
+                  negatives: Tensor, lr: float, *, full_context_update: bool = True) -> Tensor:
     """One word2vec CBOW negative-sampling SGD step per example, in order, on given samples:
     context (B, C) with -1 padding, targets (B,), negatives (B, K). Updates both tables in place;
-    returns each example's loss (float64)."""
+    returns each example's loss (float64). full_context_update: each context word gets the whole
+    gradient of the context mean, as word2vec and gensim do; False gives it the exact 1/n share."""
     return torch.ops.wordembed.cbow_ns_step_.default(input_vectors, output_vectors, context, targets,
-                                                    negatives, float(lr))
+                                                    negatives, float(lr), full_context_update)
 
 
 def cbow_ns_train_chunk_(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor,
                          sentence_starts: Tensor, keep_prob: Tensor, noise_prob: Tensor,
                          noise_alias: Tensor, *, window: int, negative: int, lr_start: float,
-                         lr_end: float, seed: int, deterministic: bool = False) -> Tensor:
+                         lr_end: float, seed: int, deterministic: bool = False,
+                         full_context_update: bool = True) -> Tensor:
     """Trains CBOW with negative sampling on a chunk of the id stream, in place; returns
     [loss sum, examples, words] (float64). See csrc/wordembed.cpp for the contract."""
     return torch.ops.wordembed.cbow_ns_train_chunk_.default(
         input_vectors, output_vectors, ids, sentence_starts, keep_prob, noise_prob, noise_alias,
-        int(window), int(negative), float(lr_start), float(lr_end), int(seed), bool(deterministic))
+        int(window), int(negative), float(lr_start), float(lr_end), int(seed), bool(deterministic),
+        bool(full_context_update))
 
 
 @torch.library.register_fake("wordembed::cbow_ns_step_")
-def _cbow_ns_step_fake(input_vectors, output_vectors, context, targets, negatives, lr):
+def _cbow_ns_step_fake(input_vectors, output_vectors, context, targets, negatives, lr, full_context_update=True):
     return input_vectors.new_empty((context.shape[0],), dtype=torch.float64)
 
 
 @torch.library.register_fake("wordembed::cbow_ns_train_chunk_")
 def _cbow_ns_train_chunk_fake(input_vectors, output_vectors, ids, sentence_starts, keep_prob, noise_prob,
-                              noise_alias, window, negative, lr_start, lr_end, seed, deterministic):
+                              noise_alias, window, negative, lr_start, lr_end, seed, deterministic,
+                              full_context_update=True):
     return input_vectors.new_empty((3,), dtype=torch.float64)
 
 

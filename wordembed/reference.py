@@ -26,3 +26,64 @@ def cbow_ns_loss(input_vectors: Tensor, output_vectors: Tensor, context: Tensor,
     positive = (hidden * output_vectors[targets.long()]).sum(-1)
     negative = torch.einsum("bd,bkd->bk", hidden, output_vectors[negatives.long()])
     return -torch.nn.functional.logsigmoid(positive) - torch.nn.functional.logsigmoid(-negative).sum(-1)
+
+
+def cbow_examples(ids: Tensor, sentence_starts: Tensor, keep_prob: Tensor, noise_prob: Tensor,
+                  noise_alias: Tensor, window: int, negative: int, generator: torch.Generator):
+    """The training examples of a chunk, drawn as the fused op draws them (subsampling, shrinking
+    window within the sentence, negatives from the alias table), in plain PyTorch: returns
+    context (E, 2*window) with -1 padding, targets (E,), negatives (E, negative) and each
+    example's sentence start in the chunk (E,)."""
+    V = len(keep_prob)
+    ids, starts = ids.long(), sentence_starts.long()
+    N = len(ids)
+    sentence = torch.repeat_interleave(torch.arange(len(starts) - 1), starts.diff())
+    kept = keep_prob[ids] > torch.rand(N, generator=generator, dtype=torch.float64)
+    words, sentence = ids[kept], sentence[kept]
+    reach = window - torch.randint(0, window, (len(words),), generator=generator)
+    offsets = torch.cat([torch.arange(-window, 0), torch.arange(1, window + 1)])
+    where = torch.arange(len(words))[:, None] + offsets[None, :]
+    inside = (where >= 0) & (where < len(words)) & (offsets.abs()[None, :] <= reach[:, None])
+    where = where.clamp(0, max(len(words) - 1, 0))
+    inside &= sentence[where] == sentence[:, None]
+    context = torch.where(inside, words[where], torch.full_like(where, -1))
+    has_context = inside.any(1)
+    context, target = context[has_context], words[has_context]
+    picks = torch.randint(0, V, (len(target), negative), generator=generator)
+    flips = torch.rand(len(target), negative, generator=generator, dtype=torch.float64) >= noise_prob[picks]
+    negatives = torch.where(flips, noise_alias[picks], picks)
+    return context, target, negatives, starts[sentence[has_context]]
+
+
+def cbow_ns_train_chunk(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor, sentence_starts: Tensor,
+                        keep_prob: Tensor, noise_prob: Tensor, noise_alias: Tensor, *, window: int,
+                        negative: int, lr_start: float, lr_end: float, seed: int, batch: int = 256,
+                        deterministic: bool = True, full_context_update: bool = True) -> Tensor:
+    """The twin of ops.cbow_ns_train_chunk_ in plain PyTorch: the same kind of examples
+    (cbow_examples, from its own random stream), then autograd on cbow_ns_loss and plain SGD over
+    minibatches of `batch` examples. Slow; for tests and benchmarks."""
+    g = torch.Generator().manual_seed(seed)
+    N = len(ids)
+    context, target, negatives, positions = cbow_examples(ids, sentence_starts, keep_prob, noise_prob,
+                                                          noise_alias, window, negative, g)
+    total = 0.0
+    for b0 in range(0, len(target), batch):
+        sl = slice(b0, b0 + batch)
+        lr = lr_start + (lr_end - lr_start) * float(positions[b0]) / max(N, 1)
+        inp = input_vectors.detach().requires_grad_()
+        out = output_vectors.detach().requires_grad_()
+        # negatives equal to the target are left out, as the fused op does
+        mask = (negatives[sl] != target[sl, None]).to(input_vectors.dtype)
+        hidden = context_sum(inp, context[sl], "mean")
+        if full_context_update:  # the value of the mean, the gradient of the sum (word2vec's rule)
+            summed = context_sum(inp, context[sl], "sum")
+            hidden = hidden.detach() + summed - summed.detach()
+        pos = (hidden * out[target[sl]]).sum(-1)
+        neg = torch.einsum("bd,bkd->bk", hidden, out[negatives[sl]])
+        losses = -torch.nn.functional.logsigmoid(pos) - (torch.nn.functional.logsigmoid(-neg) * mask).sum(-1)
+        losses.sum().backward()
+        with torch.no_grad():
+            input_vectors.sub_(lr * inp.grad)
+            output_vectors.sub_(lr * out.grad)
+        total += float(losses.detach().double().sum())
+    return torch.tensor([total, float(len(target)), float(N)], dtype=torch.float64)

@@ -1,0 +1,211 @@
+"""Trains CBOW vectors with wordembed, gensim, fastText and a plain PyTorch loop on the same
+corpus and settings, one subprocess each, and prints speed, peak memory, quality and ratios.
+
+    .venv/bin/python benchmarks/bench_train.py                       # GCIDE, as prepared by scripts/run.sh
+    .venv/bin/python benchmarks/bench_train.py --corpus FILE --epochs 5 --threads 2
+
+Settings: dim 100, window 5, negative 5, min_count 5, sample 1e-3, alpha 0.05 (word2vec's CBOW
+default), linear decay, the given epochs and threads. words/s = corpus tokens x epochs / training
+seconds (vocabulary building excluded, except for fastText, whose API trains in one call).
+Quality: Google analogies over the 30,000 most frequent words (lower-cased), WordSim-353 and
+SimLex-999 Spearman, all from gensim's test data, all scored by gensim's own functions. The plain
+PyTorch loop (embedding_bag + embedding with sparse gradients + torch.optim.SGD, minibatches of
+1024) can be given fewer epochs with --plain-epochs.
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SETTINGS = dict(dim=100, window=5, negative=5, min_count=5, sample=1e-3, alpha=0.05)
+
+
+def count_tokens(path):
+    with open(path, "rb") as f:
+        return sum(len(line.split()) for line in f)
+
+
+def quality(vectors_path):
+    from gensim.models import KeyedVectors
+    from gensim.test.utils import datapath
+    kv = KeyedVectors.load_word2vec_format(vectors_path, binary=True)
+    analogy = kv.evaluate_word_analogies(datapath("questions-words.txt"), restrict_vocab=30_000)[0]
+    wordsim = kv.evaluate_word_pairs(datapath("wordsim353.tsv"))[1].statistic
+    simlex = kv.evaluate_word_pairs(datapath("simlex999.txt"))[1].statistic
+    return dict(analogy=analogy, wordsim=float(wordsim), simlex=float(simlex), vocab=len(kv))
+
+
+def rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_wordembed(args, out, backend="fused", epochs=None):
+    import torch
+    from wordembed.train import Trainer, TrainConfig
+    args.import_mb = rss_mb()
+    torch.set_num_threads(args.threads)
+    cfg = TrainConfig(epochs=epochs or args.epochs, threads=args.threads, seed=1, backend=backend, **SETTINGS)
+    trainer = Trainer(args.corpus, cfg, out + ".work", log=open(os.devnull, "w"))
+    vectors = trainer.train()
+    trainer.cleanup()
+    vectors.save(out)
+    return sum(h["seconds"] for h in trainer.history), cfg.epochs
+
+
+def run_gensim(args, out):
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence
+    args.import_mb = rss_mb()
+    model = Word2Vec(sg=0, vector_size=SETTINGS["dim"], window=SETTINGS["window"], negative=SETTINGS["negative"],
+                     min_count=SETTINGS["min_count"], sample=SETTINGS["sample"], alpha=SETTINGS["alpha"],
+                     workers=args.threads, seed=1)
+    sentences = LineSentence(args.corpus)
+    model.build_vocab(sentences)
+    start = time.perf_counter()
+    model.train(sentences, total_examples=model.corpus_count, epochs=args.epochs)
+    seconds = time.perf_counter() - start
+    model.wv.save_word2vec_format(out, binary=True)
+    return seconds, args.epochs
+
+
+def run_fasttext(args, out):
+    import fasttext
+    args.import_mb = rss_mb()
+    start = time.perf_counter()
+    model = fasttext.train_unsupervised(args.corpus, model="cbow", dim=SETTINGS["dim"], ws=SETTINGS["window"],
+                                        neg=SETTINGS["negative"], minCount=SETTINGS["min_count"],
+                                        t=SETTINGS["sample"], lr=SETTINGS["alpha"], epoch=args.epochs,
+                                        thread=args.threads, minn=0, maxn=0, verbose=0)
+    seconds = time.perf_counter() - start
+    from gensim.models import KeyedVectors
+    words = [w for w in model.words if w != "</s>"]
+    kv = KeyedVectors(SETTINGS["dim"])
+    kv.add_vectors(words, [model.get_word_vector(w) for w in words])
+    kv.save_word2vec_format(out, binary=True)
+    return seconds, args.epochs
+
+
+def run_plain_pytorch(args, out):
+    """What a user would write by hand: embedding_bag and embedding with sparse gradients,
+    torch.optim.SGD, minibatches of 1024 examples (drawn by wordembed.reference.cbow_examples)."""
+    import torch
+    import torch.nn.functional as F
+    from wordembed import reference
+    from wordembed.corpus import encode_corpus
+    from wordembed.train import alpha_at
+    from wordembed.vectors import WordVectors
+    from wordembed.vocab import Vocabulary
+    args.import_mb = rss_mb()
+    torch.set_num_threads(args.threads)
+    vocab = Vocabulary.from_file(args.corpus, SETTINGS["min_count"])
+    corpus = encode_corpus(args.corpus, vocab, out + ".corpus")
+    keep, (prob, alias) = vocab.keep_probabilities(SETTINGS["sample"]), vocab.noise_alias_table()
+    V, D, epochs = len(vocab), SETTINGS["dim"], args.plain_epochs
+    g = torch.Generator().manual_seed(1)
+    inp = torch.nn.Parameter((torch.rand(V, D, generator=g) - 0.5) / D)
+    outp = torch.nn.Parameter(torch.zeros(V, D))
+    opt = torch.optim.SGD([inp, outp], lr=SETTINGS["alpha"])
+    total, done = corpus.num_words * epochs, 0
+    start = time.perf_counter()
+    for _ in range(epochs):
+        for ids, starts in corpus.chunks(1 << 16):
+            context, target, negatives, _ = reference.cbow_examples(
+                torch.from_numpy(ids), torch.from_numpy(starts), keep, prob, alias, SETTINGS["window"],
+                SETTINGS["negative"], g)
+            for group in opt.param_groups:
+                group["lr"] = alpha_at(argparse.Namespace(alpha=SETTINGS["alpha"], min_alpha=None), done, total)
+            for b in range(0, len(target), 1024):
+                ctx = context[b:b + 1024]
+                present = ctx >= 0
+                offsets = torch.cat([torch.zeros(1, dtype=torch.long), present.sum(1).cumsum(0)[:-1]])
+                hidden = F.embedding_bag(ctx[present], inp, offsets, mode="mean", sparse=True)
+                outputs = torch.cat([target[b:b + 1024, None], negatives[b:b + 1024]], 1)
+                scores = torch.einsum("bd,bkd->bk", hidden, F.embedding(outputs, outp, sparse=True))
+                labels = torch.zeros_like(scores)
+                labels[:, 0] = 1
+                loss = F.binary_cross_entropy_with_logits(scores, labels, reduction="sum")
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            done += len(ids)
+    seconds = time.perf_counter() - start
+    WordVectors(vocab.ix_to_word, inp.detach(), vocab.counts).save(out)
+    return seconds, epochs
+
+
+SYSTEMS = {
+    "wordembed": lambda a, o: run_wordembed(a, o),
+    "gensim": run_gensim,
+    "fastText": run_fasttext,
+    "plain PyTorch": run_plain_pytorch,
+}
+
+
+def child(args):
+    """Runs one system in this process and prints one JSON line."""
+    out = os.path.join(args.tmp, args.system.replace(" ", "_") + ".bin")
+    seconds, epochs = SYSTEMS[args.system](args, out)
+    peak_mb = rss_mb()  # before the evaluation below, which loads gensim
+    result = dict(system=args.system, seconds=seconds, epochs=epochs, peak_mb=peak_mb,
+                  training_mb=peak_mb - args.import_mb, **quality(out))
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", default=os.path.join(HERE, "..", "data", "gcide.txt"))
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--plain-epochs", type=int, default=None, help="default: --epochs")
+    parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=list(SYSTEMS))
+    parser.add_argument("--system", help=argparse.SUPPRESS)
+    parser.add_argument("--tmp", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.plain_epochs = args.plain_epochs or args.epochs
+    if args.system:
+        return child(args)
+    if not os.path.exists(args.corpus):
+        raise SystemExit(f"{args.corpus} not found: run scripts/run.sh first, or pass --corpus FILE")
+    tokens = count_tokens(args.corpus)
+    print(f"corpus {args.corpus}: {tokens:,} tokens; {platform.processor() or platform.machine()}, "
+          f"{args.threads} threads; settings {SETTINGS}, {args.epochs} epochs", flush=True)
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for system in args.systems:
+            cmd = [sys.executable, __file__, "--system", system, "--tmp", tmp, "--corpus", args.corpus,
+                   "--epochs", str(args.epochs), "--threads", str(args.threads),
+                   "--plain-epochs", str(args.plain_epochs)]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
+            if proc.returncode or line is None:
+                print(f"{system}: failed\n{proc.stderr[-2000:]}", flush=True)
+                continue
+            r = json.loads(line[len("RESULT "):])
+            r["words_per_s"] = tokens * r["epochs"] / r["seconds"]
+            results[system] = r
+            print(f"  {system} done in {r['seconds']:.1f} s", flush=True)
+    print(f"\n{'system':<15}{'epochs':>7}{'M words/s':>11}{'peak MB':>9}{'(training)':>11}{'analogy':>9}"
+          f"{'WS353':>8}{'SL999':>8}")
+    for name, r in results.items():
+        print(f"{name:<15}{r['epochs']:>7}{r['words_per_s'] / 1e6:>11.2f}{r['peak_mb']:>9.0f}{r['training_mb']:>11.0f}"
+              f"{100 * r['analogy']:>8.1f}%{r['wordsim']:>8.3f}{r['simlex']:>8.3f}")
+    print("peak MB: the process's peak resident memory; (training): its growth after the library was"
+          " imported (torch's import alone takes about 500 MB)")
+    if "wordembed" in results:
+        ours = results["wordembed"]
+        print("\nwordembed vs   speed   memory   analogy (points)   (targets vs gensim: >= 1.5x speed, "
+              "analogy >= gensim's, memory <= gensim's)")
+        for name, r in results.items():
+            if name != "wordembed":
+                print(f"  {name:<13}{ours['words_per_s'] / r['words_per_s']:>6.2f}x {ours['peak_mb'] / r['peak_mb']:>7.2f}x"
+                      f" {100 * (ours['analogy'] - r['analogy']):>+10.1f}")
+
+
+if __name__ == "__main__":
+    main()

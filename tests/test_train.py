@@ -1,0 +1,187 @@
+"""The trainer end to end: planted structure, determinism, resume, the command line, bad input,
+and the tutorial's models."""
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from wordembed import WordVectors, models
+from wordembed.train import TrainingError, train_vectors
+
+GROUPS = 6
+GROUP_SIZE = 8
+
+
+def planted_corpus(path, sentences=3000, seed=0):
+    """Each sentence draws its words from one group: words of a group share their contexts."""
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        for _ in range(sentences):
+            g = rng.randrange(GROUPS)
+            f.write(" ".join(f"g{g}w{rng.randrange(GROUP_SIZE)}" for _ in range(rng.randint(6, 14))) + "\n")
+    return path
+
+
+SMALL = dict(dim=24, epochs=3, min_count=1, sample=0, window=3, negative=5, alpha=0.05, chunk_words=4096)
+
+
+def test_planted_groups_are_nearest_each_other(tmp_path):
+    vectors = train_vectors(planted_corpus(tmp_path / "c.txt"), tmp_path / "v.bin", **SMALL)
+    right = sum(vectors.most_similar(w, topn=1)[0][0].split("w")[0] == w.split("w")[0] for w in vectors.index_to_key)
+    assert right / len(vectors) >= 0.95
+    assert vectors.history[-1]["loss"] < vectors.history[0]["loss"]
+    assert WordVectors.load(tmp_path / "v.bin").index_to_key == vectors.index_to_key
+
+
+def test_reference_backend_learns_the_same_structure(tmp_path):
+    vectors = train_vectors(planted_corpus(tmp_path / "c.txt", 1500), None, backend="reference", **SMALL)
+    right = sum(vectors.most_similar(w, topn=1)[0][0].split("w")[0] == w.split("w")[0] for w in vectors.index_to_key)
+    assert right / len(vectors) >= 0.9
+
+
+def test_deterministic_mode_is_bit_identical(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt", 500)
+    a = train_vectors(corpus, None, deterministic=True, seed=3, **SMALL)
+    b = train_vectors(corpus, None, deterministic=True, seed=3, **SMALL)
+    c = train_vectors(corpus, None, deterministic=True, seed=4, **SMALL)
+    assert torch.equal(a.vectors, b.vectors) and a.history[-1]["loss"] == b.history[-1]["loss"]
+    assert not torch.equal(a.vectors, c.vectors)
+
+
+def test_loss_means_the_same_whatever_the_thread_count(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt", 2000)
+    one = train_vectors(corpus, None, threads=1, **SMALL).history
+    two = train_vectors(corpus, None, threads=2, **SMALL).history
+    for a, b in zip(one, two):
+        assert a["loss"] == pytest.approx(b["loss"], rel=0.05)
+
+
+def test_resume_after_an_interruption_gives_the_same_vectors(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt", 500)
+    whole = train_vectors(corpus, tmp_path / "whole.bin", deterministic=True, **SMALL)
+
+    def interrupt(trainer, entry):
+        if entry["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_vectors(corpus, tmp_path / "cut.bin", deterministic=True, callbacks=[interrupt], **SMALL)
+    assert not (tmp_path / "cut.bin").exists()
+    assert (tmp_path / "cut.bin.work" / "checkpoint.pt").exists()
+    resumed = train_vectors(corpus, tmp_path / "cut.bin", deterministic=True, resume=True, **SMALL)
+    assert torch.equal(resumed.vectors, whole.vectors)
+    assert [h["loss"] for h in resumed.history] == [h["loss"] for h in whole.history]
+    assert not (tmp_path / "cut.bin.work").exists()  # cleaned up after success
+
+
+def test_resume_with_other_settings_is_refused(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt", 300)
+    with pytest.raises(KeyboardInterrupt):
+        train_vectors(corpus, tmp_path / "v.bin", callbacks=[lambda t, e: (_ for _ in ()).throw(KeyboardInterrupt)], **SMALL)
+    with pytest.raises(TrainingError, match="dim"):
+        train_vectors(corpus, tmp_path / "v.bin", resume=True, **{**SMALL, "dim": 12})
+
+
+@pytest.mark.parametrize("content,message", [
+    (None, "corpus file not found"),
+    ("", "holds no words"),
+    ("a b c\n", "vocabulary is empty"),
+])
+def test_bad_corpus_stops_cleanly(tmp_path, content, message):
+    corpus = tmp_path / "c.txt"
+    if content is not None:
+        corpus.write_text(content)
+    with pytest.raises((TrainingError, FileNotFoundError), match=message):
+        train_vectors(corpus, tmp_path / "v.bin", min_count=5)
+    assert sorted(os.listdir(tmp_path)) == (["c.txt"] if content is not None else [])
+
+
+def test_non_finite_loss_stops_with_no_output(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt", 300)
+    with pytest.raises(TrainingError, match="non-finite"):
+        train_vectors(corpus, tmp_path / "v.bin", **{**SMALL, "alpha": 1e30})
+    assert not (tmp_path / "v.bin").exists()
+
+
+def test_cli_train_end_to_end(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt", 800)
+    run = subprocess.run([sys.executable, "-m", "wordembed", "train", str(corpus), "-o", str(tmp_path / "v.txt"),
+                          "--dim", "16", "--epochs", "2", "--min-count", "1", "--sample", "0",
+                          "--plot-curves", str(tmp_path / "curves.png")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "epoch 2: loss" in run.stdout and "% of words" in run.stderr  # plain progress lines off a terminal
+    gensim = pytest.importorskip("gensim")
+    kv = gensim.models.KeyedVectors.load_word2vec_format(str(tmp_path / "v.txt"))
+    assert len(kv) == GROUPS * GROUP_SIZE
+    assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    bad = subprocess.run([sys.executable, "-m", "wordembed", "train", str(tmp_path / "none.txt"), "-o",
+                          str(tmp_path / "x.bin")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "corpus file not found" in bad.stderr and "Traceback" not in bad.stderr
+    gpu = subprocess.run([sys.executable, "-m", "wordembed", "train", str(corpus), "-o", str(tmp_path / "x.bin"),
+                          "--device", "cuda"], capture_output=True, text=True)
+    assert gpu.returncode == 2 and "device" in gpu.stderr
+
+
+SONNET = """When forty winters shall besiege thy brow,
+And dig deep trenches in thy beauty's field,
+Thy youth's proud livery so gazed on now,
+Will be a totter'd weed of small worth held:
+Then being asked, where all thy beauty lies,
+Where all the treasure of thy lusty days;
+To say, within thine own deep sunken eyes,
+Were an all-eating shame, and thriftless praise.
+How much more praise deserv'd thy beauty's use,
+If thou couldst answer 'This fair child of mine
+Shall sum my count, and make my old excuse,'
+Proving his beauty by succession thine!
+This were to be new made when thou art old,
+And see thy blood warm when thou feel'st it cold.""".split()
+
+
+def test_ngram_language_model_loss_falls_every_epoch():
+    torch.manual_seed(1)
+    vocab = sorted(set(SONNET))
+    ix = {w: i for i, w in enumerate(vocab)}
+    contexts = torch.tensor([[ix[SONNET[i - 2]], ix[SONNET[i - 1]]] for i in range(2, len(SONNET))])
+    targets = torch.tensor([ix[SONNET[i]] for i in range(2, len(SONNET))])
+    model = models.NGramLanguageModeler(len(vocab), 10, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    losses = []
+    for _ in range(10):
+        total = 0.0
+        for b in range(0, len(targets), 16):
+            opt.zero_grad()
+            loss = torch.nn.functional.nll_loss(model(contexts[b:b + 16]), targets[b:b + 16], reduction="sum")
+            loss.backward()
+            opt.step()
+            total += loss.item()
+        losses.append(total)
+    assert all(later < earlier for earlier, later in zip(losses, losses[1:]))
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam", "fused"])
+def test_tutorial_cbow_trains_with_either_backend(optimizer):
+    text = "We are about to study the idea of a computational process . Computational processes are abstract beings".split()
+    vocab = sorted(set(text))
+    ix = {w: i for i, w in enumerate(vocab)}
+    contexts = torch.tensor([[ix[text[j]] for j in (i - 2, i - 1, i + 1, i + 2)] for i in range(2, len(text) - 2)])
+    targets = torch.tensor([ix[text[i]] for i in range(2, len(text) - 2)])
+    final = {}
+    for backend in ("fused", "reference"):
+        torch.manual_seed(0)
+        model = models.CBOW(len(vocab), 16, backend=backend, fused_lr=0.1 if optimizer == "fused" else None)
+        params = model.linear.parameters() if optimizer == "fused" else model.parameters()
+        opt = torch.optim.Adam(params, lr=0.01) if optimizer == "Adam" else torch.optim.SGD(params, lr=0.1)
+        if optimizer == "fused" and backend == "reference":
+            opt = torch.optim.SGD(model.parameters(), lr=0.1)  # the reference path has no fused update
+        for _ in range(50):
+            opt.zero_grad()
+            loss = torch.nn.functional.nll_loss(model(contexts), targets)
+            loss.backward()
+            opt.step()
+        final[backend] = loss.item()
+    assert final["fused"] < 1.0
+    assert final["fused"] == pytest.approx(final["reference"], rel=1e-3, abs=1e-4)

@@ -1,0 +1,51 @@
+"""The models of PyTorch's word-embeddings tutorial, built on wordembed's operators.
+
+Both take a `backend`: "fused" (the compiled context_sum) or "reference" (the plain-PyTorch twin,
+for tests and benchmarks). The choice is explicit; nothing falls back silently."""
+import torch
+
+from . import nn as wnn
+from . import reference
+
+BACKENDS = ("fused", "reference")
+
+
+def _check_backend(backend):
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be 'fused' or 'reference', got {backend!r}")
+
+
+class NGramLanguageModeler(torch.nn.Module):
+    """The tutorial's n-gram language model: the embeddings of the previous context_size words,
+    concatenated, a linear layer of 128 with ReLU, a linear layer to the vocabulary, log-softmax.
+    Takes (B, context_size) word ids; returns (B, vocab_size) log-probabilities."""
+
+    def __init__(self, vocab_size, embedding_dim, context_size, hidden=128):
+        super().__init__()
+        self.embeddings = torch.nn.Embedding(vocab_size, embedding_dim)
+        self.linear1 = torch.nn.Linear(context_size * embedding_dim, hidden)
+        self.linear2 = torch.nn.Linear(hidden, vocab_size)
+
+    def forward(self, inputs):
+        embeds = self.embeddings(inputs).flatten(1)
+        return torch.log_softmax(self.linear2(torch.relu(self.linear1(embeds))), dim=-1)
+
+
+class CBOW(torch.nn.Module):
+    """The tutorial's exercise: log softmax(A (sum of the context's embeddings) + b). Takes (B, C)
+    context ids (-1 is padding); returns (B, vocab_size) log-probabilities. fused_lr trains the
+    embeddings inside the backward (no optimizer needed for them)."""
+
+    def __init__(self, vocab_size, embedding_dim, backend="fused", fused_lr=None, sparse=False):
+        super().__init__()
+        _check_backend(backend)
+        self.backend = backend
+        self.embeddings = wnn.ContextSum(vocab_size, embedding_dim, "sum", sparse=sparse, fused_lr=fused_lr)
+        self.linear = torch.nn.Linear(embedding_dim, vocab_size)
+
+    def forward(self, context):
+        if self.backend == "fused":
+            summed = self.embeddings(context)
+        else:
+            summed = reference.context_sum(self.embeddings.weight, context, "sum")
+        return torch.log_softmax(self.linear(summed), dim=-1)
