@@ -32,7 +32,7 @@ def main():
     vectors = train_vectors(corpus, out, epochs=args.epochs, threads=args.threads)
     for entry in vectors.history:
         print(f"epoch {entry['epoch']}: mean loss {entry['loss']:.4f}, "
-              f"{entry['words'] / entry['seconds'] / 1e6:.2f} M words/s")
+              f"{entry['words_per_second'] / 1e6:.2f} M words/s")
     print(f"\nwrote {out}: {len(vectors):,} words, dim {vectors.vector_size}\n")
     for word in PROBES:
         if word in vectors:

@@ -30,7 +30,7 @@ def cmd_train(args):
     except TrainingError as e:
         raise ValueError(str(e)) from None
     for entry in vectors.history:
-        print(f"epoch {entry['epoch']}: loss {entry['loss']:.4f} per word, {entry['words'] / entry['seconds'] / 1e6:.2f} "
+        print(f"epoch {entry['epoch']}: loss {entry['loss']:.4f} per word, {entry['words_per_second'] / 1e6:.2f} "
               f"M words/s, lr at end {entry['lr']:.6f}")
     print(f"wrote {args.output}: {len(vectors)} words, dim {vectors.vector_size}")
 

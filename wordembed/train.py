@@ -175,7 +175,7 @@ class Trainer:
         progress = Progress(total - resumed_at, stream=self.log)
         try:
             while self.epoch < cfg.epochs:
-                epoch_start = time.perf_counter()
+                epoch_start, words_this_run = time.perf_counter(), 0
                 while self.chunk < len(bounds):
                     ids, starts = (torch.from_numpy(a) for a in self.corpus.chunk(*bounds[self.chunk]))
                     done = self.epoch * per_epoch + chunk_start[self.chunk]
@@ -192,12 +192,14 @@ class Trainer:
                                             f"try a smaller --alpha (now {cfg.alpha})")
                     self.epoch_loss += loss
                     self.epoch_examples += examples
+                    words_this_run += int(words)
                     self.chunk += 1
                     progress.update(int(words), self.epoch + 1, lr1, self.epoch_loss / max(self.epoch_examples, 1))
                 seconds = time.perf_counter() - epoch_start
                 entry = {"epoch": self.epoch + 1, "loss": self.epoch_loss / max(self.epoch_examples, 1),
                          "lr": alpha_at(cfg, (self.epoch + 1) * per_epoch, total), "words": per_epoch,
-                         "examples": int(self.epoch_examples), "seconds": seconds}
+                         "examples": int(self.epoch_examples), "seconds": seconds,
+                         "words_per_second": words_this_run / max(seconds, 1e-9)}  # this run's part
                 self.history.append(entry)
                 self.epoch, self.chunk, self.epoch_loss, self.epoch_examples = self.epoch + 1, 0, 0.0, 0.0
                 self.save_checkpoint()
