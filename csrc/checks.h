@@ -36,6 +36,19 @@ inline void check_indices(const at::Tensor& context, int64_t num_words) {
                     " is negative; only -1 (padding) is allowed");
 }
 
+// Word ids of the training ops: each a row of the table (or -1 where padding is allowed).
+inline void check_word_ids(const at::Tensor& ids, const char* name, int64_t num_words, bool padding) {
+  TORCH_CHECK_TYPE(ids.scalar_type() == at::kLong || ids.scalar_type() == at::kInt, name,
+                   " must be int64 or int32, got ", ids.scalar_type());
+  if (ids.numel() == 0) return;
+  auto [lo, hi] = at::aminmax(ids);
+  const int64_t min_id = lo.item<int64_t>(), max_id = hi.item<int64_t>();
+  TORCH_CHECK_INDEX(max_id < num_words, name, " index ", max_id, " out of range for vocabulary of ",
+                    num_words, " words");
+  TORCH_CHECK_INDEX(min_id >= (padding ? -1 : 0), name, " index ", min_id, " is negative",
+                    padding ? "; only -1 (padding) is allowed" : "");
+}
+
 inline void check_grad_out(const at::Tensor& grad_out, const at::Tensor& context) {
   TORCH_CHECK_VALUE(grad_out.dim() == 2 && grad_out.size(0) == context.size(0),
                     "grad_out must be (batch, dim) with batch ", context.size(0), ", got ",

@@ -5,6 +5,7 @@ import torch
 
 from wordembed import ops, reference
 from wordembed.vocab import Vocabulary, alias_table
+from testing import CUDA_SKIP
 
 
 def sgd_on_reference(inp, out, context, targets, negatives, lr, full_context_update):
@@ -132,3 +133,45 @@ def test_chunk_rejects_bad_input():
     with pytest.raises(ValueError, match="window"):
         ops.cbow_ns_train_chunk_(inp, out, ids, starts, keep, prob, alias, window=0, negative=5,
                                  lr_start=0.05, lr_end=0.05, seed=0)
+
+
+@CUDA_SKIP
+def test_cuda_chunk_equals_cpu_chunk_when_the_samples_are_fixed():
+    """window 1, no subsampling, no negatives: every example is fixed, and deterministic mode
+    walks them in order on both devices."""
+    inp, out, ids, starts, _, prob, alias = chunk_inputs(V=30, D=40, words=600, seed=2)
+    out = torch.randn_like(out) * 0.1
+    keep = torch.ones(30, dtype=torch.float64)
+    results = {}
+    for device in ("cpu", "cuda"):
+        i, o = inp.clone().to(device), out.clone().to(device)
+        stats = ops.cbow_ns_train_chunk_(i, o, ids.to(device), starts.to(device), keep.to(device), prob.to(device),
+                                         alias.to(device), window=1, negative=0, lr_start=0.05, lr_end=0.05,
+                                         seed=0, deterministic=True)
+        results[device] = (i.cpu(), o.cpu(), stats)
+    torch.testing.assert_close(results["cuda"][0], results["cpu"][0], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(results["cuda"][1], results["cpu"][1], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(results["cuda"][2], results["cpu"][2], rtol=1e-5, atol=1e-3)
+
+
+@CUDA_SKIP
+def test_cuda_deterministic_chunk_is_bit_identical():
+    inputs = [t.cuda() for t in chunk_inputs()]
+    runs = []
+    for _ in range(2):
+        inp, out, *rest = (t.clone() for t in inputs)
+        stats = ops.cbow_ns_train_chunk_(inp, out, *rest, window=5, negative=5, lr_start=0.05, lr_end=0.04,
+                                         seed=3, deterministic=True)
+        runs.append((inp, out, stats))
+    assert all(torch.equal(a, b) for a, b in zip(*runs))
+
+
+@CUDA_SKIP
+def test_cuda_chunk_rejects_bad_input():
+    inp, out, ids, starts, keep, prob, alias = (t.cuda() for t in chunk_inputs())
+    with pytest.raises(IndexError, match="ids index 50 out of range"):
+        ops.cbow_ns_train_chunk_(inp, out, torch.full_like(ids, 50), starts, keep, prob, alias, window=5,
+                                 negative=5, lr_start=0.05, lr_end=0.05, seed=0)
+    with pytest.raises(TypeError, match="float32"):
+        ops.cbow_ns_train_chunk_(inp.double(), out.double(), ids, starts, keep, prob, alias, window=5,
+                                 negative=5, lr_start=0.05, lr_end=0.05, seed=0)

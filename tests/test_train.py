@@ -185,3 +185,34 @@ def test_tutorial_cbow_trains_with_either_backend(optimizer):
         final[backend] = loss.item()
     assert final["fused"] < 1.0
     assert final["fused"] == pytest.approx(final["reference"], rel=1e-3, abs=1e-4)
+
+
+CUDA_ONLY = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU; none is visible to torch on this machine")
+
+
+@CUDA_ONLY
+def test_gpu_training_learns_the_planted_groups_as_well_as_the_cpu(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt")
+    scores = {}
+    for device in ("cpu", "cuda"):
+        vectors = train_vectors(corpus, tmp_path / f"{device}.bin", device=device, **SMALL)
+        loaded = WordVectors.load(tmp_path / f"{device}.bin")
+        scores[device] = sum(loaded.most_similar(w, topn=1)[0][0].split("w")[0] == w.split("w")[0]
+                             for w in loaded.index_to_key) / len(loaded)
+        assert vectors.vectors.device.type == "cpu"
+    assert scores["cuda"] >= 0.95 and scores["cpu"] >= 0.95
+
+
+@CUDA_ONLY
+def test_gpu_deterministic_training_is_bit_identical(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt", 400)
+    a = train_vectors(corpus, None, device="cuda", deterministic=True, **SMALL)
+    b = train_vectors(corpus, None, device="cuda", deterministic=True, **SMALL)
+    assert torch.equal(a.vectors, b.vectors)
+
+
+def test_cuda_device_without_a_gpu_is_a_clear_error(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible: this checks the message given without one")
+    with pytest.raises(TrainingError, match="no CUDA GPU"):
+        train_vectors(planted_corpus(tmp_path / "c.txt", 50), None, device="cuda", **SMALL)

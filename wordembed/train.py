@@ -42,11 +42,11 @@ class TrainConfig:
     seed: int = 1
     device: str = "cpu"
     deterministic: bool = False  # one thread, bit-identical for a fixed seed
-    chunk_words: int = 1 << 18   # words per call of the fused op
+    chunk_words: int | None = None  # words per call of the fused op (default 2^18 CPU, 2^22 CUDA)
     backend: str = "fused"       # or "reference": the plain-PyTorch twin, for tests and benchmarks
 
     def check(self):
-        for name in ("dim", "window", "epochs", "min_count", "chunk_words"):
+        for name in ("dim", "window", "epochs", "min_count"):
             if getattr(self, name) < 1:
                 raise TrainingError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.negative < 1:
@@ -57,9 +57,28 @@ class TrainConfig:
             raise TrainingError(f"sample must be >= 0, got {self.sample}")
         if self.backend not in ("fused", "reference"):
             raise TrainingError(f"backend must be 'fused' or 'reference', got {self.backend!r}")
-        if self.device != "cpu":
-            raise TrainingError(f"device {self.device!r}: only the CPU training kernels exist so far "
-                                "(the CUDA ones are the GPU issue's work); use device='cpu'")
+        if self.chunk_words is not None and self.chunk_words < 1:
+            raise TrainingError(f"chunk_words must be at least 1, got {self.chunk_words}")
+        try:
+            device = torch.device(self.device)
+        except RuntimeError:
+            raise TrainingError(f"unknown device {self.device!r}; use 'cpu' or 'cuda'") from None
+        if device.type == "cuda":
+            if not torch.cuda.is_available():
+                raise TrainingError(f"device {self.device!r}: no CUDA GPU is visible to torch here")
+            if not torch._C._dispatch_has_kernel_for_dispatch_key("wordembed::cbow_ns_train_chunk_", "CUDA"):
+                raise TrainingError("wordembed was built without its CUDA kernels: rebuild it with a CUDA "
+                                    "torch and nvcc (bash scripts/setup.sh)")
+            if self.backend != "fused":
+                raise TrainingError("the reference backend trains on the CPU only")
+        elif device.type != "cpu":
+            raise TrainingError(f"device {self.device!r}: wordembed trains on 'cpu' or 'cuda'")
+
+    @property
+    def words_per_chunk(self):
+        if self.chunk_words is not None:
+            return self.chunk_words
+        return 1 << 22 if torch.device(self.device).type == "cuda" else 1 << 18
 
 
 class Progress:
@@ -128,7 +147,9 @@ class Trainer:
                 raise TrainingError(f"the checkpoint was made with other settings ({', '.join(changed)}); "
                                     "resume with the same ones")
             self.vocab = Vocabulary(state["words"], state["counts"])
-            self.input_vectors, self.output_vectors = state["input_vectors"], state["output_vectors"]
+            device = torch.device(cfg.device)
+            self.input_vectors = state["input_vectors"].to(device)
+            self.output_vectors = state["output_vectors"].to(device)
             self.epoch, self.chunk, self.history = state["epoch"], state["chunk"], list(state["history"])
             self.epoch_loss, self.epoch_examples = state["epoch_loss"], state["epoch_examples"]
             self.corpus = EncodedCorpus(os.path.join(self.work_dir, "corpus"))
@@ -143,14 +164,15 @@ class Trainer:
         g = torch.Generator().manual_seed(cfg.seed)
         V, D = len(self.vocab), cfg.dim
         # word2vec's initialisation: small random input vectors, zero output vectors
-        self.input_vectors = (torch.rand(V, D, generator=g) - 0.5) / D
-        self.output_vectors = torch.zeros(V, D)
+        device = torch.device(cfg.device)
+        self.input_vectors = ((torch.rand(V, D, generator=g) - 0.5) / D).to(device)
+        self.output_vectors = torch.zeros(V, D, device=device)
         self.epoch, self.chunk, self.epoch_loss, self.epoch_examples = 0, 0, 0.0, 0.0
 
     def save_checkpoint(self):
         state = {"version": CHECKPOINT_VERSION, "config": dataclasses.asdict(self.config),
                  "words": self.vocab.ix_to_word, "counts": self.vocab.counts,
-                 "input_vectors": self.input_vectors, "output_vectors": self.output_vectors,
+                 "input_vectors": self.input_vectors.cpu(), "output_vectors": self.output_vectors.cpu(),
                  "epoch": self.epoch, "chunk": self.chunk, "history": self.history,
                  "epoch_loss": self.epoch_loss, "epoch_examples": self.epoch_examples}
         with atomic_write(self.checkpoint_path) as f:
@@ -159,10 +181,11 @@ class Trainer:
     def train(self, resume=False) -> WordVectors:
         cfg = self.config
         self.prepare(resume)
-        keep = self.vocab.keep_probabilities(cfg.sample)
-        noise_prob, noise_alias = self.vocab.noise_alias_table()
+        device = self.input_vectors.device
+        keep = self.vocab.keep_probabilities(cfg.sample).to(device)
+        noise_prob, noise_alias = (t.to(device) for t in self.vocab.noise_alias_table())
         # Only the chunk being trained is in memory; the rest stays memory-mapped on disk.
-        bounds = self.corpus.chunk_bounds(cfg.chunk_words)
+        bounds = self.corpus.chunk_bounds(cfg.words_per_chunk)
         chunk_start = [int(self.corpus.starts[first]) for first, _ in bounds]
         per_epoch = self.corpus.num_words
         if per_epoch == 0:
@@ -176,8 +199,7 @@ class Trainer:
         try:
             while self.epoch < cfg.epochs:
                 epoch_start, words_this_run = time.perf_counter(), 0
-                while self.chunk < len(bounds):
-                    ids, starts = (torch.from_numpy(a) for a in self.corpus.chunk(*bounds[self.chunk]))
+                for ids, starts in self._chunks_on(device, bounds, self.chunk):
                     done = self.epoch * per_epoch + chunk_start[self.chunk]
                     lr0, lr1 = alpha_at(cfg, done, total), alpha_at(cfg, done + len(ids), total)
                     train_chunk = ops.cbow_ns_train_chunk_ if cfg.backend == "fused" else reference.cbow_ns_train_chunk
@@ -212,7 +234,32 @@ class Trainer:
         finally:
             progress.close()
             torch.set_num_threads(threads_before)
-        return WordVectors(self.vocab.ix_to_word, self.input_vectors.clone(), self.vocab.counts)
+        return WordVectors(self.vocab.ix_to_word, self.input_vectors.cpu().clone(), self.vocab.counts)
+
+    def _chunks_on(self, device, bounds, first):
+        """(ids, sentence_starts) of chunks first.. on the device. On CUDA the next chunk is
+        copied from pinned memory on a side stream while the current one trains."""
+        def load(i):
+            return tuple(torch.from_numpy(a) for a in self.corpus.chunk(*bounds[i]))
+
+        if device.type != "cuda":
+            for i in range(first, len(bounds)):
+                yield load(i)
+            return
+        copy_stream = torch.cuda.Stream(device)
+
+        def upload(i):
+            with torch.cuda.stream(copy_stream):
+                return tuple(t.pin_memory().to(device, non_blocking=True) for t in load(i))
+
+        pending = upload(first) if first < len(bounds) else None
+        for i in range(first, len(bounds)):
+            current = pending
+            torch.cuda.current_stream(device).wait_stream(copy_stream)
+            for t in current:
+                t.record_stream(torch.cuda.current_stream(device))
+            pending = upload(i + 1) if i + 1 < len(bounds) else None
+            yield current
 
     def cleanup(self):
         shutil.rmtree(self.work_dir, ignore_errors=True)

@@ -87,18 +87,6 @@ void check_tables(const at::Tensor& in, const at::Tensor& out) {
   check_same_device(in, "input_vectors", out, "output_vectors");
 }
 
-void check_word_ids(const at::Tensor& ids, const char* name, int64_t num_words, bool padding) {
-  TORCH_CHECK_TYPE(ids.scalar_type() == at::kLong || ids.scalar_type() == at::kInt, name,
-                   " must be int64 or int32, got ", ids.scalar_type());
-  if (ids.numel() == 0) return;
-  auto [lo, hi] = at::aminmax(ids);
-  const int64_t min_id = lo.item<int64_t>(), max_id = hi.item<int64_t>();
-  TORCH_CHECK_INDEX(max_id < num_words, name, " index ", max_id, " out of range for vocabulary of ",
-                    num_words, " words");
-  TORCH_CHECK_INDEX(min_id >= (padding ? -1 : 0), name, " index ", min_id, " is negative",
-                    padding ? "; only -1 (padding) is allowed" : "");
-}
-
 at::Tensor cbow_ns_step_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& context,
                             const at::Tensor& targets, const at::Tensor& negatives, double lr,
                             bool full_context_update) {
