@@ -194,7 +194,7 @@ def main():
     tokens = count_tokens(args.corpus)
     print(f"corpus {args.corpus}: {tokens:,} tokens; {platform.processor() or platform.machine()}, "
           f"{args.threads} threads; settings {SETTINGS}, {args.epochs} epochs", flush=True)
-    results = {}
+    results, failed = {}, []
     with tempfile.TemporaryDirectory() as tmp:
         for system in args.systems:
             cmd = [sys.executable, __file__, "--system", system, "--tmp", tmp, "--corpus", args.corpus,
@@ -207,6 +207,7 @@ def main():
             line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
             if proc.returncode or line is None:
                 print(f"{system}: failed\n{proc.stderr[-2000:]}", flush=True)
+                failed.append(system)
                 continue
             r = json.loads(line[len("RESULT "):])
             r["words_per_s"] = tokens * r["epochs"] / r["seconds"]
@@ -232,6 +233,8 @@ def main():
             if name not in ("wordembed", "wordembed-cuda"):
                 print(f"  {name:<13}{ours['words_per_s'] / r['words_per_s']:>6.2f}x {ours['peak_mb'] / r['peak_mb']:>7.2f}x"
                       f" {100 * (ours['analogy'] - r['analogy']):>+10.1f}")
+    if failed:
+        raise SystemExit(f"failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -49,3 +49,4 @@ echo "== summary (logs in $LOG)"
 printf '%s\n' "${status[@]}"
 grep -h -A3 "^summary:" "$LOG/bench_op.log" | tail -n +2
 grep -h -E "^(wordembed|wordembed-cuda) |^wordembed-cuda vs" "$LOG/train.log"
+! printf '%s\n' "${status[@]}" | grep -q FAILED
