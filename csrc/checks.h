@@ -56,4 +56,11 @@ inline void check_grad_out(const at::Tensor& grad_out, const at::Tensor& context
   check_same_device(grad_out, "grad_out", context, "context");
 }
 
+// The arguments every context_sum backward takes: gradient rows of the batch, in-range context.
+inline void check_backward_args(const at::Tensor& grad_out, const at::Tensor& context, int64_t num_words) {
+  check_context(context);
+  check_grad_out(grad_out, context);
+  check_indices(context, num_words);
+}
+
 }  // namespace wordembed

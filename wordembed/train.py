@@ -228,7 +228,6 @@ class Trainer:
                 for callback in self.callbacks:
                     callback(self, entry)
         except KeyboardInterrupt:
-            progress.close()
             self.save_checkpoint()
             raise
         finally:

@@ -108,15 +108,18 @@ at::Tensor cbow_ns_step_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& c
   AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "cbow_ns_step_cpu", [&] {
     Scratch<scalar_t> scratch(D);
     std::vector<int64_t> rows(C), outputs(K + 1);
+    const int64_t* c = ctx.const_data_ptr<int64_t>();
+    const int64_t* t = tgt.const_data_ptr<int64_t>();
+    const int64_t* negs = neg.const_data_ptr<int64_t>();
+    double* loss = losses.mutable_data_ptr<double>();
     for (int64_t b = 0; b < B; ++b) {
       int64_t n = 0;
       for (int64_t j = 0; j < C; ++j)
-        if (ctx.const_data_ptr<int64_t>()[b * C + j] >= 0) rows[n++] = ctx.const_data_ptr<int64_t>()[b * C + j];
-      outputs[0] = tgt.const_data_ptr<int64_t>()[b];
-      for (int64_t k = 0; k < K; ++k) outputs[k + 1] = neg.const_data_ptr<int64_t>()[b * K + k];
-      losses.mutable_data_ptr<double>()[b] =
-          train_example(in.mutable_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), D, rows.data(), n,
-                        outputs.data(), K + 1, static_cast<scalar_t>(lr), full_context_update, scratch);
+        if (c[b * C + j] >= 0) rows[n++] = c[b * C + j];
+      outputs[0] = t[b];
+      std::copy(negs + b * K, negs + (b + 1) * K, outputs.begin() + 1);
+      loss[b] = train_example(in.mutable_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), D, rows.data(), n,
+                              outputs.data(), K + 1, static_cast<scalar_t>(lr), full_context_update, scratch);
     }
   });
   return losses;

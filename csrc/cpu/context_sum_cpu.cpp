@@ -132,9 +132,7 @@ at::Tensor context_sum_cpu(const at::Tensor& weight, const at::Tensor& context, 
 
 at::Tensor context_sum_backward_cpu(const at::Tensor& grad_out, const at::Tensor& context,
                                    int64_t num_weights, bool mean, bool /*deterministic*/) {
-  check_context(context);
-  check_grad_out(grad_out, context);
-  check_indices(context, num_weights);
+  check_backward_args(grad_out, context, num_weights);
   const auto g = grad_out.contiguous();
   const auto ctx = context.contiguous();
   const int64_t B = ctx.size(0), C = ctx.size(1), D = g.size(1);
@@ -155,9 +153,7 @@ at::Tensor context_sum_backward_cpu(const at::Tensor& grad_out, const at::Tensor
 std::tuple<at::Tensor, at::Tensor> context_sum_backward_sparse_cpu(const at::Tensor& grad_out,
                                                                    const at::Tensor& context,
                                                                    int64_t num_weights, bool mean) {
-  check_context(context);
-  check_grad_out(grad_out, context);
-  check_indices(context, num_weights);
+  check_backward_args(grad_out, context, num_weights);
   const auto g = grad_out.contiguous();
   const auto ctx = context.contiguous();
   const int64_t B = ctx.size(0), C = ctx.size(1), D = g.size(1);

@@ -252,10 +252,8 @@ bool use_atomics(const at::Tensor& grad, bool deterministic) {
 
 at::Tensor context_sum_backward_cuda(const at::Tensor& grad_out, const at::Tensor& context,
                                     int64_t num_weights, bool mean, bool deterministic) {
-  check_context(context);
-  check_grad_out(grad_out, context);
+  check_backward_args(grad_out, context, num_weights);
   const c10::cuda::CUDAGuard guard(grad_out.device());
-  check_indices(context, num_weights);
   const auto g = grad_out.contiguous();
   const auto ctx = context.contiguous();
   auto grad_weight = at::zeros({num_weights, g.size(1)}, g.options());
@@ -273,10 +271,8 @@ at::Tensor context_sum_backward_cuda(const at::Tensor& grad_out, const at::Tenso
 std::tuple<at::Tensor, at::Tensor> context_sum_backward_sparse_cuda(const at::Tensor& grad_out,
                                                                     const at::Tensor& context,
                                                                     int64_t num_weights, bool mean) {
-  check_context(context);
-  check_grad_out(grad_out, context);
+  check_backward_args(grad_out, context, num_weights);
   const c10::cuda::CUDAGuard guard(grad_out.device());
-  check_indices(context, num_weights);
   const auto g = grad_out.contiguous();
   const auto ctx = context.contiguous();
   auto [keys, perm] = sorted_entries(ctx);
