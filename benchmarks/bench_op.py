@@ -50,14 +50,16 @@ def measure(run, setup=lambda: None, device=torch.device("cpu"), reps=5):
 
 def measure_interleaved(cases, device, min_time):
     """Median seconds per case; cases (name -> (run, setup)) take turns in short rounds, so that
-    a slow spell of a shared machine falls on all of them alike."""
+    a slow spell of a shared machine falls on all of them alike. A round is ten calls in a row,
+    as a training loop makes them: the state each system keeps warm between steps (its table in
+    cache) counts, for every system alike."""
     for run, setup in cases.values():  # warm-up
         measure(run, setup, device, reps=2)
     samples = {name: [] for name in cases}
     start = time.perf_counter()
     while time.perf_counter() - start < min_time * len(cases) or min(map(len, samples.values())) < 10:
         for name, (run, setup) in cases.items():
-            samples[name] += measure(run, setup, device, reps=3)
+            samples[name] += measure(run, setup, device, reps=10)
     return {name: statistics.median(times) for name, times in samples.items()}
 
 

@@ -3,6 +3,8 @@ corpus and settings, one subprocess each, and prints speed, peak memory, quality
 
     .venv/bin/python benchmarks/bench_train.py                       # GCIDE, as prepared by scripts/run.sh
     .venv/bin/python benchmarks/bench_train.py --corpus FILE --epochs 5 --threads 2
+    .venv/bin/python benchmarks/bench_train.py --systems wordembed gensim --seeds 5
+
 
 Settings: dim 100, window 5, negative 5, min_count 5, sample 1e-3, alpha 0.05 (word2vec's CBOW
 default), linear decay, the given epochs and threads. words/s = corpus tokens x epochs / training
@@ -10,11 +12,15 @@ seconds (vocabulary building excluded, except for fastText, whose API trains in 
 Quality: Google analogies over the 30,000 most frequent words (lower-cased), WordSim-353 and
 SimLex-999 Spearman, all from gensim's test data, all scored by gensim's own functions. The plain
 PyTorch loop (embedding_bag + embedding with sparse gradients + torch.optim.SGD, minibatches of
-1024) can be given fewer epochs with --plain-epochs.
+1024) can be given fewer epochs with --plain-epochs. With --seeds N each system trains N times
+(seeds 1..N) and the table shows means, with the range of analogy scores: one run's analogy score
+varies by about a point from seed to seed. (fastText's Python API takes no seed; its runs differ
+through its threads' timing only.)
 """
 import argparse
 import json
 import os
+import statistics
 import platform
 import resource
 import subprocess
@@ -63,8 +69,8 @@ def run_wordembed(args, out, backend="fused", epochs=None, device="cpu"):
     from wordembed.train import Trainer, TrainConfig
     args.import_mb = rss_mb()
     torch.set_num_threads(args.threads)
-    cfg = TrainConfig(epochs=epochs or args.epochs, threads=args.threads, seed=1, backend=backend,
-                      device=device, **SETTINGS)
+    cfg = TrainConfig(epochs=epochs or args.epochs, threads=args.threads, backend=backend,
+                      device=device, **{**SETTINGS, "seed": args.seed})
     trainer = Trainer(args.corpus, cfg, out + ".work", log=open(os.devnull, "w"))
     vectors = trainer.train()
     trainer.cleanup()
@@ -78,7 +84,7 @@ def run_gensim(args, out):
     args.import_mb = rss_mb()
     model = Word2Vec(sg=0, vector_size=SETTINGS["dim"], window=SETTINGS["window"], negative=SETTINGS["negative"],
                      min_count=SETTINGS["min_count"], sample=SETTINGS["sample"], alpha=SETTINGS["alpha"],
-                     workers=args.threads, seed=1)
+                     workers=args.threads, seed=args.seed)
     sentences = LineSentence(args.corpus)
     model.build_vocab(sentences)
     start = time.perf_counter()
@@ -112,7 +118,7 @@ def run_plain_pytorch(args, out):
     import torch.nn.functional as F
     from wordembed import reference
     from wordembed.corpus import encode_corpus
-    from wordembed.train import alpha_at
+    from wordembed.train import TrainConfig, alpha_at
     from wordembed.vectors import WordVectors
     from wordembed.vocab import Vocabulary
     args.import_mb = rss_mb()
@@ -121,8 +127,9 @@ def run_plain_pytorch(args, out):
     corpus = encode_corpus(args.corpus, vocab, out + ".corpus")
     keep, (prob, alias) = vocab.keep_probabilities(SETTINGS["sample"]), vocab.noise_alias_table()
     V, D, epochs = len(vocab), SETTINGS["dim"], args.plain_epochs
-    g = torch.Generator().manual_seed(1)
-    inp = torch.nn.Parameter((torch.rand(V, D, generator=g) - 0.5) / D)
+    g = torch.Generator().manual_seed(args.seed)
+    scale = TrainConfig().init_scale / D  # wordembed's initialisation, so that only the loop differs
+    inp = torch.nn.Parameter((torch.rand(V, D, generator=g) * 2 - 1) * scale)
     outp = torch.nn.Parameter(torch.zeros(V, D))
     opt = torch.optim.SGD([inp, outp], lr=SETTINGS["alpha"])
     total, done = corpus.num_words * epochs, 0
@@ -178,6 +185,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--plain-epochs", type=int, default=None, help="default: --epochs")
+    parser.add_argument("--seeds", type=int, default=1, help="train each system with seeds 1..N")
+    parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--systems", nargs="+", default=[s for s in SYSTEMS if s != "wordembed-cuda"],
                         choices=list(SYSTEMS), help="default: all but wordembed-cuda")
     parser.add_argument("--analogies", help="Google analogy file (default: gensim's test data)")
@@ -187,37 +196,51 @@ def main():
     parser.add_argument("--tmp", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.plain_epochs = args.plain_epochs or args.epochs
+    if args.seeds < 1:
+        raise SystemExit("--seeds must be at least 1")
     if args.system:
         return child(args)
     if not os.path.exists(args.corpus):
         raise SystemExit(f"{args.corpus} not found: run scripts/run.sh first, or pass --corpus FILE")
     tokens = count_tokens(args.corpus)
     print(f"corpus {args.corpus}: {tokens:,} tokens; {platform.processor() or platform.machine()}, "
-          f"{args.threads} threads; settings {SETTINGS}, {args.epochs} epochs", flush=True)
+          f"{args.threads} threads; settings {SETTINGS}, {args.epochs} epochs, seeds 1..{args.seeds}",
+          flush=True)
     results, failed = {}, []
     with tempfile.TemporaryDirectory() as tmp:
         for system in args.systems:
-            cmd = [sys.executable, __file__, "--system", system, "--tmp", tmp, "--corpus", args.corpus,
-                   "--epochs", str(args.epochs), "--threads", str(args.threads),
-                   "--plain-epochs", str(args.plain_epochs)]
-            for name in ("analogies", "wordsim", "simlex"):
-                if getattr(args, name):
-                    cmd += [f"--{name}", getattr(args, name)]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
-            if proc.returncode or line is None:
-                print(f"{system}: failed\n{proc.stderr[-2000:]}", flush=True)
+            runs = []
+            for seed in range(1, args.seeds + 1):
+                cmd = [sys.executable, __file__, "--system", system, "--tmp", tmp, "--corpus", args.corpus,
+                       "--epochs", str(args.epochs), "--threads", str(args.threads),
+                       "--plain-epochs", str(args.plain_epochs), "--seed", str(seed)]
+                for name in ("analogies", "wordsim", "simlex"):
+                    if getattr(args, name):
+                        cmd += [f"--{name}", getattr(args, name)]
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
+                if proc.returncode or line is None:
+                    print(f"{system} (seed {seed}): failed\n{proc.stderr[-2000:]}", flush=True)
+                    break
+                r = json.loads(line[len("RESULT "):])
+                r["words_per_s"] = tokens * r["epochs"] / r["seconds"]
+                runs.append(r)
+                print(f"  {system} (seed {seed}) done in {r['seconds']:.1f} s: analogy {100 * r['analogy']:.1f}%",
+                      flush=True)
+            if len(runs) < args.seeds:
                 failed.append(system)
                 continue
-            r = json.loads(line[len("RESULT "):])
-            r["words_per_s"] = tokens * r["epochs"] / r["seconds"]
-            results[system] = r
-            print(f"  {system} done in {r['seconds']:.1f} s", flush=True)
+            results[system] = {key: statistics.mean(r[key] for r in runs) for key in
+                               ("words_per_s", "peak_mb", "training_mb", "analogy", "wordsim", "simlex")}
+            results[system].update(epochs=runs[0]["epochs"], analogy_low=min(r["analogy"] for r in runs),
+                                   analogy_high=max(r["analogy"] for r in runs))
+    means = " (means over seeds)" if args.seeds > 1 else ""
     print(f"\n{'system':<15}{'epochs':>7}{'M words/s':>11}{'peak MB':>9}{'(training)':>11}{'analogy':>9}"
-          f"{'WS353':>8}{'SL999':>8}")
+          f"{'WS353':>8}{'SL999':>8}{'   analogy range' if args.seeds > 1 else ''}{means}")
     for name, r in results.items():
+        spread = (f"   {100 * r['analogy_low']:.1f}-{100 * r['analogy_high']:.1f}%" if args.seeds > 1 else "")
         print(f"{name:<15}{r['epochs']:>7}{r['words_per_s'] / 1e6:>11.2f}{r['peak_mb']:>9.0f}{r['training_mb']:>11.0f}"
-              f"{100 * r['analogy']:>8.1f}%{r['wordsim']:>8.3f}{r['simlex']:>8.3f}")
+              f"{100 * r['analogy']:>8.1f}%{r['wordsim']:>8.3f}{r['simlex']:>8.3f}{spread}")
     print("peak MB: the process's peak resident memory; (training): its growth after the library was"
           " imported (torch's import alone takes about 500 MB)")
     if "wordembed" in results and "wordembed-cuda" in results:

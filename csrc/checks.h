@@ -56,11 +56,19 @@ inline void check_grad_out(const at::Tensor& grad_out, const at::Tensor& context
   check_same_device(grad_out, "grad_out", context, "context");
 }
 
-// The arguments every context_sum backward takes: gradient rows of the batch, in-range context.
+// The arguments every context_sum backward takes: gradient rows of the batch, a context of
+// word indices. (The CPU kernels check index ranges in their own pass over the context.)
 inline void check_backward_args(const at::Tensor& grad_out, const at::Tensor& context, int64_t num_words) {
   check_context(context);
   check_grad_out(grad_out, context);
+  TORCH_CHECK_VALUE(num_words >= 0, "num_weights must be >= 0, got ", num_words);
+}
+
+// The CPU kernels find bad indices while they read the context, without a separate pass; on
+// finding one they have changed nothing the caller can see, and this raises the exact message.
+inline void raise_bad_index(const at::Tensor& context, int64_t num_words) {
   check_indices(context, num_words);
+  TORCH_CHECK_INDEX(false, "context has an index out of range for vocabulary of ", num_words, " words");
 }
 
 }  // namespace wordembed

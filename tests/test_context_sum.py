@@ -299,16 +299,22 @@ def test_bad_input_raises_clear_error(device, case, implementation):
         assert word in str(info.value), (word, str(info.value))
 
 
-def test_bad_index_is_caught_by_the_compiled_op_itself():
-    weight, grad_out = torch.randn(5, 3), torch.randn(1, 3)
-    bad = torch.tensor([[0, 7]])
-    with pytest.raises(IndexError, match="context index 7 out of range for vocabulary of 5 words"):
-        torch.ops.wordembed.context_sum(weight, bad, True)
+@pytest.mark.parametrize("bad_index, message", [(7, "context index 7 out of range for vocabulary of 5 words"),
+                                                 (-2, "context index -2 is negative")])
+@pytest.mark.parametrize("device", devices)
+def test_bad_index_is_caught_by_the_compiled_op_itself(device, bad_index, message):
+    weight, grad_out = torch.randn(5, 3, device=device), torch.randn(3, 3, device=device)
+    bad = torch.tensor([[0, 1], [2, 3], [4, bad_index]], device=device)  # valid entries come first
+    for table in (weight, weight[:, :0]):  # a table of dim 0 too: no rows read, indices checked
+        with pytest.raises(IndexError, match=message):
+            torch.ops.wordembed.context_sum(table, bad, True)
     for op in (torch.ops.wordembed.context_sum_backward, torch.ops.wordembed.context_sum_backward_sparse):
-        with pytest.raises(IndexError, match="context index 7"):
+        with pytest.raises(IndexError, match=message):
             op(grad_out, bad, 5, True)
-    with pytest.raises(IndexError, match="context index 7"):
+    before = weight.clone()
+    with pytest.raises(IndexError, match=message):
         torch.ops.wordembed.context_sum_sgd_(weight, grad_out, bad, True, 0.1)
+    assert torch.equal(weight, before), "a rejected update must leave every row as it was"
 
 
 @CUDA_SKIP

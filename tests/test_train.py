@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from wordembed import WordVectors, models
-from wordembed.train import TrainingError, train_vectors
+from wordembed.train import Trainer, TrainConfig, TrainingError, train_vectors
 
 GROUPS = 6
 GROUP_SIZE = 8
@@ -97,6 +97,24 @@ def test_bad_corpus_stops_cleanly(tmp_path, content, message):
     with pytest.raises((TrainingError, FileNotFoundError), match=message):
         train_vectors(corpus, tmp_path / "v.bin", min_count=5)
     assert sorted(os.listdir(tmp_path)) == (["c.txt"] if content is not None else [])
+
+
+@pytest.mark.parametrize("init_scale", [0.5, 4.0])
+def test_input_vectors_start_uniform_within_init_scale_over_dim(tmp_path, init_scale):
+    config = TrainConfig(**{**SMALL, "dim": 50, "init_scale": init_scale})
+    trainer = Trainer(planted_corpus(tmp_path / "c.txt", 300), config, tmp_path / "work")
+    trainer.prepare()
+    inputs, bound = trainer.input_vectors, init_scale / 50
+    assert inputs.abs().max() <= bound and inputs.abs().max() > 0.95 * bound
+    assert abs(float(inputs.mean())) < 0.05 * bound and (inputs < 0).float().mean().item() == pytest.approx(0.5, abs=0.05)
+    assert not trainer.output_vectors.any()
+
+
+@pytest.mark.parametrize("init_scale", [-1.0, float("nan"), float("inf")])
+def test_bad_init_scale_is_refused(tmp_path, init_scale):
+    with pytest.raises(TrainingError, match="init_scale"):
+        train_vectors(planted_corpus(tmp_path / "c.txt", 100), tmp_path / "v.bin", **{**SMALL, "init_scale": init_scale})
+    assert not (tmp_path / "v.bin").exists()
 
 
 def test_non_finite_loss_stops_with_no_output(tmp_path):

@@ -16,7 +16,7 @@ def cmd_train(args):
     config = TrainConfig(dim=args.dim, window=args.window, negative=args.negative, min_count=args.min_count,
                          max_vocab_size=args.max_vocab_size, sample=args.sample, epochs=args.epochs,
                          alpha=args.alpha, threads=args.threads, seed=args.seed, device=args.device,
-                         deterministic=args.deterministic)
+                         deterministic=args.deterministic, init_scale=args.init_scale)
     callbacks = []
     if args.plot_curves:
         from .plot import plot_training
@@ -107,6 +107,8 @@ def build_parser():
     p.add_argument("--alpha", type=float, default=d.alpha)
     p.add_argument("--threads", type=int, default=None, help="default: all cores torch uses")
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--init-scale", type=float, default=d.init_scale,
+                   help="input vectors start uniform in +-INIT_SCALE/dim (word2vec: 0.5, gensim: 1.0)")
     p.add_argument("--device", default=d.device)
     p.add_argument("--deterministic", action="store_true",
                    help="one thread; the same seed and settings give bit-identical vectors")

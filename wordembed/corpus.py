@@ -1,5 +1,6 @@
-"""A corpus encoded once into a compact stream of int32 word ids on disk, read back memory-mapped
-and in chunks, so that memory does not grow with the corpus.
+"""A corpus encoded once into a compact stream of int32 word ids on disk, read back in chunks, so
+that memory does not grow with the corpus (the whole stream is also memory-mapped, for random
+access).
 
 Files, for a prefix P: P.ids (int32 word ids, native byte order) and P.starts (int64 offset of each
 sentence in P.ids, plus the total at the end). Words outside the vocabulary are dropped, as word2vec
@@ -23,38 +24,43 @@ def encode_corpus(text_path, vocab, prefix, max_sentence_words=MAX_SENTENCE_WORD
         raise ValueError(f"max_sentence_words must be positive, got {max_sentence_words}")
     word_to_ix = vocab.word_to_ix
     prefix = os.fspath(prefix)
-    starts = array("q", [0])
     written = 0
-    with atomic_write(prefix + ".ids") as ids_file:
-        buffer = array("i")
+    # Both streams are written as they come, in bounded buffers: neither the ids nor the
+    # sentence offsets of a large corpus are ever held in memory whole.
+    with atomic_write(prefix + ".ids") as ids_file, atomic_write(prefix + ".starts") as starts_file:
+        buffer, starts = array("i"), array("q", [0])
         for line in read_lines(text_path):
             ids = [word_to_ix[w] for w in line.split() if w in word_to_ix]
             for begin in range(0, len(ids), max_sentence_words):
                 piece = ids[begin:begin + max_sentence_words]
                 buffer.extend(piece)
                 starts.append(written + len(buffer))
-            if len(buffer) >= _FLUSH_WORDS:
+            if len(buffer) >= _FLUSH_WORDS or len(starts) >= _FLUSH_WORDS:
                 buffer.tofile(ids_file)
+                starts.tofile(starts_file)
                 written += len(buffer)
-                buffer = array("i")
+                buffer, starts = array("i"), array("q")
         buffer.tofile(ids_file)
-        written += len(buffer)
-    with atomic_write(prefix + ".starts") as starts_file:
         starts.tofile(starts_file)
     return EncodedCorpus(prefix)
 
 
 class EncodedCorpus:
-    """The id stream of encode_corpus, memory-mapped (nothing is read until it is used)."""
+    """The id stream of encode_corpus and its sentence offsets, both memory-mapped (nothing is
+    read until it is used)."""
 
     def __init__(self, prefix):
         prefix = os.fspath(prefix)
         for suffix in (".ids", ".starts"):
             if not os.path.isfile(prefix + suffix):
                 raise FileNotFoundError(f"encoded corpus file not found: {prefix + suffix}")
-        n_ids = os.path.getsize(prefix + ".ids") // 4
-        self.ids = np.memmap(prefix + ".ids", dtype=np.int32, mode="r") if n_ids else np.zeros(0, np.int32)
-        self.starts = np.fromfile(prefix + ".starts", dtype=np.int64)
+        self.ids_path, self.starts_path = prefix + ".ids", prefix + ".starts"
+        sizes = os.path.getsize(self.ids_path), os.path.getsize(self.starts_path)
+        if sizes[0] % 4 or sizes[1] % 8:
+            raise ValueError(f"{prefix}: .ids or .starts has a partial entry (the corpus was not fully written)")
+        self.ids = np.memmap(self.ids_path, dtype=np.int32, mode="r") if sizes[0] else np.zeros(0, np.int32)
+        self.starts = np.memmap(self.starts_path, dtype=np.int64, mode="r") if sizes[1] else np.zeros(0, np.int64)
+        n_ids = len(self.ids)
         if len(self.starts) == 0 or self.starts[-1] != n_ids:
             raise ValueError(f"{prefix}: .ids and .starts do not match (the corpus was not fully written)")
 
@@ -78,9 +84,15 @@ class EncodedCorpus:
 
     def chunk(self, first, last):
         """(ids, sentence_starts) of sentences first..last-1, read into memory; sentence_starts
-        are relative to the chunk and end with len(ids)."""
-        begin, end = self.starts[first], self.starts[last]
-        return np.array(self.ids[begin:end]), self.starts[first:last + 1] - begin
+        are relative to the chunk and end with len(ids). Read with a plain file read, not
+        through the memory map, so that the pages of chunks already trained on do not count
+        in this process's resident memory."""
+        starts = np.fromfile(self.starts_path, dtype=np.int64, count=last + 1 - first, offset=8 * first)
+        begin, end = int(starts[0]), int(starts[-1])
+        ids = np.fromfile(self.ids_path, dtype=np.int32, count=end - begin, offset=4 * begin)
+        if len(ids) != end - begin:
+            raise ValueError(f"{self.ids_path}: the file is shorter than its .starts say")
+        return ids, starts - begin
 
     def chunks(self, chunk_words=1 << 20):
         """Yields chunk(first, last) for each of chunk_bounds(chunk_words), one at a time."""

@@ -1,12 +1,15 @@
 // CPU kernels of context_sum: a forward parallel over bags, and one scatter routine behind the
-// dense, sparse and fused-SGD backwards. The scatter gives each thread its own rows (row mod P),
+// dense, sparse and fused-SGD backwards. The scatter gives each thread its own blocks of rows,
 // so it needs no atomics and adds each row's contributions in the same order whatever the number
-// of threads: results are bit-identical from run to run.
+// of threads: results are bit-identical from run to run. Index ranges are checked inside these
+// passes over the context rather than in a pass of their own.
 #include <ATen/ATen.h>
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
+#include <atomic>
+#include <cstdint>
 #include <vector>
 
 #include "checks.h"
@@ -43,24 +46,38 @@ inline void prefetch_rows(const scalar_t* weight, int64_t weight_stride, const i
   }
 }
 
+// idx is a row of a table of V rows, or -1 (padding).
+inline bool index_ok(int64_t idx, int64_t V) {
+  return static_cast<uint64_t>(idx + 1) <= static_cast<uint64_t>(V);
+}
+
+// Returns false, leaving out unspecified, if some index is out of range.
 template <typename scalar_t, typename index_t>
-void forward_kernel(const scalar_t* weight, int64_t weight_stride, const index_t* ctx,
+bool forward_kernel(const scalar_t* weight, int64_t V, int64_t weight_stride, const index_t* ctx,
                     scalar_t* out, int64_t B, int64_t C, int64_t D, bool mean) {
   using acc_t = at::opmath_type<scalar_t>;
   const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, C * D));
+  std::atomic<bool> all_ok{true};
   at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) {
     std::vector<const scalar_t*> rows(C);
+    bool ok = true;
     for (int64_t b = b0; b < b1; ++b) {
       int64_t n = 0;
       for (int64_t j = 0; j < C; ++j) {
         const int64_t idx = ctx[b * C + j];
+        if (!index_ok(idx, V)) {
+          ok = false;
+          continue;
+        }
         if (idx >= 0) rows[n++] = weight + idx * weight_stride;
       }
       if (b + 1 < b1) prefetch_rows(weight, weight_stride, ctx + (b + 1) * C, C, D);
       const acc_t s = (mean && n) ? acc_t(1) / acc_t(n) : acc_t(1);
       sum_rows(out + b * D, rows.data(), n, D, s);
     }
+    if (!ok) all_ok = false;
   });
+  return all_ok;
 }
 
 inline void prefetch_for_write(const void* row, int64_t bytes) {
@@ -68,12 +85,13 @@ inline void prefetch_for_write(const void* row, int64_t bytes) {
     __builtin_prefetch(static_cast<const char*>(row) + byte, /*rw=*/1);
 }
 
-// target[row_of(idx)] += coef * scale[b] * grad[b] for every non-padding entry idx = ctx[b, j].
+// target[row_of(idx)] += coef * scale[b] * grad[b] for every non-padding entry idx = ctx[b, j];
+// or, if some idx is not a row of a table of V rows, nothing at all, and returns false.
 // Partition p owns the blocks of rows r with (r / rows_per_block) % P == p and visits its entries
 // in (b, j) order, prefetching rows a few entries ahead. Blocks span at least 4 KiB, so that two
 // threads seldom write to the same cache line (rows rarely end on a line boundary).
 template <typename target_t, typename grad_t, typename acc_t, typename index_t, typename RowOf>
-void scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, int64_t D,
+bool scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, int64_t D, int64_t V,
                   const std::vector<acc_t>& scale, acc_t coef, target_t* target,
                   int64_t target_stride, RowOf row_of) {
   constexpr int64_t kAhead = 8;
@@ -82,22 +100,33 @@ void scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, 
   const int64_t mask = parts - 1;
   int shift = 0;
   while ((int64_t(1) << shift) * target_stride * static_cast<int64_t>(sizeof(target_t)) < 4096) ++shift;
+  std::atomic<bool> all_ok{true};
   at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
     // (bag, target row) of this partition's entries. Kept per thread across calls: a fresh
     // buffer of this size would come from mmap and page-fault on every call.
     thread_local std::vector<std::pair<int64_t, int64_t>> buffer;
     auto& mine = buffer;
+    if (static_cast<int64_t>(mine.size()) < B * C) mine.resize(B * C);
     for (int64_t p = p0; p < p1; ++p) {
-      mine.clear();
+      // Branch-free: every entry is written, and kept only if it is this partition's. Which
+      // partition an entry falls in is random, so a branch here would mispredict half the time.
+      // Every partition reads every index, so all of them see a bad one before any update.
+      int64_t n = 0;
+      bool ok = true;
       for (int64_t b = 0; b < B; ++b) {
         for (int64_t j = 0; j < C; ++j) {
           const int64_t idx = ctx[b * C + j];
-          if (idx < 0) continue;
-          const int64_t r = row_of(idx);
-          if (((r >> shift) & mask) == p) mine.emplace_back(b, r);
+          const bool valid = index_ok(idx, V);
+          ok &= valid;
+          const int64_t r = (valid && idx >= 0) ? row_of(idx) : 0;
+          mine[n] = {b, r};
+          n += valid & (idx >= 0) & (((r >> shift) & mask) == p);
         }
       }
-      const int64_t n = static_cast<int64_t>(mine.size());
+      if (!ok) {
+        all_ok = false;
+        return;
+      }
       for (int64_t i = 0; i < n; ++i) {
         if (i + kAhead < n)
           prefetch_for_write(target + mine[i + kAhead].second * target_stride, D * sizeof(target_t));
@@ -106,6 +135,7 @@ void scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, 
       }
     }
   });
+  return all_ok;
 }
 
 // The CPU backwards are always deterministic (and need no atomics to be fast).
@@ -114,17 +144,21 @@ at::Tensor context_sum_cpu(const at::Tensor& weight, const at::Tensor& context, 
   check_weight(weight);
   check_context(context);
   check_same_device(weight, "weight", context, "context");
-  check_indices(context, weight.size(0));
   const auto w = weight.stride(1) == 1 ? weight : weight.contiguous();
   const auto ctx = context.contiguous();
   const int64_t B = ctx.size(0), C = ctx.size(1), D = w.size(1);
   auto out = at::empty({B, D}, w.options());
-  if (B == 0 || D == 0) return out;
+  if (B == 0) return out;
+  if (D == 0) {  // nothing to sum, but indices must still be rows of the table
+    check_indices(ctx, w.size(0));
+    return out;
+  }
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, w.scalar_type(), "context_sum_cpu", [&] {
     AT_DISPATCH_INDEX_TYPES(ctx.scalar_type(), "context_sum_cpu", [&] {
-      forward_kernel<scalar_t, index_t>(w.const_data_ptr<scalar_t>(), w.stride(0),
-                                        ctx.const_data_ptr<index_t>(), out.mutable_data_ptr<scalar_t>(),
-                                        B, C, D, mean);
+      if (!forward_kernel<scalar_t, index_t>(w.const_data_ptr<scalar_t>(), w.size(0), w.stride(0),
+                                             ctx.const_data_ptr<index_t>(),
+                                             out.mutable_data_ptr<scalar_t>(), B, C, D, mean))
+        raise_bad_index(ctx, w.size(0));
     });
   });
   return out;
@@ -143,8 +177,10 @@ at::Tensor context_sum_backward_cpu(const at::Tensor& grad_out, const at::Tensor
     AT_DISPATCH_INDEX_TYPES(ctx.scalar_type(), "context_sum_backward_cpu", [&] {
       using acc_t = at::opmath_type<scalar_t>;
       const index_t* c = ctx.const_data_ptr<index_t>();
-      scatter_rows(g.const_data_ptr<scalar_t>(), c, B, C, D, bag_scales<acc_t>(c, B, C, mean),
-                   acc_t(1), grad_weight.mutable_data_ptr<acc_t>(), D, [](int64_t i) { return i; });
+      if (!scatter_rows(g.const_data_ptr<scalar_t>(), c, B, C, D, num_weights,
+                        bag_scales<acc_t>(c, B, C, mean), acc_t(1),
+                        grad_weight.mutable_data_ptr<acc_t>(), D, [](int64_t i) { return i; }))
+        raise_bad_index(ctx, num_weights);
     });
   });
   return grad_weight.to(g.scalar_type());
@@ -154,6 +190,7 @@ std::tuple<at::Tensor, at::Tensor> context_sum_backward_sparse_cpu(const at::Ten
                                                                    const at::Tensor& context,
                                                                    int64_t num_weights, bool mean) {
   check_backward_args(grad_out, context, num_weights);
+  check_indices(context, num_weights);  // before the slot table below is indexed
   const auto g = grad_out.contiguous();
   const auto ctx = context.contiguous();
   const int64_t B = ctx.size(0), C = ctx.size(1), D = g.size(1);
@@ -175,8 +212,8 @@ std::tuple<at::Tensor, at::Tensor> context_sum_backward_sparse_cpu(const at::Ten
     values = at::zeros({n_rows, D}, g.options().dtype(acc_type));
     AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, g.scalar_type(), "context_sum_backward_sparse_cpu", [&] {
       using acc_t = at::opmath_type<scalar_t>;
-      scatter_rows(g.const_data_ptr<scalar_t>(), c, B, C, D, bag_scales<acc_t>(c, B, C, mean),
-                   acc_t(1), values.mutable_data_ptr<acc_t>(), D,
+      scatter_rows(g.const_data_ptr<scalar_t>(), c, B, C, D, num_weights,
+                   bag_scales<acc_t>(c, B, C, mean), acc_t(1), values.mutable_data_ptr<acc_t>(), D,
                    [&slot](int64_t i) { return static_cast<int64_t>(slot[i]); });
     });
   });
@@ -193,7 +230,6 @@ void context_sum_sgd_cpu(at::Tensor& weight, const at::Tensor& grad_out, const a
                     "(weight.stride(1) == 1), got strides ", weight.strides());
   TORCH_CHECK_VALUE(grad_out.size(1) == weight.size(1), "grad_out has dim ", grad_out.size(1),
                     " but weight has dim ", weight.size(1));
-  check_indices(context, weight.size(0));
   const auto g = grad_out.contiguous().to(weight.scalar_type());
   const auto ctx = context.contiguous();
   const int64_t B = ctx.size(0), C = ctx.size(1), D = g.size(1);
@@ -201,9 +237,11 @@ void context_sum_sgd_cpu(at::Tensor& weight, const at::Tensor& grad_out, const a
     AT_DISPATCH_INDEX_TYPES(ctx.scalar_type(), "context_sum_sgd_cpu", [&] {
       using acc_t = at::opmath_type<scalar_t>;
       const index_t* c = ctx.const_data_ptr<index_t>();
-      scatter_rows(g.const_data_ptr<scalar_t>(), c, B, C, D, bag_scales<acc_t>(c, B, C, mean),
-                   static_cast<acc_t>(-lr), weight.mutable_data_ptr<scalar_t>(), weight.stride(0),
-                   [](int64_t i) { return i; });
+      if (!scatter_rows(g.const_data_ptr<scalar_t>(), c, B, C, D, weight.size(0),
+                        bag_scales<acc_t>(c, B, C, mean), static_cast<acc_t>(-lr),
+                        weight.mutable_data_ptr<scalar_t>(), weight.stride(0),
+                        [](int64_t i) { return i; }))
+        raise_bad_index(ctx, weight.size(0));
     });
   });
 }

@@ -253,6 +253,7 @@ bool use_atomics(const at::Tensor& grad, bool deterministic) {
 at::Tensor context_sum_backward_cuda(const at::Tensor& grad_out, const at::Tensor& context,
                                     int64_t num_weights, bool mean, bool deterministic) {
   check_backward_args(grad_out, context, num_weights);
+  check_indices(context, num_weights);
   const c10::cuda::CUDAGuard guard(grad_out.device());
   const auto g = grad_out.contiguous();
   const auto ctx = context.contiguous();
@@ -272,6 +273,7 @@ std::tuple<at::Tensor, at::Tensor> context_sum_backward_sparse_cuda(const at::Te
                                                                     const at::Tensor& context,
                                                                     int64_t num_weights, bool mean) {
   check_backward_args(grad_out, context, num_weights);
+  check_indices(context, num_weights);
   const c10::cuda::CUDAGuard guard(grad_out.device());
   const auto g = grad_out.contiguous();
   const auto ctx = context.contiguous();
