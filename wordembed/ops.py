@@ -134,18 +134,16 @@ torch.library.register_autograd("wordembed::context_sum", _backward, setup_conte
 
 
 class _ContextSumFusedSGD(torch.autograd.Function):
-    """context_sum whose backward updates weight in place (the optimizer fused into backward)."""
+    """context_sum whose backward updates weight in place (the optimizer fused into backward).
+    forward takes ctx itself (no setup_context): Function.apply then skips binding the
+    arguments to the signature, which was most of this function's per-call cost."""
 
     @staticmethod
-    def forward(weight, context, mean, lr, deterministic):
-        return torch.ops.wordembed.context_sum.default(weight, context, mean, False, deterministic)
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        weight, context, mean, lr, deterministic = inputs
+    def forward(ctx, weight, context, mean, lr, deterministic):
         ctx.save_for_backward(context)
         # Held directly, not saved: the update below is the one mutation this graph expects.
         ctx.weight, ctx.mean, ctx.lr, ctx.deterministic = weight, mean, lr, deterministic
+        return torch.ops.wordembed.context_sum.default(weight, context, mean, False, deterministic)
 
     @staticmethod
     def backward(ctx, grad):

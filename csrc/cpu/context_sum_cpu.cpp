@@ -18,21 +18,6 @@
 namespace wordembed {
 namespace {
 
-// 1/n for a mean over n non-padding entries (0 for an empty bag), 1 for a sum.
-template <typename acc_t, typename index_t>
-std::vector<acc_t> bag_scales(const index_t* ctx, int64_t B, int64_t C, bool mean) {
-  std::vector<acc_t> scale(B, acc_t(1));
-  if (!mean) return scale;
-  at::parallel_for(0, B, 4096, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      int64_t n = 0;
-      for (int64_t j = 0; j < C; ++j) n += ctx[b * C + j] >= 0;
-      scale[b] = n ? acc_t(1) / acc_t(n) : acc_t(0);
-    }
-  });
-  return scale;
-}
-
 // Asks for the rows of the next bag while this one is summed: rows are scattered over the
 // table, and their loads are what the forward waits on.
 template <typename scalar_t, typename index_t>
@@ -85,14 +70,15 @@ inline void prefetch_for_write(const void* row, int64_t bytes) {
     __builtin_prefetch(static_cast<const char*>(row) + byte, /*rw=*/1);
 }
 
-// target[row_of(idx)] += coef * scale[b] * grad[b] for every non-padding entry idx = ctx[b, j];
+// target[row_of(idx)] += coef * scale[b] * grad[b] for every non-padding entry idx = ctx[b, j],
+// scale[b] being 1/n for a mean over the n non-padding entries of bag b, or 1 for a sum;
 // or, if some idx is not a row of a table of V rows, nothing at all, and returns false.
 // Partition p owns the blocks of rows r with (r / rows_per_block) % P == p and visits its entries
 // in (b, j) order, prefetching rows a few entries ahead. Blocks span at least 4 KiB, so that two
 // threads seldom write to the same cache line (rows rarely end on a line boundary).
 template <typename target_t, typename grad_t, typename acc_t, typename index_t, typename RowOf>
 bool scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, int64_t D, int64_t V,
-                  const std::vector<acc_t>& scale, acc_t coef, target_t* target,
+                  bool mean, acc_t coef, target_t* target,
                   int64_t target_stride, RowOf row_of) {
   constexpr int64_t kAhead = 8;
   int64_t parts = 1;
@@ -105,15 +91,20 @@ bool scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, 
     // (bag, target row) of this partition's entries. Kept per thread across calls: a fresh
     // buffer of this size would come from mmap and page-fault on every call.
     thread_local std::vector<std::pair<int64_t, int64_t>> buffer;
+    thread_local std::vector<acc_t> scale_buffer;
     auto& mine = buffer;
+    auto& scale = scale_buffer;
     if (static_cast<int64_t>(mine.size()) < B * C) mine.resize(B * C);
+    if (static_cast<int64_t>(scale.size()) < B) scale.resize(B);
     for (int64_t p = p0; p < p1; ++p) {
       // Branch-free: every entry is written, and kept only if it is this partition's. Which
       // partition an entry falls in is random, so a branch here would mispredict half the time.
       // Every partition reads every index, so all of them see a bad one before any update.
       int64_t n = 0;
       bool ok = true;
+      // The bags' scales come from the same pass (every partition needs all of them).
       for (int64_t b = 0; b < B; ++b) {
+        int64_t words = 0;
         for (int64_t j = 0; j < C; ++j) {
           const int64_t idx = ctx[b * C + j];
           const bool valid = index_ok(idx, V);
@@ -121,7 +112,9 @@ bool scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, 
           const int64_t r = (valid && idx >= 0) ? row_of(idx) : 0;
           mine[n] = {b, r};
           n += valid & (idx >= 0) & (((r >> shift) & mask) == p);
+          words += idx >= 0;
         }
+        scale[b] = !mean ? acc_t(1) : words ? acc_t(1) / acc_t(words) : acc_t(0);
       }
       if (!ok) {
         all_ok = false;
@@ -178,7 +171,7 @@ at::Tensor context_sum_backward_cpu(const at::Tensor& grad_out, const at::Tensor
       using acc_t = at::opmath_type<scalar_t>;
       const index_t* c = ctx.const_data_ptr<index_t>();
       if (!scatter_rows(g.const_data_ptr<scalar_t>(), c, B, C, D, num_weights,
-                        bag_scales<acc_t>(c, B, C, mean), acc_t(1),
+                        mean, acc_t(1),
                         grad_weight.mutable_data_ptr<acc_t>(), D, [](int64_t i) { return i; }))
         raise_bad_index(ctx, num_weights);
     });
@@ -213,7 +206,7 @@ std::tuple<at::Tensor, at::Tensor> context_sum_backward_sparse_cpu(const at::Ten
     AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, g.scalar_type(), "context_sum_backward_sparse_cpu", [&] {
       using acc_t = at::opmath_type<scalar_t>;
       scatter_rows(g.const_data_ptr<scalar_t>(), c, B, C, D, num_weights,
-                   bag_scales<acc_t>(c, B, C, mean), acc_t(1), values.mutable_data_ptr<acc_t>(), D,
+                   mean, acc_t(1), values.mutable_data_ptr<acc_t>(), D,
                    [&slot](int64_t i) { return static_cast<int64_t>(slot[i]); });
     });
   });
@@ -238,7 +231,7 @@ void context_sum_sgd_cpu(at::Tensor& weight, const at::Tensor& grad_out, const a
       using acc_t = at::opmath_type<scalar_t>;
       const index_t* c = ctx.const_data_ptr<index_t>();
       if (!scatter_rows(g.const_data_ptr<scalar_t>(), c, B, C, D, weight.size(0),
-                        bag_scales<acc_t>(c, B, C, mean), static_cast<acc_t>(-lr),
+                        mean, static_cast<acc_t>(-lr),
                         weight.mutable_data_ptr<scalar_t>(), weight.stride(0),
                         [](int64_t i) { return i; }))
         raise_bad_index(ctx, weight.size(0));
