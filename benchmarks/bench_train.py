@@ -5,7 +5,6 @@ corpus and settings, one subprocess each, and prints speed, peak memory, quality
     .venv/bin/python benchmarks/bench_train.py --corpus FILE --epochs 5 --threads 2
     .venv/bin/python benchmarks/bench_train.py --systems wordembed gensim --seeds 5
 
-
 Settings: dim 100, window 5, negative 5, min_count 5, sample 1e-3, alpha 0.05 (word2vec's CBOW
 default), linear decay, the given epochs and threads. words/s = corpus tokens x epochs / training
 seconds (vocabulary building excluded, except for fastText, whose API trains in one call).
@@ -20,9 +19,9 @@ through its threads' timing only.)
 import argparse
 import json
 import os
-import statistics
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -118,7 +117,7 @@ def run_plain_pytorch(args, out):
     import torch.nn.functional as F
     from wordembed import reference
     from wordembed.corpus import encode_corpus
-    from wordembed.train import TrainConfig, alpha_at
+    from wordembed.train import TrainConfig, alpha_at, initial_input_vectors
     from wordembed.vectors import WordVectors
     from wordembed.vocab import Vocabulary
     args.import_mb = rss_mb()
@@ -128,8 +127,8 @@ def run_plain_pytorch(args, out):
     keep, (prob, alias) = vocab.keep_probabilities(SETTINGS["sample"]), vocab.noise_alias_table()
     V, D, epochs = len(vocab), SETTINGS["dim"], args.plain_epochs
     g = torch.Generator().manual_seed(args.seed)
-    scale = TrainConfig().init_scale / D  # wordembed's initialisation, so that only the loop differs
-    inp = torch.nn.Parameter((torch.rand(V, D, generator=g) * 2 - 1) * scale)
+    # wordembed's initialisation, so that only the training loop differs
+    inp = torch.nn.Parameter(initial_input_vectors(V, D, TrainConfig().init_scale, g))
     outp = torch.nn.Parameter(torch.zeros(V, D))
     opt = torch.optim.SGD([inp, outp], lr=SETTINGS["alpha"])
     total, done = corpus.num_words * epochs, 0
