@@ -13,6 +13,8 @@ mean pooling and plain SGD (lr 0.01):
   bag dense+SGD    embedding_bag + torch.optim.SGD
   reference+SGD    wordembed.reference.context_sum (embedding + masked mean) + torch.optim.SGD
 Indices are uniform over the vocabulary (no padding, so embedding_bag sees the same bags).
+Every system's table lives in transparent huge pages on the CPU, as the tables of wordembed's
+modules and trainer do (wordembed/memory.py); --small-pages puts them all in 4 KiB pages instead.
 The floor is the time to copy the bytes the fused step must move: it reads B*C rows for the
 forward, reads and writes them again for the update, and reads/writes the (B, D) activations.
 """
@@ -24,6 +26,7 @@ import time
 import torch
 
 from wordembed import ops, reference
+from wordembed.memory import zeros_table
 
 LR = 0.01
 CPU_SHAPES = [(4096, 10, 100, 50_000), (4096, 10, 300, 200_000)]
@@ -75,9 +78,11 @@ class System:
             self.optimizer.zero_grad(set_to_none=True)
 
 
-def make_systems(weight0, context):
+def make_systems(weight0, context, huge_pages):
     def param():
-        return torch.nn.Parameter(weight0.clone())
+        if not huge_pages:
+            return torch.nn.Parameter(weight0.clone())
+        return torch.nn.Parameter(zeros_table(weight0.shape, device=weight0.device).copy_(weight0))
 
     def sgd(p):
         return torch.optim.SGD([p], lr=LR)
@@ -114,12 +119,12 @@ def check_agreement(systems, grad_out):
                                    rtol=1e-3, atol=1e-6)
 
 
-def bench_shape(B, C, D, V, device, min_time):
+def bench_shape(B, C, D, V, device, min_time, huge_pages):
     g = torch.Generator().manual_seed(0)
     weight0 = (torch.randn(V, D, generator=g) * 0.1).to(device)
     context = torch.randint(0, V, (B, C), generator=g).to(device)
     grad_out = torch.randn(B, D, generator=g).to(device)
-    systems = make_systems(weight0, context)
+    systems = make_systems(weight0, context, huge_pages)
     check_agreement(systems, grad_out)
 
     holders = {s.name: {} for s in systems}
@@ -183,6 +188,8 @@ def main():
     parser.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
     parser.add_argument("--min-time", type=float, default=1.0,
                         help="seconds spent timing each system, per column")
+    parser.add_argument("--small-pages", action="store_true",
+                        help="CPU tables in 4 KiB pages instead of transparent huge pages")
     args = parser.parse_args()
     devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
     if "cuda" in devices and not torch.cuda.is_available():
@@ -195,8 +202,9 @@ def main():
         device = torch.device(dev)
         print(f"\n== {dev}: {machine(device)}")
         for B, C, D, V in (CPU_SHAPES if dev == "cpu" else CUDA_SHAPES):
-            rows, moved, t_copy = bench_shape(B, C, D, V, device, args.min_time)
-            print(f"\nB={B} C={C} D={D} V={V} float32, mean, SGD lr={LR}; times are medians in ms")
+            rows, moved, t_copy = bench_shape(B, C, D, V, device, args.min_time, not args.small_pages)
+            pages = "" if dev == "cuda" else ", tables in 4 KiB pages" if args.small_pages else ", tables in huge pages"
+            print(f"\nB={B} C={C} D={D} V={V} float32, mean, SGD lr={LR}{pages}; times are medians in ms")
             print(f"{'system':<18}{'forward':>10}{'backward':>10}{'fwd+bwd+upd':>13}{'fused is':>11}")
             fused_step = rows[0][3]
             for name, f, b, s in rows:

@@ -117,6 +117,7 @@ def run_plain_pytorch(args, out):
     import torch.nn.functional as F
     from wordembed import reference
     from wordembed.corpus import encode_corpus
+    from wordembed.memory import zeros_table
     from wordembed.train import TrainConfig, alpha_at, initial_input_vectors
     from wordembed.vectors import WordVectors
     from wordembed.vocab import Vocabulary
@@ -129,7 +130,7 @@ def run_plain_pytorch(args, out):
     g = torch.Generator().manual_seed(args.seed)
     # wordembed's initialisation, so that only the training loop differs
     inp = torch.nn.Parameter(initial_input_vectors(V, D, TrainConfig().init_scale, g))
-    outp = torch.nn.Parameter(torch.zeros(V, D))
+    outp = torch.nn.Parameter(zeros_table((V, D)))
     opt = torch.optim.SGD([inp, outp], lr=SETTINGS["alpha"])
     total, done = corpus.num_words * epochs, 0
     start = time.perf_counter()

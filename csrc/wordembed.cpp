@@ -1,4 +1,5 @@
-// Every wordembed operator schema, in one place. Kernels live in cpu/ and cuda/.
+// Every wordembed operator schema, in one place. Kernels live in cpu/ and cuda/, the fused-SGD
+// op's autograd in fused_sgd_autograd.cpp.
 #include <Python.h>
 #include <torch/library.h>
 
@@ -23,6 +24,10 @@ TORCH_LIBRARY(wordembed, m) {
   // weight[rows] -= lr * gradient, for exactly the rows touched; no gradient tensor is made.
   m.def("context_sum_sgd_(Tensor(a!) weight, Tensor grad_out, Tensor context, bool mean, float lr, "
         "bool deterministic=True) -> ()");
+  // context_sum whose backward is context_sum_sgd_ with this lr (fused_sgd_autograd.cpp): weight
+  // gets no gradient, its rows are updated in place instead.
+  m.def("context_sum_fused_sgd(Tensor weight, Tensor context, bool mean, float lr, "
+        "bool deterministic=True) -> Tensor");
 
   // Word2vec CBOW with negative sampling, level 2 of the operator (see cpu/cbow_ns_cpu.cpp).
   // One SGD step per example on given samples: h = mean of input_vectors[context[b]] (-1 is

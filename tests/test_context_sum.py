@@ -65,6 +65,8 @@ def test_opcheck_every_sample(device):
                                   (grad_out, context, weight.shape[0], mean, deterministic))
             torch.library.opcheck(torch.ops.wordembed.context_sum_sgd_.default,
                                   (weight.detach().clone(), grad_out, context, mean, 0.1, deterministic))
+            torch.library.opcheck(torch.ops.wordembed.context_sum_fused_sgd.default,
+                                  (weight, context, mean, 0.1, deterministic))
 
 
 @pytest.mark.parametrize("device", devices)
@@ -184,6 +186,40 @@ def test_torch_compile_fullgraph_matches_eager(device):
     compiled_grad = torch.autograd.grad(compiled_loss, embed.weight)[0]
     torch.testing.assert_close(compiled_loss, eager_loss)
     torch.testing.assert_close(compiled_grad, eager_grad)
+
+
+@pytest.mark.parametrize("device", devices)
+def test_torch_compile_fullgraph_fused_update_matches_eager(device):
+    torch._dynamo.reset()
+    g = torch.Generator().manual_seed(3)
+    weight = torch.randn(50, 12, generator=g).to(device)
+    context = make_context(20, 6, 50, device, generator=g)
+    target = torch.randn(20, 12, generator=g).to(device)
+
+    def step(w):
+        return (ops.context_sum(w, context, "mean", fused_lr=0.5) - target).pow(2).sum()
+
+    eager, compiled = weight.clone().requires_grad_(), weight.clone().requires_grad_()
+    eager_loss = step(eager)
+    eager_loss.backward()
+    compiled_loss = torch.compile(step, fullgraph=True)(compiled)
+    compiled_loss.backward()
+    torch.testing.assert_close(compiled_loss, eager_loss)
+    assert not torch.equal(eager.detach(), weight)  # the update happened
+    torch.testing.assert_close(compiled.detach(), eager.detach())
+    assert eager.grad is None and compiled.grad is None
+
+
+@pytest.mark.parametrize("device", devices)
+def test_fused_update_forward_alone_under_inference_mode_and_no_grad(device):
+    weight = torch.randn(30, 4, device=device, requires_grad=True)
+    context = make_context(5, 3, 30, device)
+    expected = reference.context_sum(weight.detach(), context, "mean")
+    for mode in (torch.inference_mode, torch.no_grad):
+        with mode():
+            out = ops.context_sum(weight, context, "mean", fused_lr=0.1)
+        assert not out.requires_grad
+        torch.testing.assert_close(out, expected)
 
 
 @pytest.mark.parametrize("device", devices)

@@ -2,6 +2,7 @@
 import torch
 
 from . import ops
+from .memory import zeros_table
 from ._checks import MODES
 
 
@@ -25,7 +26,9 @@ class ContextSum(torch.nn.Module):
             raise ValueError("sparse and fused_lr exclude each other: the fused update makes no gradient")
         self.num_words, self.dim, self.mode = num_words, dim, mode
         self.sparse, self.fused_lr, self.deterministic = sparse, fused_lr, deterministic
-        self.weight = torch.nn.Parameter(torch.empty(num_words, dim, device=device, dtype=dtype))
+        # in huge pages on the CPU: rows are read at random (see memory.py)
+        dtype = torch.get_default_dtype() if dtype is None else dtype
+        self.weight = torch.nn.Parameter(zeros_table((num_words, dim), dtype, device))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -1,4 +1,5 @@
-"""The compiled operators: typed wrappers, fake (meta) kernels and autograd formulas.
+"""The compiled operators: typed wrappers, fake (meta) kernels and autograd formulas (the fused-SGD
+op's autograd is compiled too: csrc/fused_sgd_autograd.cpp).
 
 The kernels live in csrc/; this module imports the compiled `wordembed._C` for its side effect of
 registering them as `torch.ops.wordembed.*`. There is no fallback: without the extension, importing
@@ -37,7 +38,8 @@ def context_sum(weight: Tensor, context: Tensor, mode: str = "mean", *, sparse_g
         return torch.ops.wordembed.context_sum.default(weight, context, mean, sparse_grad, deterministic)
     if sparse_grad:
         raise ValueError("sparse_grad and fused_lr exclude each other: the fused update makes no gradient")
-    return _ContextSumFusedSGD.apply(weight, context, mean, float(fused_lr), deterministic)
+    return torch.ops.wordembed.context_sum_fused_sgd.default(weight, context, mean, float(fused_lr),
+                                                             deterministic)
 
 
 def context_sum_sgd_(weight: Tensor, grad_out: Tensor, context: Tensor, mode: str = "mean", *,
@@ -102,6 +104,11 @@ def _context_sum_backward_sparse_fake(grad_out, context, num_weights, mean):
     return rows, grad_out.new_empty((num_rows, grad_out.shape[1]))
 
 
+@torch.library.register_fake("wordembed::context_sum_fused_sgd")
+def _context_sum_fused_sgd_fake(weight, context, mean, lr, deterministic=True):
+    return _context_sum_fake(weight, context, mean)
+
+
 @torch.library.register_fake("wordembed::context_sum_sgd_")
 def _context_sum_sgd_fake(weight, grad_out, context, mean, lr, deterministic=True):
     return None
@@ -131,24 +138,3 @@ def _backward(ctx, grad):
 
 
 torch.library.register_autograd("wordembed::context_sum", _backward, setup_context=_setup_context)
-
-
-class _ContextSumFusedSGD(torch.autograd.Function):
-    """context_sum whose backward updates weight in place (the optimizer fused into backward).
-    forward takes ctx itself (no setup_context): Function.apply then skips binding the
-    arguments to the signature, which was most of this function's per-call cost."""
-
-    @staticmethod
-    def forward(ctx, weight, context, mean, lr, deterministic):
-        ctx.save_for_backward(context)
-        # Held directly, not saved: the update below is the one mutation this graph expects.
-        ctx.weight, ctx.mean, ctx.lr, ctx.deterministic = weight, mean, lr, deterministic
-        return torch.ops.wordembed.context_sum.default(weight, context, mean, False, deterministic)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (context,) = ctx.saved_tensors
-        with torch.no_grad():
-            torch.ops.wordembed.context_sum_sgd_.default(ctx.weight, grad, context, ctx.mean, ctx.lr,
-                                                         ctx.deterministic)
-        return None, None, None, None, None

@@ -17,6 +17,7 @@ import torch
 from . import ops, reference
 from .corpus import EncodedCorpus, encode_corpus
 from .formats import atomic_write
+from .memory import zeros_table
 from .vectors import WordVectors
 from .vocab import Vocabulary
 
@@ -120,8 +121,10 @@ class Progress:
 
 
 def initial_input_vectors(num_words, dim, init_scale, generator=None):
-    """(num_words, dim) float32, uniform in [-init_scale / dim, init_scale / dim)."""
-    return (torch.rand(num_words, dim, generator=generator) * 2 - 1) * (init_scale / dim)
+    """(num_words, dim) float32, uniform in [-init_scale / dim, init_scale / dim), in huge pages
+    (see memory.py)."""
+    table = torch.rand(num_words, dim, generator=generator, out=zeros_table((num_words, dim)))
+    return table.mul_(2).sub_(1).mul_(init_scale / dim)
 
 
 def alpha_at(config, words_done, total_words):
@@ -160,8 +163,10 @@ class Trainer:
                                     "resume with the same ones")
             self.vocab = Vocabulary(state["words"], state["counts"])
             device = torch.device(cfg.device)
-            self.input_vectors = state["input_vectors"].to(device)
-            self.output_vectors = state["output_vectors"].to(device)
+            self.input_vectors = zeros_table(state["input_vectors"].shape, device=device)
+            self.input_vectors.copy_(state["input_vectors"])
+            self.output_vectors = zeros_table(state["output_vectors"].shape, device=device)
+            self.output_vectors.copy_(state["output_vectors"])
             self.epoch, self.chunk, self.history = state["epoch"], state["chunk"], list(state["history"])
             self.epoch_loss, self.epoch_examples = state["epoch_loss"], state["epoch_examples"]
             self.corpus = EncodedCorpus(os.path.join(self.work_dir, "corpus"))
@@ -178,7 +183,7 @@ class Trainer:
         # small random input vectors, zero output vectors (see TrainConfig.init_scale)
         device = torch.device(cfg.device)
         self.input_vectors = initial_input_vectors(V, D, cfg.init_scale, g).to(device)
-        self.output_vectors = torch.zeros(V, D, device=device)
+        self.output_vectors = zeros_table((V, D), device=device)
         self.epoch, self.chunk, self.epoch_loss, self.epoch_examples = 0, 0, 0.0, 0.0
 
     def save_checkpoint(self):

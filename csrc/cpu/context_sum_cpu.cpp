@@ -65,11 +65,6 @@ bool forward_kernel(const scalar_t* weight, int64_t V, int64_t weight_stride, co
   return all_ok;
 }
 
-inline void prefetch_for_write(const void* row, int64_t bytes) {
-  for (int64_t byte = 0; byte < bytes; byte += 64)
-    __builtin_prefetch(static_cast<const char*>(row) + byte, /*rw=*/1);
-}
-
 // target[row_of(idx)] += coef * scale[b] * grad[b] for every non-padding entry idx = ctx[b, j],
 // scale[b] being 1/n for a mean over the n non-padding entries of bag b, or 1 for a sum;
 // or, if some idx is not a row of a table of V rows, nothing at all, and returns false.
@@ -80,7 +75,6 @@ template <typename target_t, typename grad_t, typename acc_t, typename index_t, 
 bool scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, int64_t D, int64_t V,
                   bool mean, acc_t coef, target_t* target,
                   int64_t target_stride, RowOf row_of) {
-  constexpr int64_t kAhead = 8;
   int64_t parts = 1;
   while (parts < at::get_num_threads() && parts < 64) parts *= 2;
   const int64_t mask = parts - 1;
@@ -90,7 +84,7 @@ bool scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, 
   at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
     // (bag, target row) of this partition's entries. Kept per thread across calls: a fresh
     // buffer of this size would come from mmap and page-fault on every call.
-    thread_local std::vector<std::pair<int64_t, int64_t>> buffer;
+    thread_local std::vector<ScatterEntry> buffer;
     thread_local std::vector<acc_t> scale_buffer;
     auto& mine = buffer;
     auto& scale = scale_buffer;
@@ -120,12 +114,7 @@ bool scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, 
         all_ok = false;
         return;
       }
-      for (int64_t i = 0; i < n; ++i) {
-        if (i + kAhead < n)
-          prefetch_for_write(target + mine[i + kAhead].second * target_stride, D * sizeof(target_t));
-        const auto [b, r] = mine[i];
-        axpy(target + r * target_stride, grad + b * D, coef * scale[b], D);
-      }
+      scatter_axpy(target, target_stride, grad, D, mine.data(), n, scale.data(), coef);
     }
   });
   return all_ok;

@@ -56,7 +56,29 @@ WORDEMBED_INLINE T dot_impl(const T* __restrict x, const T* __restrict y, int64_
   return total;
 }
 
+// One function for the whole loop, so that axpy is inlined rather than called per entry through
+// the clones' dispatch.
+template <typename T>
+WORDEMBED_INLINE void scatter_axpy_impl(T* target, int64_t stride, const T* grad, int64_t D,
+                                        const ScatterEntry* entries, int64_t n, const T* scale, T coef) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (i + kScatterAhead < n)
+      prefetch_for_write(target + entries[i + kScatterAhead].row * stride, D * sizeof(T));
+    const ScatterEntry e = entries[i];
+    axpy_impl(target + e.row * stride, grad + e.bag * D, coef * scale[e.bag], D);
+  }
+}
+
 }  // namespace
+
+WORDEMBED_CLONES void scatter_axpy(float* target, int64_t stride, const float* grad, int64_t D,
+                                   const ScatterEntry* entries, int64_t n, const float* scale, float coef) {
+  scatter_axpy_impl(target, stride, grad, D, entries, n, scale, coef);
+}
+WORDEMBED_CLONES void scatter_axpy(double* target, int64_t stride, const double* grad, int64_t D,
+                                   const ScatterEntry* entries, int64_t n, const double* scale, double coef) {
+  scatter_axpy_impl(target, stride, grad, D, entries, n, scale, coef);
+}
 
 WORDEMBED_CLONES float dot(const float* x, const float* y, int64_t D) { return dot_impl(x, y, D); }
 WORDEMBED_CLONES double dot(const double* x, const double* y, int64_t D) { return dot_impl(x, y, D); }

@@ -2,6 +2,8 @@
 //   sum_rows: out = scale * (rows[0] + ... + rows[n-1])
 //   axpy:     y += a * x
 //   dot:      sum of x * y
+//   scatter_axpy: the loop of a scatter, target[row] += coef * scale[bag] * grad[bag] for a list
+//                 of (bag, row) entries, with the rows prefetched a few entries ahead
 // float and double versions are compiled for AVX-512, AVX2 and baseline x86-64 and picked at load
 // time (row_kernels.cpp); other types (half, bfloat16) use the portable templates below, summing
 // in float.
@@ -18,6 +20,22 @@ void axpy(double* y, const double* x, double a, int64_t D);
 float dot(const float* x, const float* y, int64_t D);
 double dot(const double* x, const double* y, int64_t D);
 
+struct ScatterEntry {
+  int64_t bag, row;
+};
+// The distance at which scatter_axpy prefetches rows, in entries.
+constexpr int64_t kScatterAhead = 8;
+
+inline void prefetch_for_write(const void* row, int64_t bytes) {
+  for (int64_t byte = 0; byte < bytes; byte += 64)
+    __builtin_prefetch(static_cast<const char*>(row) + byte, /*rw=*/1);
+}
+
+void scatter_axpy(float* target, int64_t stride, const float* grad, int64_t D,
+                  const ScatterEntry* entries, int64_t n, const float* scale, float coef);
+void scatter_axpy(double* target, int64_t stride, const double* grad, int64_t D,
+                  const ScatterEntry* entries, int64_t n, const double* scale, double coef);
+
 template <typename T, typename Acc>
 void sum_rows(T* out, const T* const* rows, int64_t n, int64_t D, Acc scale) {
   std::vector<Acc> acc(D, Acc(0));
@@ -30,6 +48,16 @@ template <typename Y, typename X, typename Acc>
 void axpy(Y* y, const X* x, Acc a, int64_t D) {
   for (int64_t d = 0; d < D; ++d)
     y[d] = static_cast<Y>(static_cast<Acc>(y[d]) + a * static_cast<Acc>(x[d]));
+}
+
+template <typename T, typename G, typename Acc>
+void scatter_axpy(T* target, int64_t stride, const G* grad, int64_t D, const ScatterEntry* entries,
+                  int64_t n, const Acc* scale, Acc coef) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (i + kScatterAhead < n)
+      prefetch_for_write(target + entries[i + kScatterAhead].row * stride, D * sizeof(T));
+    axpy(target + entries[i].row * stride, grad + entries[i].bag * D, coef * scale[entries[i].bag], D);
+  }
 }
 
 }  // namespace wordembed
