@@ -6,8 +6,8 @@ in a virtual machine each miss walks two page tables. In 2 MiB pages the same ta
 TLB entries. Measured on the 2-core machine of the README (a virtual machine), in alternating
 runs: the fused context_sum forward on such a table took 0.38-0.55 ms in huge pages and
 0.52-0.99 ms in small ones (`benchmarks/bench_op.py` with and without --small-pages compares the
-whole step); the trainer (2-epoch runs) ran 2.43-2.61 M words/s with its tables in huge pages, 2.03-2.59
-in small ones.
+whole step); the trainer (2-epoch runs) ran at 2.43-2.61 M words/s with its tables in huge
+pages, 2.03-2.59 in small ones.
 
 Linux gives huge pages to memory that asks for them with madvise(MADV_HUGEPAGE) before it is
 first touched (`madvise` is the default transparent-huge-page setting of most distributions;
@@ -26,7 +26,7 @@ def zeros_table(shape, dtype=torch.float32, device=None) -> torch.Tensor:
     """A zero-filled tensor of shape (V, D) or any other; on the CPU, larger than a huge page and
     where the system has them, it lives in transparent huge pages. Otherwise torch.zeros."""
     device = torch.device("cpu" if device is None else device)
-    nbytes = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
+    nbytes = math.prod(shape) * dtype.itemsize
     if device.type != "cpu" or nbytes < HUGE_PAGE_BYTES or not hasattr(mmap, "MADV_HUGEPAGE"):
         return torch.zeros(shape, dtype=dtype, device=device)
     # Anonymous mappings start zero-filled; the tensor holds a reference that keeps it alive.
