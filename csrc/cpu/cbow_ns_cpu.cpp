@@ -17,16 +17,6 @@
 namespace wordembed {
 namespace {
 
-// -log(sigmoid(x)), exact and without overflow.
-inline double neg_log_sigmoid(double x) {
-  return x >= 0 ? std::log1p(std::exp(-x)) : -x + std::log1p(std::exp(x));
-}
-
-template <typename T>
-inline T sigmoid(T x) {
-  return T(1) / (T(1) + std::exp(-x));
-}
-
 // splitmix64: small, fast, and good enough for sampling; one stream per thread.
 struct Random {
   uint64_t state;
@@ -40,6 +30,23 @@ struct Random {
   double uniform() { return (next() >> 11) * 0x1.0p-53; }  // [0, 1)
   int64_t below(int64_t n) { return static_cast<int64_t>(uniform() * n); }
 };
+
+// For an output scored y = +score (the target) or -score (a negative): the example's loss term
+// -log(sigmoid(y)) and sigmoid(-y), the size of the step towards the output's label. Both from
+// one exp and one log1p in T, without overflow: with e = exp(-|y|), sigmoid(-y) is e / (1 + e)
+// for y >= 0 and 1 / (1 + e) below, and -log(sigmoid(y)) = log1p(e) + max(-y, 0). (Computing
+// the loss in double, apart from the sigmoid, took a sixth of the training time.)
+template <typename T>
+struct Logistic {
+  T loss, step;
+};
+
+template <typename T>
+inline Logistic<T> logistic(T y) {
+  const T e = std::exp(-std::abs(y));
+  const T log_term = std::log1p(e);
+  return y >= 0 ? Logistic<T>{log_term, e / (T(1) + e)} : Logistic<T>{log_term - y, T(1) / (T(1) + e)};
+}
 
 template <typename T>
 struct Scratch {
@@ -56,6 +63,9 @@ struct Scratch {
 template <typename T>
 double train_example(T* in, T* out, int64_t D, const int64_t* ctx, int64_t n, const int64_t* outputs,
                      int64_t m, T lr, bool full_context_update, Scratch<T>& s) {
+  // The output rows are scattered over their table: ask for them now, so that their loads
+  // overlap with the context sum below.
+  for (int64_t j = 0; j < m; ++j) prefetch_for_write(out + outputs[j] * D, D * sizeof(T));
   s.rows.resize(n);
   for (int64_t k = 0; k < n; ++k) s.rows[k] = in + ctx[k] * D;
   const T inv_n = n ? T(1) / T(n) : T(0);
@@ -65,8 +75,9 @@ double train_example(T* in, T* out, int64_t D, const int64_t* ctx, int64_t n, co
   double loss = 0;
   for (int64_t j = 0; j < m; ++j) {
     const T score = dot(s.hidden.data(), out + outputs[j] * D, D);
-    loss += neg_log_sigmoid(j == 0 ? score : -score);
-    s.step[j] = lr * ((j == 0 ? T(1) : T(0)) - sigmoid(score));  // minus the gradient, times lr
+    const Logistic<T> term = logistic(j == 0 ? score : -score);
+    loss += term.loss;
+    s.step[j] = j == 0 ? lr * term.step : -lr * term.step;  // minus the gradient, times lr
   }
   for (int64_t j = 0; j < m; ++j) axpy(s.hidden_grad.data(), out + outputs[j] * D, s.step[j], D);
   for (int64_t j = 0; j < m; ++j) axpy(out + outputs[j] * D, s.hidden.data(), s.step[j], D);

@@ -114,10 +114,13 @@ __global__ void cbow_ns_chunk_kernel(ChunkArgs a) {
         if (d < a.D) partial += hidden[k] * row[d];
       }
       const float score = warp_sum(partial);
-      const float label = j == 0 ? 1.f : 0.f;
-      const double signed_score = j == 0 ? score : -score;
-      loss += signed_score >= 0 ? log1p(exp(-signed_score)) : -signed_score + log1p(exp(signed_score));
-      step[j] = lr * (label - 1.f / (1.f + expf(-score)));
+      // As on the CPU (cpu/cbow_ns_cpu.cpp, logistic): for y = +-score, the loss term
+      // -log(sigmoid(y)) and sigmoid(-y) from one expf and one log1pf.
+      const float y = j == 0 ? score : -score;
+      const float e = expf(-fabsf(y));
+      loss += log1pf(e) + fmaxf(-y, 0.f);
+      const float toward_label = y >= 0 ? e / (1.f + e) : 1.f / (1.f + e);
+      step[j] = j == 0 ? lr * toward_label : -lr * toward_label;
     }
     for (int k = 0; k < kMaxPerLane; ++k) grad[k] = 0.f;
     for (int j = 0; j < m; ++j) {
