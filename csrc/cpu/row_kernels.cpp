@@ -61,12 +61,8 @@ WORDEMBED_INLINE T dot_impl(const T* __restrict x, const T* __restrict y, int64_
 template <typename T>
 WORDEMBED_INLINE void scatter_axpy_impl(T* target, int64_t stride, const T* grad, int64_t D,
                                         const ScatterEntry* entries, int64_t n, const T* scale, T coef) {
-  for (int64_t i = 0; i < n; ++i) {
-    if (i + kScatterAhead < n)
-      prefetch_for_write(target + entries[i + kScatterAhead].row * stride, D * sizeof(T));
-    const ScatterEntry e = entries[i];
-    axpy_impl(target + e.row * stride, grad + e.bag * D, coef * scale[e.bag], D);
-  }
+  scatter_axpy_loop(target, stride, grad, D, entries, n, scale, coef,
+                    [D](T* y, const T* x, T a) __attribute__((always_inline)) { axpy_impl(y, x, a, D); });
 }
 
 }  // namespace

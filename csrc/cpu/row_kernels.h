@@ -50,14 +50,26 @@ void axpy(Y* y, const X* x, Acc a, int64_t D) {
     y[d] = static_cast<Y>(static_cast<Acc>(y[d]) + a * static_cast<Acc>(x[d]));
 }
 
-template <typename T, typename G, typename Acc>
-void scatter_axpy(T* target, int64_t stride, const G* grad, int64_t D, const ScatterEntry* entries,
-                  int64_t n, const Acc* scale, Acc coef) {
+// The loop of scatter_axpy, with row_axpy(y, x, a) doing y += a * x on one row: the float and
+// double versions (row_kernels.cpp) pass their inlined loop, other types the template above.
+// Always inlined, so that the float and double clones compile it for their instruction set.
+template <typename T, typename G, typename Acc, typename RowAxpy>
+inline __attribute__((always_inline)) void scatter_axpy_loop(T* target, int64_t stride, const G* grad, int64_t D,
+                              const ScatterEntry* entries, int64_t n, const Acc* scale, Acc coef,
+                              RowAxpy row_axpy) {
   for (int64_t i = 0; i < n; ++i) {
     if (i + kScatterAhead < n)
       prefetch_for_write(target + entries[i + kScatterAhead].row * stride, D * sizeof(T));
-    axpy(target + entries[i].row * stride, grad + entries[i].bag * D, coef * scale[entries[i].bag], D);
+    const ScatterEntry e = entries[i];
+    row_axpy(target + e.row * stride, grad + e.bag * D, coef * scale[e.bag]);
   }
+}
+
+template <typename T, typename G, typename Acc>
+void scatter_axpy(T* target, int64_t stride, const G* grad, int64_t D, const ScatterEntry* entries,
+                  int64_t n, const Acc* scale, Acc coef) {
+  scatter_axpy_loop(target, stride, grad, D, entries, n, scale, coef,
+                    [D](T* y, const G* x, Acc a) { axpy(y, x, a, D); });
 }
 
 }  // namespace wordembed
