@@ -1,6 +1,9 @@
 // Input checks shared by the CPU and CUDA kernels, so every device reports bad input the same way.
 #pragma once
 #include <ATen/ATen.h>
+#include <ATen/MemoryOverlap.h>
+
+#include <cmath>
 
 namespace wordembed {
 
@@ -62,6 +65,58 @@ inline void check_backward_args(const at::Tensor& grad_out, const at::Tensor& co
   check_context(context);
   check_grad_out(grad_out, context);
   TORCH_CHECK_VALUE(num_words >= 0, "num_weights must be >= 0, got ", num_words);
+}
+
+// A table updated in place: each element must be its own memory. An expanded or otherwise
+// overlapping view (row stride 0, or rows closer than their width) would be written several times
+// per entry, and some loops are sized by the row stride.
+inline void check_writable_table(const at::Tensor& table, const char* name) {
+  TORCH_CHECK_VALUE(table.size(1) == 0 || table.stride(1) == 1, "the in-place update needs ", name,
+                    " rows stored contiguously (", name, ".stride(1) == 1), got strides ", table.strides());
+  TORCH_CHECK_VALUE(table.size(0) <= 1 || table.stride(0) >= table.size(1), name, " has rows that share memory "
+                    "(strides ", table.strides(), ", e.g. an expanded view): an in-place update would "
+                    "write each element several times; pass a tensor of its own (.contiguous() or .clone())");
+}
+
+// The arguments of context_sum_sgd_ (every device): weight[rows] -= lr * gradient.
+inline void check_sgd_args(const at::Tensor& weight, const at::Tensor& grad_out, const at::Tensor& context,
+                           double lr) {
+  check_weight(weight);
+  check_context(context);
+  check_grad_out(grad_out, context);
+  check_same_device(weight, "weight", context, "context");
+  check_writable_table(weight, "weight");
+  TORCH_CHECK_VALUE(grad_out.size(1) == weight.size(1), "grad_out has dim ", grad_out.size(1),
+                    " but weight has dim ", weight.size(1));
+  TORCH_CHECK_VALUE(std::isfinite(lr), "lr must be a finite number, got ", lr);
+}
+
+// The two tables of the training ops: float32 or float64, contiguous, of one shape, on one device,
+// and not the same memory (each is updated in place as if the other stood still).
+inline void check_tables(const at::Tensor& in, const at::Tensor& out) {
+  TORCH_CHECK_TYPE(in.scalar_type() == out.scalar_type() &&
+                       (in.scalar_type() == at::kFloat || in.scalar_type() == at::kDouble),
+                   "input_vectors and output_vectors must both be float32 or both float64, got ",
+                   in.scalar_type(), " and ", out.scalar_type());
+  TORCH_CHECK_VALUE(in.dim() == 2 && out.dim() == 2 && in.sizes() == out.sizes(),
+                    "input_vectors and output_vectors must be 2-D of the same shape, got ", in.sizes(),
+                    " and ", out.sizes());
+  TORCH_CHECK_VALUE(in.is_contiguous() && out.is_contiguous(), "the tables must be contiguous");
+  check_same_device(in, "input_vectors", out, "output_vectors");
+  TORCH_CHECK_VALUE(in.numel() == 0 || at::get_overlap_status(in, out) == at::MemOverlapStatus::No,
+                    "input_vectors and output_vectors share memory: pass two separate tables");
+}
+
+// Sentence offsets of a chunk of N words (read on the host): from 0 to N, never decreasing.
+inline void check_sentence_starts(const at::Tensor& starts, int64_t N) {
+  TORCH_CHECK_VALUE(starts.dim() == 1 && starts.numel() >= 1 && starts.scalar_type() == at::kLong &&
+                        starts.is_contiguous() && starts.is_cpu(),
+                    "sentence_starts must be a 1-D, non-empty tensor of offsets");
+  const int64_t* st = starts.const_data_ptr<int64_t>();
+  const int64_t S = starts.numel() - 1;
+  TORCH_CHECK_VALUE(st[0] == 0 && st[S] == N, "sentence_starts must begin at 0 and end at len(ids) = ", N);
+  for (int64_t s = 0; s < S; ++s)
+    TORCH_CHECK_VALUE(st[s] <= st[s + 1], "sentence_starts must not decrease (at ", s, ")");
 }
 
 // The CPU kernels find bad indices while they read the context, without a separate pass; on

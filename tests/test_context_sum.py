@@ -17,6 +17,7 @@ def reference_in_float64(weight, context, mode):
 @pytest.mark.parametrize("device", devices)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
 def test_forward_and_dense_gradient_match_reference(device, dtype):
+    g = torch.Generator().manual_seed(1)
     for weight, context, mean in sample_inputs(device, requires_grad=True, dtype=dtype):
         mode = MODES[mean]
         out = ops.context_sum(weight, context, mode)
@@ -24,13 +25,15 @@ def test_forward_and_dense_gradient_match_reference(device, dtype):
         assert out.dtype == dtype and out.shape == expected.shape and out.device == weight.device
         torch.testing.assert_close(out.double(), expected, **tolerance(dtype))
 
-        grad_out = torch.randn_like(out)
+        grad_out = torch.randn(out.shape, generator=g).to(out)
         (grad,) = torch.autograd.grad(out, weight, grad_out)
         ref_weight = weight.detach().double().requires_grad_()
         (ref_grad,) = torch.autograd.grad(reference.context_sum(ref_weight, context, mode), ref_weight,
                                           grad_out.double())
         assert grad.layout == torch.strided and grad.dtype == dtype
-        torch.testing.assert_close(grad.double(), ref_grad, **tolerance(dtype))
+        # A row's gradient sums up to 240 entries: float32 rounding reaches a few 1e-5 there.
+        grad_tolerance = dict(rtol=1e-5, atol=1e-4) if dtype == torch.float32 else tolerance(dtype)
+        torch.testing.assert_close(grad.double(), ref_grad, **grad_tolerance)
 
 
 @pytest.mark.parametrize("device", devices)

@@ -1,9 +1,12 @@
 """Vocabulary and subsampling maths on hand-made corpora, and the encoded corpus stream."""
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings, strategies as st
 
 from wordembed.corpus import EncodedCorpus, encode_corpus
 from wordembed.vocab import Vocabulary
@@ -89,3 +92,47 @@ def test_half_written_corpus_is_refused(tmp_path):
     (tmp_path / "enc.ids").write_bytes((tmp_path / "enc.ids").read_bytes()[:-4])
     with pytest.raises(ValueError, match="do not match"):
         EncodedCorpus(tmp_path / "enc")
+
+
+CORPUS_TEXT = st.text(alphabet=st.sampled_from(list("abcd \n\r\t") + ["\u00e9", "\u2028", "\xff"]), max_size=400)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=CORPUS_TEXT, max_words=st.integers(1, 6), piece_chars=st.integers(1, 30), min_count=st.integers(1, 3))
+def test_encoding_in_pieces_equals_encoding_whole_lines(tmp_path_factory, text, max_words, piece_chars, min_count):
+    """The reference: each line split whole, unknown words dropped, cut into sentences of at most
+    max_words; whatever the size of the pieces the text is read in."""
+    folder = tmp_path_factory.mktemp("enc")
+    path = folder / "c.txt"
+    path.write_bytes(text.encode("utf-8"))
+    vocab = Vocabulary.from_file(path, min_count=min_count)
+    corpus = encode_corpus(path, vocab, folder / "enc", max_sentence_words=max_words, piece_chars=piece_chars)
+    expected = []
+    with open(path, encoding="utf-8", errors="replace", newline="\n") as f:
+        for line in f:
+            ids = [vocab.word_to_ix[w] for w in line.split() if w in vocab.word_to_ix]
+            expected += [ids[i:i + max_words] for i in range(0, len(ids), max_words)]
+    got = [corpus.ids[s:e].tolist() for s, e in zip(corpus.starts[:-1], corpus.starts[1:])]
+    assert got == expected
+
+
+def test_a_corpus_of_one_long_line_is_prepared_in_bounded_memory(tmp_path):
+    """20 MB on one line: reading it whole and splitting it would take hundreds of MB."""
+    path = tmp_path / "one_line.txt"
+    with open(path, "w") as f:
+        for block in range(40):
+            f.write(" ".join(f"w{(block * 7919 + i) % 5000}" for i in range(100_000)) + " ")
+    script = f"""
+import resource, wordembed
+from wordembed.corpus import encode_corpus
+from wordembed.vocab import Vocabulary
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+vocab = Vocabulary.from_file({str(path)!r}, min_count=1)
+corpus = encode_corpus({str(path)!r}, vocab, {str(tmp_path / "enc")!r})
+print(corpus.num_words, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) // 1024)
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    words, growth_mb = map(int, run.stdout.split())
+    assert words == 4_000_000
+    assert growth_mb < 80, f"preparing a one-line corpus grew the process by {growth_mb} MB"

@@ -1,8 +1,12 @@
-"""The `wordembed` command line: train, query, evaluate and plot word vectors."""
+"""The `wordembed` command line: train, query, evaluate and plot word vectors. Every expected
+failure (bad options, files or words) is a one-line message and exit status 2; a traceback means
+a bug in wordembed, and says so."""
 import argparse
 import sys
+import traceback
 
 from . import evaluation
+from .fileio import refuse_overwriting_inputs
 from .formats import VectorsFileError
 
 
@@ -16,7 +20,11 @@ def cmd_train(args):
     config = TrainConfig(dim=args.dim, window=args.window, negative=args.negative, min_count=args.min_count,
                          max_vocab_size=args.max_vocab_size, sample=args.sample, epochs=args.epochs,
                          alpha=args.alpha, threads=args.threads, seed=args.seed, device=args.device,
-                         deterministic=args.deterministic, init_scale=args.init_scale)
+                         deterministic=args.deterministic, init_scale=args.init_scale,
+                         checkpoint_seconds=args.checkpoint_seconds)
+    config.check()  # every setting, before any file is touched
+    outputs = [("output", args.output)] + ([("curves plot", args.plot_curves)] if args.plot_curves else [])
+    refuse_overwriting_inputs([("corpus", args.corpus)], outputs)
     callbacks = []
     if args.plot_curves:
         from .plot import plot_training
@@ -27,8 +35,6 @@ def cmd_train(args):
         print(f"\ninterrupted: the state at the last chunk is saved in {args.output}.work; "
               "run the same command with --resume to continue", file=sys.stderr)
         raise SystemExit(130)
-    except TrainingError as e:
-        raise ValueError(str(e)) from None
     for entry in vectors.history:
         print(f"epoch {entry['epoch']}: loss {entry['loss']:.4f} per word, {entry['words_per_second'] / 1e6:.2f} "
               f"M words/s, lr at end {entry['lr']:.6f}")
@@ -73,6 +79,7 @@ def cmd_eval(args):
 
 def cmd_plot(args):
     from .plot import plot_words
+    refuse_overwriting_inputs([("vectors file", args.vectors)], [("output", args.output)])
     vectors = _load(args.vectors, args.limit)
     drawn = plot_words(vectors, args.words, args.output, neighbours=args.neighbours, method=args.method)
     print(f"wrote {args.output}: {len(drawn)} words")
@@ -112,7 +119,11 @@ def build_parser():
     p.add_argument("--device", default=d.device)
     p.add_argument("--deterministic", action="store_true",
                    help="one thread; the same seed and settings give bit-identical vectors")
-    p.add_argument("--resume", action="store_true", help="continue from OUTPUT.work/checkpoint.pt")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from OUTPUT.work/checkpoint.pt (start afresh if there is none yet)")
+    p.add_argument("--checkpoint-seconds", type=float, default=d.checkpoint_seconds,
+                   help="save a checkpoint this often, as well as at epoch ends and on Ctrl-C "
+                        "(0: after every chunk)")
     p.add_argument("--plot-curves", metavar="PNG", help="write loss and learning-rate curves per epoch")
     p.set_defaults(func=cmd_train)
 
@@ -142,16 +153,27 @@ def build_parser():
 
 
 def main(argv=None):
+    from .train import TrainingError
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
     except KeyError as e:  # unknown word: the message already suggests close matches
-        print(f"wordembed: error: {e.args[0]}", file=sys.stderr)
-        return 2
-    except (VectorsFileError, FileNotFoundError, IsADirectoryError, PermissionError, ValueError) as e:
-        print(f"wordembed: error: {e}", file=sys.stderr)
-        return 2
+        return _error(e.args[0] if e.args else e)
+    except (VectorsFileError, TrainingError, OSError, ValueError) as e:
+        return _error(e)
+    except MemoryError:
+        return _error("out of memory")
+    except Exception:
+        traceback.print_exc()
+        print("wordembed: internal error: this is a bug in wordembed; please report it with the command "
+              "and the traceback above", file=sys.stderr)
+        return 1
     return 0
+
+
+def _error(message):
+    print(f"wordembed: error: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -11,15 +11,17 @@ from array import array
 
 import numpy as np
 
-from .formats import atomic_write
-from .vocab import read_lines
+from .fileio import PIECE_CHARS, atomic_write, fingerprint, read_token_pieces
 
 MAX_SENTENCE_WORDS = 10_000
 _FLUSH_WORDS = 1 << 20  # ids buffered in memory before they are written
 
 
-def encode_corpus(text_path, vocab, prefix, max_sentence_words=MAX_SENTENCE_WORDS) -> "EncodedCorpus":
-    """Writes P.ids and P.starts for the text file; returns the corpus, memory-mapped."""
+def encode_corpus(text_path, vocab, prefix, max_sentence_words=MAX_SENTENCE_WORDS,
+                  piece_chars=PIECE_CHARS) -> "EncodedCorpus":
+    """Writes P.ids and P.starts for the text file; returns the corpus, memory-mapped. The text is
+    read piece_chars characters at a time, so that a line of any length never sits in memory
+    whole."""
     if max_sentence_words < 1:
         raise ValueError(f"max_sentence_words must be positive, got {max_sentence_words}")
     word_to_ix = vocab.word_to_ix
@@ -29,12 +31,22 @@ def encode_corpus(text_path, vocab, prefix, max_sentence_words=MAX_SENTENCE_WORD
     # sentence offsets of a large corpus are ever held in memory whole.
     with atomic_write(prefix + ".ids") as ids_file, atomic_write(prefix + ".starts") as starts_file:
         buffer, starts = array("i"), array("q", [0])
-        for line in read_lines(text_path):
-            ids = [word_to_ix[w] for w in line.split() if w in word_to_ix]
-            for begin in range(0, len(ids), max_sentence_words):
-                piece = ids[begin:begin + max_sentence_words]
-                buffer.extend(piece)
+        sentence_words = 0  # kept words of the line since its last sentence break
+        for tokens, line_ends in read_token_pieces(text_path, piece_chars):
+            ids = [word_to_ix[w] for w in tokens if w in word_to_ix]
+            while ids:
+                room = max_sentence_words - sentence_words
+                if len(ids) < room:
+                    buffer.extend(ids)
+                    sentence_words += len(ids)
+                    break
+                buffer.extend(ids[:room])  # a full sentence: break the line here
+                ids = ids[room:]
                 starts.append(written + len(buffer))
+                sentence_words = 0
+            if line_ends and sentence_words:
+                starts.append(written + len(buffer))
+                sentence_words = 0
             if len(buffer) >= _FLUSH_WORDS or len(starts) >= _FLUSH_WORDS:
                 buffer.tofile(ids_file)
                 starts.tofile(starts_file)
@@ -63,6 +75,9 @@ class EncodedCorpus:
         n_ids = len(self.ids)
         if len(self.starts) == 0 or self.starts[-1] != n_ids:
             raise ValueError(f"{prefix}: .ids and .starts do not match (the corpus was not fully written)")
+
+    def fingerprint(self) -> str:
+        return fingerprint(self.ids_path, self.starts_path)
 
     @property
     def num_words(self) -> int:

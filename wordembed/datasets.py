@@ -3,7 +3,7 @@ import gzip
 import os
 import re
 
-from .formats import atomic_write
+from .fileio import atomic_write
 
 GCIDE_DICT = "/usr/share/dictd/gcide.dict.dz"  # Debian/Ubuntu package dict-gcide
 _WORD = re.compile(r"[a-z]+")

@@ -7,6 +7,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from .fileio import read_lines
+
 ANALOGY_BATCH = 1024  # questions ranked per matrix product
 
 
@@ -25,10 +27,7 @@ def _restricted_vocab(vectors, restrict_vocab, case_insensitive):
 
 
 def _read_lines(path, what):
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{what} file not found: {path}")
-    with open(path, "rb") as f:
-        return [line.decode("utf-8", errors="replace") for line in f]
+    return list(read_lines(path, what))
 
 
 def evaluate_word_analogies(vectors, path, restrict_vocab=300_000, case_insensitive=True,
@@ -62,7 +61,9 @@ def evaluate_word_analogies(vectors, path, restrict_vocab=300_000, case_insensit
         a, b, c = table[idx[:, 0]], table[idx[:, 1]], table[idx[:, 2]]
         query = (b + c - a) / 3
         query = query / query.norm(dim=1, keepdim=True).clamp_min(1e-12)
-        top = (query @ table.T).topk(min(8, limit), dim=1).indices.tolist()  # 5 answers + 3 inputs
+        # rows with NaN or inf score NaN, which topk would rank first: they rank last, as in gensim
+        scores = (query @ table.T).nan_to_num(nan=-torch.inf)
+        top = scores.topk(min(8, limit), dim=1).indices.tolist()  # 5 answers + 3 inputs
         for (section, words), candidates, inputs in zip(batch, top, idx.tolist()):
             expected, ignore = words[3], set(words[:3])
             answers = [i for i in candidates if i not in inputs][:5]

@@ -4,12 +4,12 @@ word2vec tool, gensim and fastText write them) and wordembed's native format.
 Every writer goes through a temporary file in the destination folder and renames it at the end,
 so an interrupted save never leaves a half-written file under the user's name.
 """
-import contextlib
 import os
-import tempfile
 
 import numpy as np
 import torch
+
+from .fileio import atomic_write, save_torch
 
 NATIVE_FORMAT = "wordembed-vectors"
 NATIVE_VERSION = 1
@@ -18,24 +18,6 @@ _ZIP_MAGIC = b"PK\x03\x04"  # torch.save files are zip archives
 
 class VectorsFileError(ValueError):
     """A vectors file that is truncated or malformed; the message says where it broke."""
-
-
-@contextlib.contextmanager
-def atomic_write(path, mode="wb"):
-    """Yields a file object; on success the file replaces `path` at once, on error it vanishes."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, mode) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def format_for_path(path) -> str:
@@ -70,8 +52,11 @@ def save_word2vec(path, words, vectors, binary: bool) -> None:
                 f.write((word + " " + (row_format % tuple(row)) + "\n").encode("utf-8"))
 
 
-def _detect_binary(data: bytes, start: int, dim: int) -> bool:
-    """After the header, a text file holds a word and dim printed numbers on one line."""
+def _detect_binary(data: bytes, start: int) -> bool:
+    """After the header, a text file's first row is a word and printed numbers on one line; a
+    binary file's is a word and raw bytes, which do not read as such. The number of numbers is
+    not part of the test: a text file whose rows disagree with its header is a text file with an
+    error, reported as such."""
     end = data.find(b"\n", start)
     line = data[start:end if end >= 0 else len(data)]
     try:
@@ -79,7 +64,7 @@ def _detect_binary(data: bytes, start: int, dim: int) -> bool:
         [float(x) for x in parts[1:]]
     except (UnicodeDecodeError, ValueError):
         return True
-    return len(parts) != dim + 1
+    return len(parts) < 2
 
 
 def load_word2vec(path, binary: bool | None = None, limit: int | None = None,
@@ -87,23 +72,37 @@ def load_word2vec(path, binary: bool | None = None, limit: int | None = None,
     """Reads a word2vec text or binary file; returns (words, float32 array). binary=None detects
     the format; limit reads only the first `limit` vectors."""
     path = os.fspath(path)
+    if limit is not None and (not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"limit must be a whole number >= 0, got {limit!r}")
     with open(path, "rb") as f:
         data = f.read()
     name = os.path.basename(path)
     header_end = data.find(b"\n")
+    if header_end < 0:
+        header_end = len(data)
     try:
         count, dim = (int(x) for x in data[:header_end].split())
         if count < 0 or dim < 1:
             raise ValueError
     except ValueError:
-        raise VectorsFileError(f"{name}: line 1 should be '<count> <dim>', got "
-                               f"{data[:min(max(header_end, 0), 80)]!r}") from None
+        raise VectorsFileError(f"{name}: line 1 should be '<count> <dim>' (two whole numbers, dim at least 1), "
+                               f"got {data[:min(header_end, 80)]!r}") from None
     n = count if limit is None else min(count, limit)
     pos = header_end + 1
     if binary is None:
-        binary = _detect_binary(data, pos, dim) if n else False
+        binary = _detect_binary(data, pos) if n else False
+    # Every row takes at least this many bytes (a one-letter word, a space and the numbers, 4 bytes
+    # each in binary, ' 0' in text, and a line break): no more rows than the bytes can hold are
+    # allocated, whatever the header claims; the loops below say where the file ends.
+    least_row = 2 + (4 * dim if binary else 2 * dim)
+    remaining = max(len(data) - pos, 0)
+    fits = remaining // least_row + 1 if remaining + 1 >= least_row else 0
+    if n and not fits:
+        where = f"byte {pos}" if binary else "line 2"
+        raise VectorsFileError(f"{name}: truncated at {where}: the header promises {count} vectors of dim {dim}, "
+                               f"but only {remaining} bytes follow it")
     words = []
-    vectors = np.empty((n, dim), dtype=np.float32)
+    vectors = np.empty((min(n, fits), dim), dtype=np.float32)
     if binary:
         row_bytes = 4 * dim
         for i in range(n):
@@ -150,8 +149,7 @@ def save_native(path, words, vectors, counts=None, extra_tensors=None, state=Non
                "counts": None if counts is None else torch.as_tensor(counts, dtype=torch.int64).cpu(),
                "tensors": {k: v.detach().cpu().contiguous() for k, v in (extra_tensors or {}).items()},
                "state": dict(state or {})}
-    with atomic_write(path) as f:
-        torch.save(payload, f)
+    save_torch(payload, path)
 
 
 def load_native(path) -> dict:
@@ -162,9 +160,24 @@ def load_native(path) -> dict:
         raise VectorsFileError(f"{os.path.basename(path)}: not a readable wordembed file ({e})") from None
     if not isinstance(payload, dict) or payload.get("format") != NATIVE_FORMAT:
         raise VectorsFileError(f"{os.path.basename(path)}: not a wordembed vectors file")
-    if payload.get("version", 0) > NATIVE_VERSION:
-        raise VectorsFileError(f"{os.path.basename(path)}: written by a newer wordembed "
-                               f"(format version {payload['version']})")
+    name = os.path.basename(path)
+    version = payload.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise VectorsFileError(f"{name}: the format version is missing or not a whole number")
+    if version > NATIVE_VERSION:
+        raise VectorsFileError(f"{name}: written by a newer wordembed (format version {version})")
+    words, vectors, counts = payload.get("words"), payload.get("vectors"), payload.get("counts")
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        raise VectorsFileError(f"{name}: 'words' must be a list of str")
+    if not (isinstance(vectors, torch.Tensor) and vectors.is_floating_point() and vectors.dim() == 2):
+        raise VectorsFileError(f"{name}: 'vectors' must be a 2-D floating tensor")
+    if vectors.shape[0] != len(words):
+        raise VectorsFileError(f"{name}: {len(words)} words but {vectors.shape[0]} vectors")
+    if counts is not None and not (isinstance(counts, torch.Tensor) and counts.dtype == torch.int64
+                                   and counts.shape == (len(words),)):
+        raise VectorsFileError(f"{name}: 'counts' must be an int64 tensor with one count per word")
+    if len(set(words)) != len(words):
+        raise VectorsFileError(f"{name}: a word appears twice")
     return payload
 
 

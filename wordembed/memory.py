@@ -22,6 +22,22 @@ import torch
 HUGE_PAGE_BYTES = 2 << 20
 
 
+def available_bytes(device) -> int | None:
+    """Memory that a new table on `device` may take: MemAvailable of /proc/meminfo for the CPU,
+    the free memory the driver reports for a GPU; None where that cannot be read."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def zeros_table(shape, dtype=torch.float32, device=None) -> torch.Tensor:
     """A zero-filled tensor of shape (V, D) or any other; on the CPU, larger than a huge page and
     where the system has them, it lives in transparent huge pages. Otherwise torch.zeros."""

@@ -138,3 +138,44 @@ def _backward(ctx, grad):
 
 
 torch.library.register_autograd("wordembed::context_sum", _backward, setup_context=_setup_context)
+
+
+# Double backward. context_sum is linear in weight, so its backward is linear in grad_out, and the
+# gradient of that backward with respect to grad_out is context_sum itself, applied to the
+# incoming gradient (a table of V rows; for the sparse backward, the table of its touched rows).
+def _setup_backward_context(ctx, inputs, output):
+    _grad_out, context, _num_weights, mean, deterministic = inputs
+    ctx.save_for_backward(context)
+    ctx.mean, ctx.deterministic = mean, deterministic
+
+
+def _backward_backward(ctx, grad_grad_weight):
+    (context,) = ctx.saved_tensors
+    grad_grad_out = torch.ops.wordembed.context_sum.default(grad_grad_weight, context, ctx.mean, False,
+                                                            ctx.deterministic)
+    return grad_grad_out, None, None, None, None
+
+
+torch.library.register_autograd("wordembed::context_sum_backward", _backward_backward,
+                                setup_context=_setup_backward_context)
+
+
+def _setup_sparse_backward_context(ctx, inputs, output):
+    _grad_out, context, _num_weights, mean = inputs
+    ctx.save_for_backward(context, output[0])
+    ctx.mean = mean
+
+
+def _sparse_backward_backward(ctx, _grad_rows, grad_values):
+    context, rows = ctx.saved_tensors
+    if grad_values is None:
+        return None, None, None, None
+    # values[k] belongs to rows[k] (sorted): each context entry reads the slot of its row
+    slots = torch.searchsorted(rows, context.long().clamp(min=0))
+    slots = torch.where(context >= 0, slots, torch.full_like(slots, -1))
+    grad_grad_out = torch.ops.wordembed.context_sum.default(grad_values, slots, ctx.mean, False, True)
+    return grad_grad_out, None, None, None
+
+
+torch.library.register_autograd("wordembed::context_sum_backward_sparse", _sparse_backward_backward,
+                                setup_context=_setup_sparse_backward_context)

@@ -3,7 +3,7 @@ import math
 
 import torch
 
-from .formats import atomic_write
+from .fileio import atomic_write
 
 
 def _pyplot():
@@ -61,6 +61,8 @@ def plot_words(vectors, words, path, neighbours: int = 5, method: str = "pca") -
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
     if not words:
         raise ValueError("give at least one word to plot")
+    if isinstance(neighbours, bool) or not isinstance(neighbours, int) or neighbours < 0:
+        raise ValueError(f"neighbours must be a whole number >= 0, got {neighbours!r}")
     chosen, groups = [], []
     for word in words:
         group = [word] + [w for w, _ in vectors.most_similar([word], topn=neighbours)]
@@ -69,6 +71,9 @@ def plot_words(vectors, words, path, neighbours: int = 5, method: str = "pca") -
                 chosen.append(w)
                 groups.append(words.index(word))
     points = vectors.normed[[vectors.get_index(w) for w in chosen]].float().cpu()
+    bad = [w for w, finite in zip(chosen, torch.isfinite(points).all(1).tolist()) if not finite]
+    if bad:
+        raise ValueError(f"the vectors of {', '.join(map(repr, bad))} hold NaN or inf: they cannot be placed on a map")
     if len(chosen) < 3:
         raise ValueError("a map needs at least three words in all")
     xy = (tsne_2d(points) if method == "tsne" else pca_2d(points)).numpy()

@@ -3,29 +3,36 @@ id stream -> fused training op, chunk by chunk -> WordVectors.
 
 The learning rate falls linearly from alpha to min_alpha over all words of all epochs, as in
 word2vec. The reported loss is the mean loss per trained word (target) of each epoch, summed in
-float64. Checkpoints are written atomically at epoch ends and on Ctrl-C; resume=True continues
-from the last one."""
+float64. Checkpoints (checkpoint.py) are written atomically once the corpus is prepared, every
+checkpoint_seconds, at epoch ends and on Ctrl-C (taken between chunks, interrupts.py);
+resume=True continues from the last one."""
+import contextlib
 import dataclasses
+import fcntl
 import math
+import numbers
 import os
-import shutil
 import sys
 import time
 
 import torch
 
-from . import ops, reference
-from .corpus import EncodedCorpus, encode_corpus
-from .formats import atomic_write
-from .memory import zeros_table
+from . import checkpoint, ops, reference
+from .corpus import MAX_SENTENCE_WORDS, EncodedCorpus, encode_corpus
+from .fileio import fingerprint, refuse_overwriting_inputs
+from .interrupts import deferred_interrupt
+from .memory import available_bytes, zeros_table
 from .vectors import WordVectors
 from .vocab import Vocabulary
 
-CHECKPOINT_VERSION = 1
+MAX_NEGATIVE = 1000  # negatives per example; word2vec suggests 2-20
+MAX_THREADS = 1024
+WORK_FILES = ("checkpoint.pt", "corpus.ids", "corpus.starts", "lock")  # all a run puts in OUT.work
 
 
 class TrainingError(RuntimeError):
-    """Training cannot go on (empty corpus or vocabulary, non-finite loss, bad settings)."""
+    """Training cannot go on (empty corpus or vocabulary, non-finite loss, bad settings, a
+    checkpoint that cannot be resumed from)."""
 
 
 @dataclasses.dataclass
@@ -49,27 +56,54 @@ class TrainConfig:
     device: str = "cpu"
     deterministic: bool = False  # one thread, bit-identical for a fixed seed
     chunk_words: int | None = None  # words per call of the fused op (default 2^18 CPU, 2^22 CUDA)
+    checkpoint_seconds: float = 300.0  # also at epoch ends and on Ctrl-C; 0: after every chunk
     backend: str = "fused"       # or "reference": the plain-PyTorch twin, for tests and benchmarks
 
     def check(self):
-        for name in ("dim", "window", "epochs", "min_count"):
-            if getattr(self, name) < 1:
-                raise TrainingError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.negative < 1:
-            raise TrainingError(f"negative must be at least 1, got {self.negative}")
-        if not (self.alpha > 0 and math.isfinite(self.alpha)):
-            raise TrainingError(f"alpha must be a positive number, got {self.alpha}")
-        if self.sample < 0:
-            raise TrainingError(f"sample must be >= 0, got {self.sample}")
-        if not (self.init_scale >= 0 and math.isfinite(self.init_scale)):
-            raise TrainingError(f"init_scale must be a finite number >= 0, got {self.init_scale}")
+        """TrainingError naming the first setting that is of the wrong type or out of range; run
+        before any work starts."""
+        def whole(name, low, high=None, optional=False):
+            value = getattr(self, name)
+            if optional and value is None:
+                return
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise TrainingError(f"{name} must be a whole number, got {value!r}")
+            if value < low or (high is not None and value > high):
+                bounds = f"at least {low}" if high is None else f"from {low} to {high}"
+                raise TrainingError(f"{name} must be {bounds}, got {value}")
+
+        def number(name, low, positive=False, optional=False):
+            value = getattr(self, name)
+            if optional and value is None:
+                return
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+                raise TrainingError(f"{name} must be a finite number, got {value!r}")
+            if value < low or (positive and value == low):
+                raise TrainingError(f"{name} must be {'>' if positive else '>='} {low}, got {value}")
+
+        whole("dim", 1)
+        whole("window", 1, MAX_SENTENCE_WORDS)  # a wider window reaches past every sentence
+        whole("negative", 1, MAX_NEGATIVE)
+        whole("min_count", 1)
+        whole("max_vocab_size", 1, optional=True)
+        whole("epochs", 1)
+        whole("threads", 1, MAX_THREADS, optional=True)
+        whole("seed", 0, (1 << 63) - 1)
+        whole("chunk_words", 1, 1 << 30, optional=True)
+        number("sample", 0)
+        number("alpha", 0, positive=True)
+        number("min_alpha", 0, optional=True)
+        if self.min_alpha is not None and self.min_alpha > self.alpha:
+            raise TrainingError(f"min_alpha ({self.min_alpha}) must not exceed alpha ({self.alpha})")
+        number("init_scale", 0)
+        number("checkpoint_seconds", 0)
+        if not isinstance(self.deterministic, bool):
+            raise TrainingError(f"deterministic must be True or False, got {self.deterministic!r}")
         if self.backend not in ("fused", "reference"):
             raise TrainingError(f"backend must be 'fused' or 'reference', got {self.backend!r}")
-        if self.chunk_words is not None and self.chunk_words < 1:
-            raise TrainingError(f"chunk_words must be at least 1, got {self.chunk_words}")
         try:
             device = torch.device(self.device)
-        except RuntimeError:
+        except (RuntimeError, TypeError):
             raise TrainingError(f"unknown device {self.device!r}; use 'cpu' or 'cuda'") from None
         if device.type == "cuda":
             if not torch.cuda.is_available():
@@ -120,10 +154,10 @@ class Progress:
             self.bar.close()
 
 
-def initial_input_vectors(num_words, dim, init_scale, generator=None):
+def initial_input_vectors(num_words, dim, init_scale, generator=None, out=None):
     """(num_words, dim) float32, uniform in [-init_scale / dim, init_scale / dim), in huge pages
-    (see memory.py)."""
-    table = torch.rand(num_words, dim, generator=generator, out=zeros_table((num_words, dim)))
+    (see memory.py), or written into `out` (a CPU table)."""
+    table = torch.rand(num_words, dim, generator=generator, out=zeros_table((num_words, dim)) if out is None else out)
     return table.mul_(2).sub_(1).mul_(init_scale / dim)
 
 
@@ -133,67 +167,127 @@ def alpha_at(config, words_done, total_words):
 
 
 class Trainer:
-    """Trains CBOW with negative sampling on a text file; `train()` returns WordVectors."""
+    """Trains CBOW with negative sampling on a text file; `train()` returns WordVectors.
+
+    Its files live in work_dir (WORK_FILES): the encoded corpus, the checkpoint and a lock that
+    keeps a second run off them while this one works."""
 
     def __init__(self, corpus_path, config: TrainConfig, work_dir, callbacks=(), log=sys.stderr):
         config.check()
         self.corpus_path, self.config, self.work_dir = os.fspath(corpus_path), config, os.fspath(work_dir)
         self.callbacks, self.log = list(callbacks), log
         self.history = []
+        self._lock = None
 
     @property
     def checkpoint_path(self):
         return os.path.join(self.work_dir, "checkpoint.pt")
 
-    def prepare(self, resume=False):
-        """Vocabulary, encoded corpus and tables, fresh or from the checkpoint."""
-        cfg = self.config
-        os.makedirs(self.work_dir, exist_ok=True)
-        if resume:
-            if not os.path.exists(self.checkpoint_path):
-                raise TrainingError(f"nothing to resume: no checkpoint at {self.checkpoint_path}")
-            state = torch.load(self.checkpoint_path, weights_only=True)
-            if state.get("version") != CHECKPOINT_VERSION:
-                raise TrainingError(f"{self.checkpoint_path}: unknown checkpoint version")
-            saved = {k: v for k, v in state["config"].items() if k not in ("threads",)}
-            now = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("threads",)}
-            if saved != now:
-                changed = sorted(k for k in now if saved.get(k) != now[k])
-                raise TrainingError(f"the checkpoint was made with other settings ({', '.join(changed)}); "
-                                    "resume with the same ones")
-            self.vocab = Vocabulary(state["words"], state["counts"])
-            device = torch.device(cfg.device)
-            self.input_vectors = zeros_table(state["input_vectors"].shape, device=device)
-            self.input_vectors.copy_(state["input_vectors"])
-            self.output_vectors = zeros_table(state["output_vectors"].shape, device=device)
-            self.output_vectors.copy_(state["output_vectors"])
-            self.epoch, self.chunk, self.history = state["epoch"], state["chunk"], list(state["history"])
-            self.epoch_loss, self.epoch_examples = state["epoch_loss"], state["epoch_examples"]
-            self.corpus = EncodedCorpus(os.path.join(self.work_dir, "corpus"))
+    def _take_work_dir(self):
+        """Creates work_dir and locks it for this run (released when the process ends, however)."""
+        if self._lock is not None:
             return
+        if not os.path.isfile(self.corpus_path):
+            raise FileNotFoundError(f"corpus file not found: {self.corpus_path}")
+        try:
+            os.makedirs(self.work_dir, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise TrainingError(f"{self.work_dir} exists and is not a folder: it is where training keeps its "
+                                "working files; move it away or choose another output") from None
+        lock = open(os.path.join(self.work_dir, "lock"), "a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise TrainingError(f"another run is training into {self.work_dir}: wait for it to end, or choose "
+                                "another output") from None
+        self._lock = lock
+
+    def _release_work_dir(self):
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def _allocate_tables(self, num_words):
+        """The two tables, after checking that they fit in the memory there is."""
+        cfg, device = self.config, torch.device(self.config.device)
+        need = 2 * num_words * cfg.dim * 4
+        have = available_bytes(device)
+        if have is not None and need > have:
+            raise TrainingError(f"the two tables need {need / 2**30:.2f} GiB ({num_words:,} words x dim {cfg.dim} "
+                                f"x float32, twice) but {device.type} memory has {have / 2**30:.2f} GiB free: "
+                                "lower --dim, or raise --min-count, or set --max-vocab-size")
+        try:
+            return (zeros_table((num_words, cfg.dim), device=device),
+                    zeros_table((num_words, cfg.dim), device=device))
+        except (MemoryError, OverflowError, OSError, RuntimeError) as e:
+            raise TrainingError(f"could not allocate the tables ({num_words:,} words x dim {cfg.dim}): {e}") from None
+
+    def prepare(self, resume=False):
+        """Vocabulary, encoded corpus and tables, fresh or from the checkpoint. A fresh start
+        saves a checkpoint at once, so that a run killed in its first epoch resumes without
+        preparing the corpus again."""
+        self._take_work_dir()
+        corpus_fingerprint = fingerprint(self.corpus_path)
+        if resume and os.path.exists(self.checkpoint_path):
+            self._restore(corpus_fingerprint)
+            return
+        if resume:
+            print(f"no checkpoint in {self.work_dir} yet: starting from the beginning", file=self.log, flush=True)
+        cfg = self.config
         self.vocab = Vocabulary.from_file(self.corpus_path, cfg.min_count, cfg.max_vocab_size)
-        if getattr(self.vocab, "total_tokens", 0) == 0:
+        if self.vocab.total_tokens == 0:
             raise TrainingError(f"the corpus {self.corpus_path} holds no words")
         if len(self.vocab) == 0:
             raise TrainingError(f"the vocabulary is empty: no word of {self.corpus_path} appears "
                                 f"min_count={cfg.min_count} times; lower --min-count")
+        self.input_vectors, self.output_vectors = self._allocate_tables(len(self.vocab))
         self.corpus = encode_corpus(self.corpus_path, self.vocab, os.path.join(self.work_dir, "corpus"))
-        g = torch.Generator().manual_seed(cfg.seed)
-        V, D = len(self.vocab), cfg.dim
+        self.fingerprints = {"corpus": corpus_fingerprint, "encoded": self.corpus.fingerprint()}
         # small random input vectors, zero output vectors (see TrainConfig.init_scale)
-        device = torch.device(cfg.device)
-        self.input_vectors = initial_input_vectors(V, D, cfg.init_scale, g).to(device)
-        self.output_vectors = zeros_table((V, D), device=device)
+        g = torch.Generator().manual_seed(cfg.seed)
+        on_cpu = self.input_vectors.device.type == "cpu"
+        start = initial_input_vectors(len(self.vocab), cfg.dim, cfg.init_scale, g,
+                                      out=self.input_vectors if on_cpu else None)
+        if not on_cpu:
+            self.input_vectors.copy_(start)
         self.epoch, self.chunk, self.epoch_loss, self.epoch_examples = 0, 0, 0.0, 0.0
+        self.save_checkpoint()
+
+    def _restore(self, corpus_fingerprint):
+        cfg = self.config
+        try:
+            state = checkpoint.load(self.checkpoint_path, dataclasses.asdict(cfg), corpus_fingerprint)
+        except checkpoint.CheckpointError as e:
+            raise TrainingError(str(e)) from None
+        try:
+            self.corpus = EncodedCorpus(os.path.join(self.work_dir, "corpus"))
+            damaged = self.corpus.fingerprint() != state["encoded"]
+        except (OSError, ValueError) as e:
+            damaged, self.corpus = str(e), None
+        if damaged:
+            raise TrainingError(f"the encoded corpus in {self.work_dir} is damaged or missing"
+                                f"{'' if damaged is True else f' ({damaged})'}: delete {self.work_dir} to "
+                                "start over")
+        self.vocab = Vocabulary(state["words"], state["counts"])
+        self.input_vectors, self.output_vectors = self._allocate_tables(len(self.vocab))
+        self.input_vectors.copy_(state["input_vectors"])
+        self.output_vectors.copy_(state["output_vectors"])
+        self.epoch, self.chunk, self.history = state["epoch"], state["chunk"], list(state["history"])
+        self.epoch_loss, self.epoch_examples = state["epoch_loss"], state["epoch_examples"]
+        self.fingerprints = {"corpus": state["corpus"], "encoded": state["encoded"]}
+        self._last_checkpoint = time.monotonic()
+        if self.chunk > len(self.corpus.chunk_bounds(cfg.words_per_chunk)):
+            raise TrainingError(f"{self.checkpoint_path}: chunk {self.chunk} is past the end of the corpus")
 
     def save_checkpoint(self):
-        state = {"version": CHECKPOINT_VERSION, "config": dataclasses.asdict(self.config),
-                 "words": self.vocab.ix_to_word, "counts": self.vocab.counts,
-                 "input_vectors": self.input_vectors.cpu(), "output_vectors": self.output_vectors.cpu(),
-                 "epoch": self.epoch, "chunk": self.chunk, "history": self.history,
-                 "epoch_loss": self.epoch_loss, "epoch_examples": self.epoch_examples}
-        with atomic_write(self.checkpoint_path) as f:
-            torch.save(state, f)
+        checkpoint.save(self.checkpoint_path, {
+            "config": dataclasses.asdict(self.config), "words": self.vocab.ix_to_word,
+            "counts": self.vocab.counts, "input_vectors": self.input_vectors.cpu(),
+            "output_vectors": self.output_vectors.cpu(), "epoch": self.epoch, "chunk": self.chunk,
+            "history": self.history, "epoch_loss": float(self.epoch_loss),
+            "epoch_examples": float(self.epoch_examples), **self.fingerprints})
+        self._last_checkpoint = time.monotonic()
 
     def train(self, resume=False) -> WordVectors:
         cfg = self.config
@@ -213,39 +307,54 @@ class Trainer:
             torch.set_num_threads(cfg.threads)
         resumed_at = self.epoch * per_epoch + (chunk_start[self.chunk] if self.chunk < len(bounds) else per_epoch)
         progress = Progress(total - resumed_at, stream=self.log)
+        train_chunk = ops.cbow_ns_train_chunk_ if cfg.backend == "fused" else reference.cbow_ns_train_chunk
+        # False while the tables have moved past what the counters say: no checkpoint then.
+        consistent = True
         try:
-            while self.epoch < cfg.epochs:
-                epoch_start, words_this_run = time.perf_counter(), 0
-                for ids, starts in self._chunks_on(device, bounds, self.chunk):
-                    done = self.epoch * per_epoch + chunk_start[self.chunk]
-                    lr0, lr1 = alpha_at(cfg, done, total), alpha_at(cfg, done + len(ids), total)
-                    train_chunk = ops.cbow_ns_train_chunk_ if cfg.backend == "fused" else reference.cbow_ns_train_chunk
-                    stats = train_chunk(
-                        self.input_vectors, self.output_vectors, ids, starts, keep, noise_prob, noise_alias,
-                        window=cfg.window, negative=cfg.negative, lr_start=lr0, lr_end=lr1,
-                        seed=(cfg.seed * 1_000_003 + self.epoch * 65_537 + self.chunk) % (1 << 62),
-                        deterministic=cfg.deterministic)
-                    loss, examples, words = stats.tolist()
-                    if not math.isfinite(loss):
-                        raise TrainingError(f"the loss became non-finite in epoch {self.epoch + 1}; "
-                                            f"try a smaller --alpha (now {cfg.alpha})")
-                    self.epoch_loss += loss
-                    self.epoch_examples += examples
-                    words_this_run += int(words)
-                    self.chunk += 1
-                    progress.update(int(words), self.epoch + 1, lr1, self.epoch_loss / max(self.epoch_examples, 1))
-                seconds = time.perf_counter() - epoch_start
-                entry = {"epoch": self.epoch + 1, "loss": self.epoch_loss / max(self.epoch_examples, 1),
-                         "lr": alpha_at(cfg, (self.epoch + 1) * per_epoch, total), "words": per_epoch,
-                         "examples": int(self.epoch_examples), "seconds": seconds,
-                         "words_per_second": words_this_run / max(seconds, 1e-9)}  # this run's part
-                self.history.append(entry)
-                self.epoch, self.chunk, self.epoch_loss, self.epoch_examples = self.epoch + 1, 0, 0.0, 0.0
-                self.save_checkpoint()
-                for callback in self.callbacks:
-                    callback(self, entry)
+            with deferred_interrupt(self.log) as interrupt:
+                while self.epoch < cfg.epochs:
+                    epoch_start, words_this_run = time.perf_counter(), 0
+                    for ids, starts in self._chunks_on(device, bounds, self.chunk):
+                        done = self.epoch * per_epoch + chunk_start[self.chunk]
+                        lr0, lr1 = alpha_at(cfg, done, total), alpha_at(cfg, done + len(ids), total)
+                        consistent = False
+                        stats = train_chunk(
+                            self.input_vectors, self.output_vectors, ids, starts, keep, noise_prob, noise_alias,
+                            window=cfg.window, negative=cfg.negative, lr_start=lr0, lr_end=lr1,
+                            seed=(cfg.seed * 1_000_003 + self.epoch * 65_537 + self.chunk) % (1 << 62),
+                            deterministic=cfg.deterministic)
+                        loss, examples, words = stats.tolist()
+                        if not math.isfinite(loss):
+                            raise TrainingError(f"the loss became non-finite in epoch {self.epoch + 1}; "
+                                                f"try a smaller --alpha (now {cfg.alpha})")
+                        self.epoch_loss += loss
+                        self.epoch_examples += examples
+                        self.chunk += 1
+                        consistent = True
+                        words_this_run += int(words)
+                        progress.update(int(words), self.epoch + 1, lr1,
+                                        self.epoch_loss / max(self.epoch_examples, 1))
+                        if interrupt.requested:
+                            raise KeyboardInterrupt
+                        if time.monotonic() - self._last_checkpoint >= cfg.checkpoint_seconds:
+                            self.save_checkpoint()
+                    seconds = time.perf_counter() - epoch_start
+                    entry = {"epoch": self.epoch + 1, "loss": self.epoch_loss / max(self.epoch_examples, 1),
+                             "lr": alpha_at(cfg, (self.epoch + 1) * per_epoch, total), "words": per_epoch,
+                             "examples": int(self.epoch_examples), "seconds": seconds,
+                             "words_per_second": words_this_run / max(seconds, 1e-9)}  # this run's part
+                    consistent = False
+                    self.history.append(entry)
+                    self.epoch, self.chunk, self.epoch_loss, self.epoch_examples = self.epoch + 1, 0, 0.0, 0.0
+                    consistent = True
+                    self.save_checkpoint()
+                    for callback in self.callbacks:
+                        callback(self, entry)
+                    if interrupt.requested:
+                        raise KeyboardInterrupt
         except KeyboardInterrupt:
-            self.save_checkpoint()
+            if consistent:
+                self.save_checkpoint()
             raise
         finally:
             progress.close()
@@ -278,7 +387,14 @@ class Trainer:
             yield current
 
     def cleanup(self):
-        shutil.rmtree(self.work_dir, ignore_errors=True)
+        """Removes this run's files from work_dir, and work_dir if nothing else is in it: never a
+        file that training did not make."""
+        for name in WORK_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.work_dir, name))
+        self._release_work_dir()
+        with contextlib.suppress(OSError):
+            os.rmdir(self.work_dir)
 
 
 def train_vectors(corpus_path, output_path=None, config=None, resume=False, callbacks=(), log=sys.stderr,
@@ -286,16 +402,28 @@ def train_vectors(corpus_path, output_path=None, config=None, resume=False, call
     """Trains CBOW vectors on a text file; writes them to output_path if given (format by name:
     .txt word2vec text, .pt native, else word2vec binary). settings override TrainConfig fields."""
     config = dataclasses.replace(config or TrainConfig(), **settings)
+    if output_path is not None:
+        refuse_overwriting_inputs([("corpus", corpus_path)], [("output", output_path)])
     base = os.fspath(output_path) if output_path else os.path.join(os.getcwd(), "wordembed-vectors")
-    trainer = Trainer(corpus_path, config, base + ".work", callbacks, log)
+    work_dir = base + ".work"
+    if os.path.realpath(os.fspath(corpus_path)).startswith(os.path.realpath(work_dir) + os.sep):
+        raise ValueError(f"the corpus {os.fspath(corpus_path)!r} is inside {work_dir}, which training "
+                         "empties when it ends; move it or choose another output")
+    trainer = Trainer(corpus_path, config, work_dir, callbacks, log)
+    had_checkpoint = os.path.exists(trainer.checkpoint_path)
     try:
         vectors = trainer.train(resume=resume)
-    except (TrainingError, OSError):
-        if not os.path.exists(trainer.checkpoint_path):  # nothing worth keeping for --resume
+        if output_path:
+            vectors.save(output_path)
+    except BaseException as e:
+        # Keep what a later --resume can use: a checkpoint made before this run, or one this run
+        # made before an interruption or an I/O failure (a full disk). A fresh run that failed
+        # on its data or settings leaves nothing behind; nor does a run that never got the lock.
+        resumable = had_checkpoint or (os.path.exists(trainer.checkpoint_path) and not isinstance(e, TrainingError))
+        if trainer._lock is not None and not resumable:
             trainer.cleanup()
+        trainer._release_work_dir()
         raise
-    if output_path:
-        vectors.save(output_path)
     trainer.cleanup()
     vectors.history = trainer.history
     return vectors

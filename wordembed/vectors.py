@@ -2,6 +2,7 @@
 KeyedVectors. Every query is one batched tensor product (on the GPU when the vectors live there),
 never a Python loop over the vocabulary."""
 import difflib
+import warnings
 
 import torch
 
@@ -62,11 +63,17 @@ class WordVectors:
 
     @property
     def normed(self) -> torch.Tensor:
-        """Unit-length rows (zero rows stay zero), computed once."""
+        """Unit-length rows (zero rows stay zero), computed once. Rows with NaN or inf come out
+        as NaN; queries leave their words out."""
         if self._normed is None:
             v = self.vectors.float()
             self._normed = v / v.norm(dim=1, keepdim=True).clamp_min(1e-12)
         return self._normed
+
+    def non_finite_words(self) -> list:
+        """Words whose vector holds NaN or inf."""
+        bad = (~torch.isfinite(self.vectors).all(1)).nonzero().flatten().tolist()
+        return [self.index_to_key[i] for i in bad]
 
     def _indices(self, words):
         return torch.tensor([self.get_index(w) for w in words], dtype=torch.long, device=self.vectors.device)
@@ -84,6 +91,7 @@ class WordVectors:
             raise ValueError("most_similar needs at least one word")
         weights = torch.tensor([1.0] * len(positive) + [-1.0] * len(negative), device=self.vectors.device)
         idx = self._indices(positive + negative)
+        self._check_finite(positive + negative, idx)
         query = (weights[:, None] * self.normed[idx]).sum(0) / weights.abs().sum()
         return self._nearest(query, topn, exclude=idx.tolist(), restrict_vocab=restrict_vocab)
 
@@ -92,8 +100,9 @@ class WordVectors:
         positive, negative = _as_list(positive), _as_list(negative)
         if not positive:
             raise ValueError("most_similar_cosmul needs at least one positive word")
-        limit = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
-        table = self.normed[:limit]
+        _check_count("topn", topn)
+        self._check_finite(positive + negative, self._indices(positive + negative))
+        table = self.normed[:self._limit(restrict_vocab)]
         pos = (1 + table @ self.normed[self._indices(positive)].T) / 2
         neg = (1 + table @ self.normed[self._indices(negative)].T) / 2 if negative else None
         scores = pos.prod(1) / ((neg.prod(1) if neg is not None else 1.0) + 1e-6)
@@ -105,6 +114,8 @@ class WordVectors:
         vector = torch.as_tensor(vector, dtype=torch.float32, device=self.vectors.device)
         if vector.shape != (self.vector_size,):
             raise ValueError(f"vector must have shape ({self.vector_size},), got {tuple(vector.shape)}")
+        if not torch.isfinite(vector).all():
+            raise ValueError("the query vector holds NaN or inf")
         return self._nearest(vector, topn, exclude=[], restrict_vocab=restrict_vocab)
 
     def similar_by_word(self, word, topn=10, restrict_vocab=None):
@@ -115,33 +126,51 @@ class WordVectors:
         words = _as_list(words)
         if len(words) < 2:
             raise ValueError("doesnt_match needs at least two words")
-        vecs = self.normed[self._indices(words)]
+        idx = self._indices(words)
+        self._check_finite(words, idx)
+        vecs = self.normed[idx]
         mean = vecs.mean(0)
         mean = mean / mean.norm().clamp_min(1e-12)
         return words[int((vecs @ mean).argmin())]
 
+    def _check_finite(self, words, idx):
+        bad = ~torch.isfinite(self.vectors[idx]).all(1)
+        if bad.any():
+            word = words[int(bad.nonzero()[0])]
+            raise ValueError(f"the vector of {word!r} holds NaN or inf: it has no direction to compare")
+
+    def _limit(self, restrict_vocab) -> int:
+        if restrict_vocab is None:
+            return len(self)
+        _check_count("restrict_vocab", restrict_vocab)
+        return min(restrict_vocab, len(self))
+
     def _nearest(self, query, topn, exclude, restrict_vocab):
+        _check_count("topn", topn)
         query = query / query.norm().clamp_min(1e-12)
-        limit = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
-        return self._top(self.normed[:limit] @ query, topn, exclude)
+        return self._top(self.normed[:self._limit(restrict_vocab)] @ query, topn, exclude)
 
     def _top(self, scores, topn, exclude):
+        # Words whose vectors hold NaN or inf score NaN; they are left out, as gensim leaves them.
+        scores = scores.nan_to_num(nan=-torch.inf)
         k = min(len(scores), topn + len(exclude))
         values, indices = scores.topk(k)
         skip = set(exclude)
-        result = [(self.index_to_key[i], float(v)) for v, i in zip(values.tolist(), indices.tolist())
-                  if i not in skip]
+        result = [(self.index_to_key[i], v) for v, i in zip(values.tolist(), indices.tolist())
+                  if i not in skip and v != -torch.inf]
         return result[:topn]
 
     # ---- evaluation (same numbers as gensim's functions of the same names)
     def evaluate_word_analogies(self, path, restrict_vocab=300_000, case_insensitive=True,
                                 dummy4unknown=False):
         """Accuracy on a Google-format analogy file: (score, sections), as gensim returns them."""
+        _check_count("restrict_vocab", restrict_vocab)
         return evaluation.evaluate_word_analogies(self, path, restrict_vocab, case_insensitive, dummy4unknown)
 
     def evaluate_word_pairs(self, path, delimiter="\t", restrict_vocab=300_000, case_insensitive=True,
                             dummy4unknown=False):
         """(pearson, spearman, oov_ratio %) on a WordSim-353 / SimLex-999 style file."""
+        _check_count("restrict_vocab", restrict_vocab)
         return evaluation.evaluate_word_pairs(self, path, delimiter, restrict_vocab, case_insensitive,
                                               dummy4unknown)
 
@@ -161,17 +190,37 @@ class WordVectors:
     @classmethod
     def load(cls, path, limit=None, binary=None) -> "WordVectors":
         """Reads a native file or a word2vec text/binary file (detected when binary is None)."""
+        if limit is not None:
+            _check_count("limit", limit)
         if formats.is_native(path):
             payload = formats.load_native(path)
             n = len(payload["words"]) if limit is None else limit
             counts = payload["counts"][:n] if payload["counts"] is not None else None
-            return cls(payload["words"][:n], payload["vectors"][:n], counts)
-        words, vectors = formats.load_word2vec(path, binary=binary, limit=limit)
-        return cls(words, torch.from_numpy(vectors))
+            vectors = cls(payload["words"][:n], payload["vectors"][:n], counts)
+        else:
+            words, array = formats.load_word2vec(path, binary=binary, limit=limit)
+            vectors = cls(words, torch.from_numpy(array))
+        bad = vectors.non_finite_words()
+        if bad:
+            warnings.warn(f"{path}: {len(bad)} vectors hold NaN or inf (first: {bad[0]!r}); queries leave "
+                          "those words out", RuntimeWarning, stacklevel=2)
+        return vectors
+
+
+def _check_count(name, value):
+    """A count given by the user: a whole number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
 
 
 def _as_list(words):
     if isinstance(words, str):
         return [words]
-    return list(words)
+    if isinstance(words, (bytes, bytearray)):
+        raise TypeError(f"words are str, got bytes {bytes(words)!r}: decode them first")
+    words = list(words)
+    for w in words:
+        if isinstance(w, (bytes, bytearray)):
+            raise TypeError(f"words are str, got bytes {bytes(w)!r}: decode them first")
+    return words
 

@@ -4,20 +4,12 @@ word2vec's subsampling probabilities and its unigram^0.75 noise distribution.
 Text is read as UTF-8 (bad bytes become U+FFFD, never an error), one sentence or document per line,
 tokens separated by whitespace."""
 import collections
-import os
 
 import torch
 
+from .fileio import read_token_pieces
+
 NOISE_POWER = 0.75  # word2vec's exponent for the negative-sampling distribution
-
-
-def read_lines(path):
-    """Lines of a text file as str, bad UTF-8 replaced; a clear error for a missing path."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"corpus file not found: {path}")
-    with open(path, "r", encoding="utf-8", errors="replace", newline="\n") as f:
-        yield from f
 
 
 class Vocabulary:
@@ -45,8 +37,8 @@ class Vocabulary:
     @classmethod
     def from_file(cls, path, min_count=5, max_size=None):
         counter = collections.Counter()
-        for line in read_lines(path):
-            counter.update(line.split())
+        for tokens, _ in read_token_pieces(path):
+            counter.update(tokens)
         vocab = cls.from_counts(counter, min_count, max_size)
         vocab.total_tokens = sum(counter.values())
         return vocab

@@ -86,18 +86,6 @@ double train_example(T* in, T* out, int64_t D, const int64_t* ctx, int64_t n, co
   return loss;
 }
 
-void check_tables(const at::Tensor& in, const at::Tensor& out) {
-  TORCH_CHECK_TYPE(in.scalar_type() == out.scalar_type() &&
-                       (in.scalar_type() == at::kFloat || in.scalar_type() == at::kDouble),
-                   "input_vectors and output_vectors must both be float32 or both float64, got ",
-                   in.scalar_type(), " and ", out.scalar_type());
-  TORCH_CHECK_VALUE(in.dim() == 2 && out.dim() == 2 && in.sizes() == out.sizes(),
-                    "input_vectors and output_vectors must be 2-D of the same shape, got ", in.sizes(),
-                    " and ", out.sizes());
-  TORCH_CHECK_VALUE(in.is_contiguous() && out.is_contiguous(), "the tables must be contiguous");
-  check_same_device(in, "input_vectors", out, "output_vectors");
-}
-
 at::Tensor cbow_ns_step_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& context,
                             const at::Tensor& targets, const at::Tensor& negatives, double lr,
                             bool full_context_update) {
@@ -156,12 +144,10 @@ at::Tensor cbow_ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Te
   const auto keep = keep_in.to(at::kDouble).contiguous();
   const auto noise_prob = noise_prob_in.to(at::kDouble).contiguous();
   const auto noise_alias = noise_alias_in.to(at::kLong).contiguous();
-  const int64_t N = ids.numel(), S = starts.numel() - 1;
+  const int64_t N = ids.numel();
+  check_sentence_starts(starts, N);
+  const int64_t S = starts.numel() - 1;
   const int64_t* st = starts.const_data_ptr<int64_t>();
-  TORCH_CHECK_VALUE(S >= 0 && st[0] == 0 && st[S] == N, "sentence_starts must begin at 0 and end at ",
-                    "len(ids) = ", N);
-  for (int64_t s = 0; s < S; ++s)
-    TORCH_CHECK_VALUE(st[s] <= st[s + 1], "sentence_starts must not decrease (at ", s, ")");
 
   const int64_t parts = deterministic ? 1 : std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), S));
   std::vector<double> loss(parts, 0.0), examples(parts, 0.0);

@@ -78,8 +78,10 @@ bool scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, 
   int64_t parts = 1;
   while (parts < at::get_num_threads() && parts < 64) parts *= 2;
   const int64_t mask = parts - 1;
+  // (A row of 0 bytes, D = 0, counts as 1 so that the search ends.)
+  const int64_t row_bytes = std::max<int64_t>(1, target_stride * static_cast<int64_t>(sizeof(target_t)));
   int shift = 0;
-  while ((int64_t(1) << shift) * target_stride * static_cast<int64_t>(sizeof(target_t)) < 4096) ++shift;
+  while ((int64_t(1) << shift) * row_bytes < 4096) ++shift;
   std::atomic<bool> all_ok{true};
   at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
     // (bag, target row) of this partition's entries. Kept per thread across calls: a fresh
@@ -204,14 +206,7 @@ std::tuple<at::Tensor, at::Tensor> context_sum_backward_sparse_cpu(const at::Ten
 
 void context_sum_sgd_cpu(at::Tensor& weight, const at::Tensor& grad_out, const at::Tensor& context,
                          bool mean, double lr, bool /*deterministic*/) {
-  check_weight(weight);
-  check_context(context);
-  check_grad_out(grad_out, context);
-  check_same_device(weight, "weight", context, "context");
-  TORCH_CHECK_VALUE(weight.stride(1) == 1, "the fused update needs weight rows stored contiguously "
-                    "(weight.stride(1) == 1), got strides ", weight.strides());
-  TORCH_CHECK_VALUE(grad_out.size(1) == weight.size(1), "grad_out has dim ", grad_out.size(1),
-                    " but weight has dim ", weight.size(1));
+  check_sgd_args(weight, grad_out, context, lr);
   const auto g = grad_out.contiguous().to(weight.scalar_type());
   const auto ctx = context.contiguous();
   const int64_t B = ctx.size(0), C = ctx.size(1), D = g.size(1);

@@ -160,10 +160,8 @@ at::Tensor cbow_ns_train_chunk_cuda(at::Tensor& in, at::Tensor& out, const at::T
                                     const at::Tensor& noise_prob_in, const at::Tensor& noise_alias_in,
                                     int64_t window, int64_t negative, double lr_start, double lr_end,
                                     int64_t seed, bool deterministic, bool full_context_update) {
-  TORCH_CHECK_TYPE(in.scalar_type() == at::kFloat && out.scalar_type() == at::kFloat,
-                   "CUDA training needs float32 tables, got ", in.scalar_type(), " and ", out.scalar_type());
-  TORCH_CHECK_VALUE(in.dim() == 2 && in.sizes() == out.sizes() && in.is_contiguous() && out.is_contiguous(),
-                    "input_vectors and output_vectors must be contiguous 2-D tables of the same shape");
+  check_tables(in, out);
+  TORCH_CHECK_TYPE(in.scalar_type() == at::kFloat, "CUDA training needs float32 tables, got ", in.scalar_type());
   const int64_t V = in.size(0), D = in.size(1);
   TORCH_CHECK_VALUE(D <= kWarp * kMaxPerLane, "CUDA training supports dim up to ", kWarp * kMaxPerLane,
                     ", got ", D);
@@ -182,10 +180,7 @@ at::Tensor cbow_ns_train_chunk_cuda(at::Tensor& in, at::Tensor& out, const at::T
   const auto ids = ids_in.to(at::kInt).contiguous();
   const auto starts = starts_in.to(at::kLong).contiguous();
   const int64_t N = ids.numel();
-  TORCH_CHECK_VALUE(starts.dim() == 1 && starts.numel() >= 1, "sentence_starts must be 1-D and non-empty");
-  const auto ends = starts.cpu();
-  TORCH_CHECK_VALUE(ends.const_data_ptr<int64_t>()[0] == 0 && ends.const_data_ptr<int64_t>()[ends.numel() - 1] == N,
-                    "sentence_starts must begin at 0 and end at len(ids) = ", N);
+  check_sentence_starts(starts.cpu(), N);
   auto result = at::zeros({3}, at::kDouble);
   result[2] = static_cast<double>(N);
   if (N == 0) return result;

@@ -295,14 +295,7 @@ std::tuple<at::Tensor, at::Tensor> context_sum_backward_sparse_cuda(const at::Te
 
 void context_sum_sgd_cuda(at::Tensor& weight, const at::Tensor& grad_out, const at::Tensor& context,
                           bool mean, double lr, bool deterministic) {
-  check_weight(weight);
-  check_context(context);
-  check_grad_out(grad_out, context);
-  check_same_device(weight, "weight", context, "context");
-  TORCH_CHECK_VALUE(weight.stride(1) == 1, "the fused update needs weight rows stored contiguously "
-                    "(weight.stride(1) == 1), got strides ", weight.strides());
-  TORCH_CHECK_VALUE(grad_out.size(1) == weight.size(1), "grad_out has dim ", grad_out.size(1),
-                    " but weight has dim ", weight.size(1));
+  check_sgd_args(weight, grad_out, context, lr);
   const c10::cuda::CUDAGuard guard(weight.device());
   check_indices(context, weight.size(0));
   const auto g = grad_out.contiguous().to(weight.scalar_type());

@@ -1,0 +1,66 @@
+"""The trainer's checkpoint: everything a run needs to go on exactly where it stopped, in one file
+read without running code (torch.load with weights_only), and checked field by field on the way
+in, so that a damaged, foreign or stale file is a clear error and never a crash mid-training."""
+import os
+
+import torch
+
+from .fileio import save_torch
+
+VERSION = 2
+# The settings that may change between a run and its resumption: they do not change the result.
+MAY_CHANGE_ON_RESUME = ("threads", "checkpoint_seconds")
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be resumed from; the message says why and what to do."""
+
+
+def save(path, state: dict) -> None:
+    save_torch({"version": VERSION, **state}, path)
+
+
+def _fail(path, why):
+    folder = os.path.dirname(os.fspath(path))
+    raise CheckpointError(f"{path}: {why}; delete {folder} to start over, or resume with what made it")
+
+
+def load(path, config: dict, corpus_fingerprint: str) -> dict:
+    """The checkpoint's state, after checking that it is whole, that it was made with these
+    settings (apart from MAY_CHANGE_ON_RESUME) and from the corpus with this fingerprint."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises several types for damaged or foreign archives
+        detail = (str(e).strip().splitlines() or [""])[0][:120]
+        _fail(path, f"not a readable checkpoint ({type(e).__name__}{': ' + detail if detail else ''})")
+    if not isinstance(state, dict) or "version" not in state:
+        _fail(path, "not a wordembed checkpoint")
+    if state["version"] != VERSION:
+        _fail(path, f"checkpoint format {state['version']!r}, this wordembed reads format {VERSION}")
+    expected = {"config": dict, "words": list, "counts": torch.Tensor, "input_vectors": torch.Tensor,
+                "output_vectors": torch.Tensor, "epoch": int, "chunk": int, "history": list,
+                "epoch_loss": float, "epoch_examples": float, "corpus": str, "encoded": str}
+    for key, kind in expected.items():
+        if not isinstance(state.get(key), kind):
+            _fail(path, f"the field {key!r} is missing or not a {kind.__name__}")
+    saved = {k: v for k, v in state["config"].items() if k not in MAY_CHANGE_ON_RESUME}
+    now = {k: v for k, v in config.items() if k not in MAY_CHANGE_ON_RESUME}
+    if saved != now:
+        changed = sorted(k for k in now.keys() | saved.keys() if saved.get(k) != now.get(k))
+        raise CheckpointError(f"the checkpoint was made with other settings ({', '.join(changed)}); "
+                              "resume with the same ones")
+    if state["corpus"] != corpus_fingerprint:
+        raise CheckpointError("the corpus is not the one this checkpoint was trained on (its size or "
+                              "bytes differ): resume with the same corpus, or start over without --resume")
+    V, D = len(state["words"]), config["dim"]
+    if not all(isinstance(w, str) for w in state["words"]):
+        _fail(path, "the vocabulary holds something that is not a word")
+    if state["counts"].shape != (V,) or state["counts"].dtype != torch.int64:
+        _fail(path, f"'counts' does not hold one count per word ({V})")
+    for key in ("input_vectors", "output_vectors"):
+        table = state[key]
+        if table.shape != (V, D) or table.dtype != torch.float32:
+            _fail(path, f"{key!r} is not a float32 table of {V} x {D}")
+    if not (0 <= state["epoch"] <= config["epochs"] and state["chunk"] >= 0):
+        _fail(path, f"epoch {state['epoch']} and chunk {state['chunk']} are out of range")
+    return state

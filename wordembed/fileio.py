@@ -1,0 +1,181 @@
+"""Files in and out, safely: atomic writes that keep links and modes, a guard against writing over
+an input, and text read in bounded pieces (a corpus may be one enormous line)."""
+import contextlib
+import hashlib
+import os
+import tempfile
+
+import torch
+
+_TMP_SUFFIX = ".tmp"
+
+
+def _umask() -> int:
+    # Reading the umask through os.umask means setting it, which races with other threads;
+    # Linux shows it in /proc (4.7 and later).
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _temporary_prefix(path) -> str:
+    return "." + os.path.basename(path) + "."
+
+
+def _remove_stale_temporaries(path) -> None:
+    """Deletes the temporaries that earlier, killed, saves of `path` left behind. Their names hold
+    the writer's process id: a live writer's file is left alone."""
+    folder, prefix = os.path.dirname(path), _temporary_prefix(path)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(_TMP_SUFFIX)):
+            continue
+        pid = name[len(prefix):-len(_TMP_SUFFIX)].split(".")[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _process_alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(folder, name))
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def resolve_output(path) -> str:
+    """The file a write to `path` must change: a link is followed to its target, as open() does."""
+    path = os.fspath(path)
+    if not path:
+        raise ValueError("the output path is empty")
+    return os.path.realpath(path)
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="wb"):
+    """Yields a file object; on success the file replaces `path` at once, on error it vanishes.
+
+    A link is followed (its target is replaced, the link stays), the new file gets the mode of the
+    file it replaces or, for a new file, the mode the umask gives, as open() would; temporaries of
+    `path` left by a killed save are removed first."""
+    target = resolve_output(path)
+    folder = os.path.dirname(target)
+    _remove_stale_temporaries(target)
+    try:
+        file_mode = os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        file_mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(prefix=f"{_temporary_prefix(target)}{os.getpid()}.", suffix=_TMP_SUFFIX,
+                               dir=folder)
+    try:
+        os.fchmod(fd, file_mode)
+        with os.fdopen(fd, mode) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def save_torch(obj, path) -> None:
+    """torch.save through atomic_write. torch reports a failed write (a full disk) as a
+    RuntimeError; it is raised as the OSError it is."""
+    with atomic_write(path) as f:
+        try:
+            torch.save(obj, f)
+        except RuntimeError as e:
+            raise OSError(f"could not write {os.fspath(path)}: {e}") from None
+
+
+def same_file(a, b) -> bool:
+    """Whether two paths name one file: the same path, a link to it, or a hard link."""
+    a, b = os.fspath(a), os.fspath(b)
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist (yet): compare where writing would go
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def refuse_overwriting_inputs(inputs, outputs) -> None:
+    """ValueError if an output would replace an input (or another output): nothing a user wrote
+    may be lost to a slip on the command line."""
+    named = [(what, os.fspath(p)) for what, p in inputs]
+    for what, out in outputs:
+        out = os.fspath(out)
+        if not out:
+            raise ValueError(f"the {what} path is empty")
+        for other_what, other in named:
+            if same_file(out, other):
+                raise ValueError(f"the {what} {out!r} is the {other_what} {other!r}: writing it would "
+                                 f"destroy the {other_what}; choose another path")
+        named.append((what, out))
+
+
+def fingerprint(*paths) -> str:
+    """A digest of the files' sizes and bytes: tells whether a corpus changed between two runs."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in paths:
+        with open(path, "rb") as f:
+            digest.update(os.fstat(f.fileno()).st_size.to_bytes(8, "little"))
+            while block := f.read(1 << 23):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def read_lines(path, what="text"):
+    """Lines of a UTF-8 text file as str (bad bytes become U+FFFD); a clear error for a missing path."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{what} file not found: {path}")
+    with open(path, "r", encoding="utf-8", errors="replace", newline="\n") as f:
+        yield from f
+
+
+PIECE_CHARS = 1 << 20  # characters read at a time
+
+
+def read_token_pieces(path, piece_chars=PIECE_CHARS):
+    """The whitespace tokens of a UTF-8 text file, line by line, in pieces of bounded size:
+    yields (tokens, line_ends). A line is one or more pieces, the last with line_ends True, and
+    its tokens are those of line.split(); a line of any length never sits in memory whole
+    (only a single token longer than a piece does)."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"corpus file not found: {path}")
+    with open(path, "r", encoding="utf-8", errors="replace", newline="\n") as f:
+        pending = ""  # the start of a line whose end is not read yet
+        open_line = False  # pieces of the pending line were given out already
+        while True:
+            block = f.read(piece_chars)
+            if not block:
+                break
+            lines = (pending + block).split("\n")
+            pending = lines.pop()
+            for line in lines:
+                yield line.split(), True
+                open_line = False
+            if len(pending) >= piece_chars:  # a long line: give out its complete tokens now
+                tokens = pending.split()
+                pending = "" if pending[-1].isspace() else tokens.pop()
+                open_line = True
+                if tokens:
+                    yield tokens, False
+        if pending or open_line:  # the last line, with no line break after it
+            yield pending.split(), True
