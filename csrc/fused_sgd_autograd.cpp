@@ -33,8 +33,6 @@ class ContextSumFusedSGD : public torch::autograd::Function<ContextSumFusedSGD> 
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& weight,
                             const at::Tensor& context, bool mean, double lr, bool deterministic) {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
-    // Refused now rather than in the backward, after the caller has built on the output.
-    if (weight.requires_grad() && at::GradMode::is_enabled()) check_writable_table(weight, "weight");
     ctx->save_for_backward({context});
     // Held as it is, not saved: the update in backward is the one change this graph expects of
     // weight, so the saved-tensor version check must not apply to it.
@@ -58,6 +56,8 @@ class ContextSumFusedSGD : public torch::autograd::Function<ContextSumFusedSGD> 
 
 at::Tensor context_sum_fused_sgd_autograd(const at::Tensor& weight, const at::Tensor& context,
                                           bool mean, double lr, bool deterministic) {
+  // A table the backward could not update is refused now, not after the caller built on the output.
+  if (weight.requires_grad() && at::GradMode::is_enabled()) check_writable_table(weight, "weight");
   return ContextSumFusedSGD::apply(weight, context, mean, lr, deterministic);
 }
 

@@ -377,3 +377,86 @@ def test_fused_update_refuses_weight_with_strided_rows():
     weight = torch.randn(3, 10)[:, ::2]
     with pytest.raises(ValueError, match="stride"):
         ops.context_sum_sgd_(weight, torch.randn(1, 5), torch.tensor([[0]]), lr=0.1)
+
+
+# ---- inputs that once hung, overlapped or lost precision silently (the reliability issue)
+
+ZERO_WIDTH_SCRIPT = """
+import torch, wordembed
+from wordembed import ops
+context = torch.tensor([[1, 2, -1]], device="{device}")
+for kwargs in (dict(), dict(sparse_grad=True), dict(fused_lr=0.1)):
+    w = torch.zeros(10, 0, device="{device}", requires_grad=True)
+    ops.context_sum(w, context, "mean", **kwargs).sum().backward()
+ops.context_sum_sgd_(torch.zeros(10, 0, device="{device}"), torch.zeros(1, 0, device="{device}"), context, lr=0.1)
+print("done")
+"""
+
+
+@pytest.mark.parametrize("device", devices)
+def test_zero_width_tables_finish_every_backward(device):
+    # In a child process with a time limit: the bug was an endless loop that ignored Ctrl-C.
+    import subprocess
+    import sys
+    run = subprocess.run([sys.executable, "-c", ZERO_WIDTH_SCRIPT.format(device=device)], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0 and "done" in run.stdout, run.stderr
+
+
+@pytest.mark.parametrize("device", devices)
+def test_tables_whose_rows_share_memory_are_refused_for_in_place_updates(device):
+    expanded = torch.randn(1, 4, device=device).expand(10, 4)
+    overlapping = torch.randn(40, device=device).as_strided((10, 4), (2, 1))  # rows 2 apart, 4 wide
+    context, grad_out = torch.tensor([[1, 3]], device=device), torch.randn(1, 4, device=device)
+    for weight in (expanded, overlapping):
+        with pytest.raises(ValueError, match="share memory"):
+            ops.context_sum_sgd_(weight, grad_out, context, lr=0.1)
+        with pytest.raises(ValueError, match="share memory"):
+            ops.context_sum(weight.detach().requires_grad_(), context, fused_lr=0.1)
+        with torch.no_grad():  # no update follows: reading an expanded table is fine
+            torch.testing.assert_close(ops.context_sum(weight, context, "sum", fused_lr=0.1),
+                                       reference.context_sum(weight, context, "sum"))
+    with pytest.raises(ValueError, match="lr must be a finite"):
+        ops.context_sum_sgd_(torch.randn(10, 4, device=device), grad_out, context, lr=float("nan"))
+
+
+@pytest.mark.parametrize("device", devices)
+@pytest.mark.parametrize("sparse_grad", [False, True])
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+def test_double_backward_matches_the_reference(device, sparse_grad, mode):
+    """A gradient penalty: d/dw of sum(grad_w(loss)^3). The op's backward is linear in grad_out,
+    so the second derivative goes back through context_sum itself."""
+    g = torch.Generator().manual_seed(3)
+    weight = torch.randn(9, 4, dtype=torch.float64, generator=g).to(device).requires_grad_()
+    context = make_context(6, 5, 9, device, generator=g)
+
+    def penalty_gradient(fn):
+        (grad,) = torch.autograd.grad(fn(weight).pow(2).sum(), weight, create_graph=True)
+        grad = grad.to_dense() if grad.is_sparse else grad
+        (second,) = torch.autograd.grad(grad.pow(3).sum(), weight)
+        return second.to_dense() if second.is_sparse else second
+
+    ours = penalty_gradient(lambda w: ops.context_sum(w, context, mode, sparse_grad=sparse_grad))
+    expected = penalty_gradient(lambda w: reference.context_sum(w, context, mode))
+    assert expected.abs().sum() > 0
+    torch.testing.assert_close(ours, expected)
+    if not sparse_grad:
+        assert torch.autograd.gradgradcheck(lambda w: ops.context_sum(w, context, mode), (weight,))
+
+
+@pytest.mark.parametrize("device", devices)
+def test_reference_twin_ignores_non_finite_rows_that_only_pad(device):
+    weight = torch.randn(4, 3, device=device)
+    weight[0] = float("nan")  # padding reads row 0 before it is masked out
+    context = torch.tensor([[1, -1], [2, 3], [-1, -1]], device=device)
+    for mode in ("sum", "mean"):
+        expected = ops.context_sum(weight, context, mode)
+        assert torch.isfinite(expected).all()
+        torch.testing.assert_close(reference.context_sum(weight, context, mode), expected)
+    empty_table = torch.zeros(0, 3, device=device, requires_grad=True)
+    out = reference.context_sum(empty_table, torch.full((2, 3), -1, device=device), "mean")
+    assert torch.equal(out, torch.zeros(2, 3, device=device))
+    out.sum().backward()
+    assert empty_table.grad.shape == (0, 3)
+    with pytest.raises(IndexError):
+        reference.context_sum(empty_table, torch.tensor([[0]], device=device), "mean")

@@ -293,3 +293,94 @@ def test_training_curve_png(tmp_path):
     plot_training([{"epoch": e, "loss": 3 - e / 2, "lr": 0.05 * (1 - e / 5)} for e in range(1, 6)],
                   tmp_path / "curves.png")
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# ---- hostile files and queries (the reliability issue)
+def test_a_text_file_whose_rows_disagree_with_its_header_is_a_text_error(tmp_path):
+    path = tmp_path / "d.txt"
+    path.write_bytes(b"2 2\nab 0.1 0.2 0.3\ncd 0.4 0.5 0.6\n")
+    with pytest.raises(VectorsFileError, match="line 2 has 3 numbers, expected 2"):
+        WordVectors.load(path)
+    with pytest.raises(ValueError):  # gensim refuses it too
+        KeyedVectors.load_word2vec_format(str(path))
+
+
+@pytest.mark.parametrize("header", [b"1000000000000 16", b"8 1000000000000", b"1000000 1000000"])
+@pytest.mark.parametrize("binary", [False, True])
+def test_headers_promising_more_than_the_file_holds_allocate_nothing(tmp_path, header, binary):
+    random_vectors().save(tmp_path / ("v.bin" if binary else "v.txt"))
+    data = (tmp_path / ("v.bin" if binary else "v.txt")).read_bytes()
+    path = tmp_path / "claims.bin"
+    path.write_bytes(header + data[data.index(b"\n"):])
+    with pytest.raises(VectorsFileError, match="truncated|numbers"):
+        WordVectors.load(path)
+
+
+def native_payload(**changes):
+    payload = {"format": "wordembed-vectors", "version": 1, "words": ["a", "b", "c"],
+               "vectors": torch.randn(3, 4), "counts": torch.tensor([3, 2, 1]), "tensors": {}, "state": {}}
+    payload.update(changes)
+    return payload
+
+
+@pytest.mark.parametrize("changes,message", [
+    (dict(vectors=torch.randn(1285, 4)), "3 words but 1285 vectors"),
+    (dict(vectors=torch.randn(3)), "2-D floating"),
+    (dict(vectors=torch.ones(3, 4, dtype=torch.int64)), "2-D floating"),
+    (dict(vectors=[[0.0] * 4] * 3), "2-D floating"),
+    (dict(words="abc"), "list of str"),
+    (dict(words=["a", 2, "c"]), "list of str"),
+    (dict(words=["a", "a", "c"]), "appears twice"),
+    (dict(counts=torch.tensor([1, 2])), "one count per word"),
+    (dict(counts=torch.tensor([1.0, 2.0, 3.0])), "one count per word"),
+    (dict(version="1"), "version"),
+    (dict(version=99), "newer wordembed"),
+])
+def test_native_files_are_checked_field_by_field(tmp_path, changes, message):
+    torch.save(native_payload(**changes), tmp_path / "v.pt")
+    with pytest.raises(VectorsFileError, match=message):
+        WordVectors.load(tmp_path / "v.pt")
+
+
+def test_non_finite_vectors_warn_on_load_and_never_rank(tmp_path):
+    wv = hand_made()
+    wv.vectors[5] = float("nan")   # pear
+    wv.vectors[6, 0] = float("inf")  # car
+    wv.save(tmp_path / "v.bin")
+    with pytest.warns(RuntimeWarning, match="2 vectors hold NaN or inf"):
+        loaded = WordVectors.load(tmp_path / "v.bin")
+    for query in (loaded.most_similar("apple", topn=10), loaded.most_similar_cosmul(["apple"], topn=10),
+                  loaded.similar_by_vector(loaded["king"], topn=10)):
+        words = [w for w, _ in query]
+        assert "pear" not in words and "car" not in words and all(np.isfinite(s) for _, s in query)
+    with pytest.raises(ValueError, match="'pear' holds NaN"):
+        loaded.most_similar("pear")
+    assert loaded.non_finite_words() == ["pear", "car"]
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda wv: wv.most_similar("king", topn=-5), "topn"),
+    (lambda wv: wv.most_similar("king", topn=2.5), "topn"),
+    (lambda wv: wv.most_similar_cosmul(["king"], topn=-1), "topn"),
+    (lambda wv: wv.most_similar("king", restrict_vocab=-1), "restrict_vocab"),
+    (lambda wv: wv.evaluate_word_analogies(datapath("questions-words.txt"), restrict_vocab=-1), "restrict_vocab"),
+    (lambda wv: wv.similar_by_vector([float("nan")] * 4), "NaN"),
+])
+def test_bad_query_arguments_are_clear_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(hand_made())
+
+
+def test_words_given_as_bytes_are_a_type_error_not_a_list_of_numbers():
+    with pytest.raises(TypeError, match="bytes b'king'"):
+        hand_made().most_similar(b"king")
+    with pytest.raises(TypeError, match="bytes"):
+        hand_made().most_similar([b"king"])
+
+
+@pytest.mark.parametrize("name", ["v.bin", "v.txt", "v.pt"])
+def test_limit_must_be_a_count(tmp_path, name):
+    random_vectors().save(tmp_path / name)
+    with pytest.raises(ValueError, match="limit"):
+        WordVectors.load(tmp_path / name, limit=-1)
+    assert len(WordVectors.load(tmp_path / name, limit=0)) == 0

@@ -88,19 +88,41 @@ def atomic_write(path, mode="wb"):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.filename is None and e.errno is not None:
+            raise OSError(e.errno, e.strerror, target) from None  # say which file could not be written
         raise
 
 
-def save_torch(obj, path) -> None:
-    """torch.save through atomic_write. torch reports a failed write (a full disk) as a
-    RuntimeError; it is raised as the OSError it is."""
-    with atomic_write(path) as f:
+class _WriteErrorRecorder:
+    """A file's write(), remembering the OSError it raised: torch.save turns it into a
+    RuntimeError about zip positions, and the user should see the real cause (a full disk)."""
+
+    def __init__(self, file):
+        self.file, self.error = file, None
+
+    def write(self, data):
         try:
-            torch.save(obj, f)
+            return self.file.write(data)
+        except OSError as e:
+            self.error = self.error or e
+            raise
+
+    def flush(self):
+        return self.file.flush()
+
+
+def save_torch(obj, path) -> None:
+    """torch.save through atomic_write; a failed write raises the OSError that caused it."""
+    with atomic_write(path) as f:
+        writer = _WriteErrorRecorder(f)
+        try:
+            torch.save(obj, writer)
         except RuntimeError as e:
+            if writer.error is not None:
+                raise writer.error from None
             raise OSError(f"could not write {os.fspath(path)}: {e}") from None
 
 
