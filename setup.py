@@ -1,7 +1,8 @@
 """Builds wordembed._C: CPU kernels always, CUDA kernels when torch has CUDA and nvcc is found.
 
 Environment: DEBUG=1 for -O0 -g; WORDEMBED_CPU_ONLY=1 to skip CUDA; CUDA_HOME to pick the toolkit;
-TORCH_CUDA_ARCH_LIST to pick GPU architectures (default below).
+TORCH_CUDA_ARCH_LIST to pick GPU architectures (default below); WORDEMBED_SANITIZE=1 adds
+AddressSanitizer and UndefinedBehaviorSanitizer to the CPU code (scripts/sanitize.sh).
 """
 import glob
 import os
@@ -54,6 +55,11 @@ os.environ.setdefault("TORCH_CUDA_ARCH_LIST", "7.5;8.0;9.0+PTX")
 sources = sorted(glob.glob(os.path.join("csrc", "*.cpp")) + glob.glob(os.path.join("csrc", "cpu", "*.cpp")))
 cxx_flags = ["-O0", "-g"] if debug else ["-O3"]
 cxx_flags += ["-fopenmp"]  # at::parallel_for is OpenMP-backed in torch's builds
+link_flags = ["-fopenmp"]
+if os.environ.get("WORDEMBED_SANITIZE") == "1":
+    sanitize = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined", "-g"]
+    cxx_flags += sanitize
+    link_flags += sanitize
 extra_compile_args = {"cxx": cxx_flags}
 if use_cuda:
     sources += sorted(glob.glob(os.path.join("csrc", "cuda", "*.cu")))
@@ -78,7 +84,7 @@ setup(
         include_dirs=[os.path.join(here, "csrc")],
         depends=sorted(glob.glob(os.path.join("csrc", "**", "*.h"), recursive=True)),
         extra_compile_args=extra_compile_args,
-        extra_link_args=["-fopenmp"],
+        extra_link_args=link_flags,
     )],
     cmdclass={"build_ext": BuildExtension},
     python_requires=">=3.10",

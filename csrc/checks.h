@@ -71,7 +71,8 @@ inline void check_backward_args(const at::Tensor& grad_out, const at::Tensor& co
 // overlapping view (row stride 0, or rows closer than their width) would be written several times
 // per entry, and some loops are sized by the row stride.
 inline void check_writable_table(const at::Tensor& table, const char* name) {
-  TORCH_CHECK_VALUE(table.size(1) == 0 || table.stride(1) == 1, "the in-place update needs ", name,
+  if (table.numel() == 0) return;  // nothing to write (and an empty tensor's strides mean nothing)
+  TORCH_CHECK_VALUE(table.size(1) <= 1 || table.stride(1) == 1, "the in-place update needs ", name,
                     " rows stored contiguously (", name, ".stride(1) == 1), got strides ", table.strides());
   TORCH_CHECK_VALUE(table.size(0) <= 1 || table.stride(0) >= table.size(1), name, " has rows that share memory "
                     "(strides ", table.strides(), ", e.g. an expanded view): an in-place update would "

@@ -57,7 +57,10 @@ class ContextSumFusedSGD : public torch::autograd::Function<ContextSumFusedSGD> 
 at::Tensor context_sum_fused_sgd_autograd(const at::Tensor& weight, const at::Tensor& context,
                                           bool mean, double lr, bool deterministic) {
   // A table the backward could not update is refused now, not after the caller built on the output.
-  if (weight.requires_grad() && at::GradMode::is_enabled()) check_writable_table(weight, "weight");
+  // (Under tracing, sizes may be symbolic: the kernel's own check runs when the backward does.)
+  if (weight.requires_grad() && at::GradMode::is_enabled() &&
+      !weight.unsafeGetTensorImpl()->has_symbolic_sizes_strides())
+    check_writable_table(weight, "weight");
   return ContextSumFusedSGD::apply(weight, context, mean, lr, deterministic);
 }
 

@@ -1,5 +1,6 @@
 """WordVectors: file formats, gensim interop both ways, queries with known answers, evaluation
 scores identical to gensim's, malformed files, the command line and the plots."""
+import contextlib
 import os
 import subprocess
 import sys
@@ -384,3 +385,38 @@ def test_limit_must_be_a_count(tmp_path, name):
     with pytest.raises(ValueError, match="limit"):
         WordVectors.load(tmp_path / name, limit=-1)
     assert len(WordVectors.load(tmp_path / name, limit=0)) == 0
+
+
+@pytest.mark.parametrize("args,message", [
+    (["similar", "{v}", "king", "--topn", "-5"], "topn must be a whole number >= 0"),
+    (["similar", "{v}", "king", "--topn", "-1"], "topn must be a whole number >= 0"),
+    (["similar", "{v}", "king", "--limit", "-1"], "limit must be a whole number >= 0"),
+    (["analogy", "{v}", "man", "king", "woman", "--topn", "-2"], "topn must be a whole number >= 0"),
+    (["eval", "{v}", "--restrict-vocab", "-1"], "restrict_vocab must be a whole number >= 0"),
+    (["plot", "{v}", "king", "-o", "{dir}/map.png", "--neighbours", "-5"], "neighbours must be a whole number >= 0"),
+    (["plot", "{v}", "king", "-o", "{v}"], "is the vectors file"),
+    (["plot", "{nan}", "queen", "-o", "{dir}/map.png"], "NaN"),
+    (["similar", "{dir}", "king"], "Is a directory"),
+])
+def test_cli_turns_bad_options_into_one_line_messages(tmp_path, capsys, args, message):
+    from wordembed import cli
+    hand_made().save(tmp_path / "v.bin")
+    nan = hand_made()
+    nan.vectors[1] = float("nan")  # queen, a neighbour of king
+    nan.save(tmp_path / "nan.bin")
+    argv = [a.format(v=tmp_path / "v.bin", nan=tmp_path / "nan.bin", dir=tmp_path) for a in args]
+    with pytest.warns(RuntimeWarning) if "{nan}" in args else contextlib.nullcontext():
+        assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "map.png").exists()
+    assert WordVectors.load(tmp_path / "v.bin").index_to_key == hand_made().index_to_key
+
+
+def test_cli_reports_a_bug_as_a_bug(tmp_path, capsys, monkeypatch):
+    from wordembed import cli
+    hand_made().save(tmp_path / "v.bin")
+    monkeypatch.setattr(WordVectors, "most_similar", lambda *a, **k: 1 / 0)
+    assert cli.main(["similar", str(tmp_path / "v.bin"), "king"]) == 1
+    err = capsys.readouterr().err
+    assert "ZeroDivisionError" in err and "this is a bug in wordembed" in err

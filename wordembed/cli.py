@@ -21,7 +21,7 @@ def cmd_train(args):
                          max_vocab_size=args.max_vocab_size, sample=args.sample, epochs=args.epochs,
                          alpha=args.alpha, threads=args.threads, seed=args.seed, device=args.device,
                          deterministic=args.deterministic, init_scale=args.init_scale,
-                         checkpoint_seconds=args.checkpoint_seconds)
+                         checkpoint_seconds=args.checkpoint_seconds, chunk_words=args.chunk_words)
     config.check()  # every setting, before any file is touched
     outputs = [("output", args.output)] + ([("curves plot", args.plot_curves)] if args.plot_curves else [])
     refuse_overwriting_inputs([("corpus", args.corpus)], outputs)
@@ -121,6 +121,8 @@ def build_parser():
                    help="one thread; the same seed and settings give bit-identical vectors")
     p.add_argument("--resume", action="store_true",
                    help="continue from OUTPUT.work/checkpoint.pt (start afresh if there is none yet)")
+    p.add_argument("--chunk-words", type=int, default=None,
+                   help="words per call of the compiled trainer (default 2^18 on the CPU, 2^22 on CUDA)")
     p.add_argument("--checkpoint-seconds", type=float, default=d.checkpoint_seconds,
                    help="save a checkpoint this often, as well as at epoch ends and on Ctrl-C "
                         "(0: after every chunk)")

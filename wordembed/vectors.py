@@ -195,7 +195,7 @@ class WordVectors:
         if formats.is_native(path):
             payload = formats.load_native(path)
             n = len(payload["words"]) if limit is None else limit
-            counts = payload["counts"][:n] if payload["counts"] is not None else None
+            counts = payload["counts"][:n] if payload.get("counts") is not None else None
             vectors = cls(payload["words"][:n], payload["vectors"][:n], counts)
         else:
             words, array = formats.load_word2vec(path, binary=binary, limit=limit)

@@ -1,0 +1,58 @@
+"""Fault injection: a small deterministic training run is killed (SIGKILL) or interrupted (SIGINT)
+at random moments, from start-up to the final save, then resumed with --resume; every time the
+vectors must be byte for byte those of an uninterrupted run, and nothing may be left behind."""
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from test_train import planted_corpus
+
+SETTINGS = ["--dim", "16", "--epochs", "30", "--min-count", "1", "--sample", "0", "--window", "3",
+            "--deterministic", "--chunk-words", "20000", "--checkpoint-seconds", "0"]
+TRIES = 10  # half SIGKILL, half SIGINT
+
+
+def train(corpus, output, *extra):
+    return subprocess.Popen([sys.executable, "-m", "wordembed", "train", str(corpus), "-o", str(output),
+                             *SETTINGS, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_kills_and_interrupts_at_random_moments_then_resume_give_identical_vectors(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt", sentences=20_000)
+    start = time.monotonic()
+    whole = train(corpus, tmp_path / "whole.bin")
+    _, err = whole.communicate(timeout=300)
+    assert whole.returncode == 0, err
+    uninterrupted_seconds = time.monotonic() - start
+    expected = (tmp_path / "whole.bin").read_bytes()
+
+    rng = random.Random(2026)
+    landed = {"before the checkpoint": 0, "with a checkpoint": 0, "after the end": 0}
+    for attempt in range(TRIES):
+        sig = signal.SIGKILL if attempt % 2 == 0 else signal.SIGINT
+        output = tmp_path / f"cut{attempt}.bin"
+        cut = train(corpus, output)
+        delay = rng.uniform(0.3, uninterrupted_seconds)
+        time.sleep(delay)
+        cut.send_signal(sig)
+        _, err = cut.communicate(timeout=300)
+        work = tmp_path / f"cut{attempt}.bin.work"
+        if cut.returncode == 0:
+            landed["after the end"] += 1
+        elif (work / "checkpoint.pt").exists():
+            landed["with a checkpoint"] += 1
+        else:
+            landed["before the checkpoint"] += 1
+        resumed = train(corpus, output, "--resume")
+        _, err = resumed.communicate(timeout=300)
+        context = f"attempt {attempt}: {sig.name} after {delay:.2f} s"
+        assert resumed.returncode == 0, f"{context}: {err}"
+        assert output.read_bytes() == expected, f"{context}: the resumed vectors differ"
+        assert not work.exists(), context
+    assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+    assert landed["with a checkpoint"] >= 3, landed  # most faults land while training
