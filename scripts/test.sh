@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Sets up (scripts/setup.sh) and runs the whole test suite. CUDA tests are skipped, with the
-# reason shown, on a machine without a GPU.
+# Sets up (scripts/setup.sh) and runs the whole test suite, then the operator and trainer tests
+# again on a build with AddressSanitizer and UndefinedBehaviorSanitizer (scripts/sanitize.sh;
+# WORDEMBED_SANITIZE=0 skips that part). CUDA tests are skipped, with the reason shown, on a
+# machine without a GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m pytest tests -rs "$@"
+.venv/bin/python -m pytest tests -rs "$@"
+if [ "${WORDEMBED_SANITIZE:-1}" != "0" ]; then
+    bash scripts/sanitize.sh
+fi

@@ -1,5 +1,7 @@
 """The fused CBOW negative-sampling op (level 2): reference parity of one step, the chunk
 trainer's determinism, and its sampling tables."""
+import math
+
 import pytest
 import torch
 
@@ -133,6 +135,38 @@ def test_chunk_rejects_bad_input():
     with pytest.raises(ValueError, match="window"):
         ops.cbow_ns_train_chunk_(inp, out, ids, starts, keep, prob, alias, window=0, negative=5,
                                  lr_start=0.05, lr_end=0.05, seed=0)
+
+
+def test_tables_that_share_memory_or_overlap_are_refused():
+    inp, out, ids, starts, keep, prob, alias = chunk_inputs()
+    storage = torch.zeros(inp.numel() + 1)
+    shifted = (storage[:-1].view(inp.shape), storage[1:].view(inp.shape))  # overlapping by all but one
+    for tables in ((inp, inp), shifted, (inp[:1].expand_as(inp), out)):
+        with pytest.raises(ValueError, match="share memory|contiguous"):
+            ops.cbow_ns_train_chunk_(*tables, ids, starts, keep, prob, alias, window=5, negative=5,
+                                     lr_start=0.05, lr_end=0.05, seed=0)
+    with pytest.raises(ValueError, match="share memory"):
+        ops.cbow_ns_step_(inp, inp, torch.tensor([[1, 2]]), torch.tensor([3]), torch.tensor([[4]]), 0.1)
+
+
+def test_decreasing_sentence_starts_are_refused():
+    inp, out, ids, starts, keep, prob, alias = chunk_inputs()
+    bad = starts.clone()
+    bad[1] = bad[2] + 1
+    with pytest.raises(ValueError, match="must not decrease"):
+        ops.cbow_ns_train_chunk_(inp, out, ids, bad, keep, prob, alias, window=5, negative=5,
+                                 lr_start=0.05, lr_end=0.05, seed=0)
+
+
+def test_tables_of_dim_zero_train_to_the_end():
+    inp, out, ids, starts, keep, prob, alias = chunk_inputs()
+    empty_in, empty_out = inp[:, :0].contiguous(), out[:, :0].contiguous()
+    stats = ops.cbow_ns_train_chunk_(empty_in, empty_out, ids, starts, keep, prob, alias, window=5, negative=5,
+                                     lr_start=0.05, lr_end=0.05, seed=0, deterministic=True)
+    loss, examples, words = stats.tolist()
+    # every score is 0: each output (the target and up to 5 negatives) costs log 2
+    assert words == len(ids) and examples > 0
+    assert examples * math.log(2) * (1 - 1e-6) <= loss <= examples * 6 * math.log(2) * (1 + 1e-6)
 
 
 @CUDA_SKIP

@@ -55,4 +55,5 @@ def test_kills_and_interrupts_at_random_moments_then_resume_give_identical_vecto
         assert output.read_bytes() == expected, f"{context}: the resumed vectors differ"
         assert not work.exists(), context
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+    print(f"{TRIES} faults, where they landed: {landed}")
     assert landed["with a checkpoint"] >= 3, landed  # most faults land while training

@@ -28,6 +28,8 @@ class Vocabulary:
         """Keeps words seen at least min_count times, then the max_size most frequent."""
         if min_count < 1:
             raise ValueError(f"min_count must be at least 1, got {min_count}")
+        if max_size is not None and max_size < 1:
+            raise ValueError(f"max_size must be at least 1 (or None for no cap), got {max_size}")
         kept = [(w, c) for w, c in counter.items() if c >= min_count]
         kept.sort(key=lambda wc: -wc[1])  # stable: ties keep their first-appearance order
         if max_size is not None:
