@@ -1,7 +1,7 @@
 """Builds wordembed._C: CPU kernels always, CUDA kernels when torch has CUDA and nvcc is found.
 
 Environment: DEBUG=1 for -O0 -g; WORDEMBED_CPU_ONLY=1 to skip CUDA; CUDA_HOME to pick the toolkit;
-TORCH_CUDA_ARCH_LIST to pick GPU architectures (default below); WORDEMBED_SANITIZE=1 adds
+TORCH_CUDA_ARCH_LIST to pick GPU architectures (default below); WORDEMBED_BUILD_SANITIZERS=1 adds
 AddressSanitizer and UndefinedBehaviorSanitizer to the CPU code (scripts/sanitize.sh).
 """
 import glob
@@ -56,7 +56,7 @@ sources = sorted(glob.glob(os.path.join("csrc", "*.cpp")) + glob.glob(os.path.jo
 cxx_flags = ["-O0", "-g"] if debug else ["-O3"]
 cxx_flags += ["-fopenmp"]  # at::parallel_for is OpenMP-backed in torch's builds
 link_flags = ["-fopenmp"]
-if os.environ.get("WORDEMBED_SANITIZE") == "1":
+if os.environ.get("WORDEMBED_BUILD_SANITIZERS") == "1":
     sanitize = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined", "-g"]
     cxx_flags += sanitize
     link_flags += sanitize

@@ -12,7 +12,7 @@ mkdir -p "$out/pkg"
 cp -r wordembed "$out/pkg/"
 rm -f "$out"/pkg/wordembed/_C*.so
 echo "sanitize.sh: building with -fsanitize=address,undefined (log in $out/build.log)"
-if ! WORDEMBED_SANITIZE=1 WORDEMBED_CPU_ONLY=1 .venv/bin/python setup.py build_ext \
+if ! WORDEMBED_BUILD_SANITIZERS=1 WORDEMBED_CPU_ONLY=1 .venv/bin/python setup.py build_ext \
         --build-lib "$out/pkg" --build-temp "$out/tmp" > "$out/build.log" 2>&1; then
     tail -n 30 "$out/build.log"
     exit 1

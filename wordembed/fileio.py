@@ -57,6 +57,20 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def _fsync_folder(folder) -> None:
+    """Makes a rename in `folder` survive a power cut, not only a killed process."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the rename itself stands
+    finally:
+        os.close(fd)
+
+
 def resolve_output(path) -> str:
     """The file a write to `path` must change: a link is followed to its target, as open() does."""
     path = os.fspath(path)
@@ -88,6 +102,7 @@ def atomic_write(path, mode="wb"):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
+        _fsync_folder(folder)
     except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
