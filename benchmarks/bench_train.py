@@ -128,19 +128,20 @@ def run_plain_pytorch(args, out):
     keep, (prob, alias) = vocab.keep_probabilities(SETTINGS["sample"]), vocab.noise_alias_table()
     V, D, epochs = len(vocab), SETTINGS["dim"], args.plain_epochs
     g = torch.Generator().manual_seed(args.seed)
+    cfg = TrainConfig(**{**SETTINGS, "seed": args.seed})  # the schedule and chunks of wordembed's runs
     # wordembed's initialisation, so that only the training loop differs
-    inp = torch.nn.Parameter(initial_input_vectors(V, D, TrainConfig().init_scale, g))
+    inp = torch.nn.Parameter(initial_input_vectors(V, D, cfg.init_scale, g))
     outp = torch.nn.Parameter(zeros_table((V, D)))
     opt = torch.optim.SGD([inp, outp], lr=SETTINGS["alpha"])
     total, done = corpus.num_words * epochs, 0
     start = time.perf_counter()
     for _ in range(epochs):
-        for ids, starts in corpus.chunks(1 << 16):
+        for ids, starts in corpus.chunks(cfg.words_per_chunk):
             context, target, negatives, _ = reference.cbow_examples(
                 torch.from_numpy(ids), torch.from_numpy(starts), keep, prob, alias, SETTINGS["window"],
                 SETTINGS["negative"], g)
             for group in opt.param_groups:
-                group["lr"] = alpha_at(argparse.Namespace(alpha=SETTINGS["alpha"], min_alpha=None), done, total)
+                group["lr"] = alpha_at(cfg, done, total)
             for b in range(0, len(target), 1024):
                 ctx = context[b:b + 1024]
                 present = ctx >= 0

@@ -4,26 +4,32 @@
 #include <ATen/MemoryOverlap.h>
 
 #include <cmath>
+#include <string>
 
 namespace wordembed {
 
+// A dtype as Python prints it (torch.float32), so that messages read the same from every layer.
+inline std::string dtype_name(at::ScalarType type) {
+  return "torch." + std::string(c10::getDtypeNames(type).first);
+}
+
 inline void check_context(const at::Tensor& context) {
   TORCH_CHECK_TYPE(context.scalar_type() == at::kLong || context.scalar_type() == at::kInt,
-                   "context must be int64 or int32, got ", context.scalar_type());
+                   "context must be int64 or int32, got ", dtype_name(context.scalar_type()));
   TORCH_CHECK_VALUE(context.dim() == 2, "context must be 2-D (batch, context width), got ",
                     context.dim(), "-D");
 }
 
 inline void check_weight(const at::Tensor& weight) {
   TORCH_CHECK_TYPE(at::isFloatingType(weight.scalar_type()),
-                   "weight must be a floating tensor, got ", weight.scalar_type());
+                   "weight must be a floating tensor, got ", dtype_name(weight.scalar_type()));
   TORCH_CHECK_VALUE(weight.dim() == 2, "weight must be 2-D (words, dim), got ", weight.dim(), "-D");
 }
 
 inline void check_same_device(const at::Tensor& a, const char* a_name, const at::Tensor& b,
                               const char* b_name) {
-  TORCH_CHECK(a.device() == b.device(), a_name, " is on ", a.device(), " but ", b_name, " is on ",
-              b.device(), "; move them to the same device");
+  TORCH_CHECK_VALUE(a.device() == b.device(), a_name, " is on ", a.device(), " but ", b_name, " is on ",
+                    b.device(), "; move them to the same device");
 }
 
 // Every entry must be a row of the table or -1 (padding). On CUDA this reads two numbers back to
@@ -42,7 +48,7 @@ inline void check_indices(const at::Tensor& context, int64_t num_words) {
 // Word ids of the training ops: each a row of the table (or -1 where padding is allowed).
 inline void check_word_ids(const at::Tensor& ids, const char* name, int64_t num_words, bool padding) {
   TORCH_CHECK_TYPE(ids.scalar_type() == at::kLong || ids.scalar_type() == at::kInt, name,
-                   " must be int64 or int32, got ", ids.scalar_type());
+                   " must be int64 or int32, got ", dtype_name(ids.scalar_type()));
   if (ids.numel() == 0) return;
   auto [lo, hi] = at::aminmax(ids);
   const int64_t min_id = lo.item<int64_t>(), max_id = hi.item<int64_t>();
@@ -98,7 +104,7 @@ inline void check_tables(const at::Tensor& in, const at::Tensor& out) {
   TORCH_CHECK_TYPE(in.scalar_type() == out.scalar_type() &&
                        (in.scalar_type() == at::kFloat || in.scalar_type() == at::kDouble),
                    "input_vectors and output_vectors must both be float32 or both float64, got ",
-                   in.scalar_type(), " and ", out.scalar_type());
+                   dtype_name(in.scalar_type()), " and ", dtype_name(out.scalar_type()));
   TORCH_CHECK_VALUE(in.dim() == 2 && out.dim() == 2 && in.sizes() == out.sizes(),
                     "input_vectors and output_vectors must be 2-D of the same shape, got ", in.sizes(),
                     " and ", out.sizes());
@@ -106,6 +112,43 @@ inline void check_tables(const at::Tensor& in, const at::Tensor& out) {
   check_same_device(in, "input_vectors", out, "output_vectors");
   TORCH_CHECK_VALUE(in.numel() == 0 || at::get_overlap_status(in, out) == at::MemOverlapStatus::No,
                     "input_vectors and output_vectors share memory: pass two separate tables");
+}
+
+// The samples of cbow_ns_step_: context (B, C) with -1 padding, targets (B), negatives (B, K), all
+// rows of the tables (on any device: the index check reads two numbers back from a GPU).
+inline void check_step_args(const at::Tensor& in, const at::Tensor& out, const at::Tensor& context,
+                            const at::Tensor& targets, const at::Tensor& negatives) {
+  check_tables(in, out);
+  check_context(context);
+  const int64_t B = context.size(0), V = in.size(0);
+  TORCH_CHECK_VALUE(targets.dim() == 1 && targets.size(0) == B, "targets must be (", B, "), got ",
+                    targets.sizes());
+  TORCH_CHECK_VALUE(negatives.dim() == 2 && negatives.size(0) == B, "negatives must be (", B,
+                    ", K), got ", negatives.sizes());
+  for (const auto* t : {&context, &targets, &negatives})
+    check_same_device(*t, "context, targets and negatives", in, "the tables");
+  check_word_ids(context, "context", V, true);
+  check_word_ids(targets, "targets", V, false);
+  check_word_ids(negatives, "negatives", V, false);
+}
+
+// The arguments of cbow_ns_train_chunk_ that every device checks alike (the offsets are checked
+// on the host by check_sentence_starts).
+inline void check_chunk_args(const at::Tensor& in, const at::Tensor& out, const at::Tensor& ids,
+                             const at::Tensor& starts, const at::Tensor& keep_prob, const at::Tensor& noise_prob,
+                             const at::Tensor& noise_alias, int64_t window, int64_t negative) {
+  check_tables(in, out);
+  const int64_t V = in.size(0);
+  TORCH_CHECK_VALUE(window >= 1, "window must be at least 1, got ", window);
+  TORCH_CHECK_VALUE(negative >= 0, "negative must be >= 0, got ", negative);
+  for (const auto* t : {&ids, &starts, &keep_prob, &noise_prob, &noise_alias})
+    check_same_device(*t, "every argument", in, "input_vectors");
+  for (const auto* t : {&keep_prob, &noise_prob, &noise_alias})
+    TORCH_CHECK_VALUE(t->dim() == 1 && t->size(0) == V, "keep_prob, noise_prob and noise_alias need one "
+                      "entry per word (", V, "), got ", t->sizes());
+  TORCH_CHECK_VALUE(ids.dim() == 1, "ids must be 1-D");
+  check_word_ids(ids, "ids", V, false);
+  check_word_ids(noise_alias, "noise_alias", V, false);
 }
 
 // Sentence offsets of a chunk of N words (read on the host): from 0 to N, never decreasing.

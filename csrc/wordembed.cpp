@@ -40,7 +40,8 @@ TORCH_LIBRARY(wordembed, m) {
   // Trains on a chunk of the id stream: subsampling (keep_prob), word2vec's shrinking window,
   // negatives drawn from the alias table (noise_prob, noise_alias), learning rate falling
   // linearly from lr_start to lr_end across the chunk. Threads share the tables lock-free
-  // (Hogwild) unless deterministic. Returns [loss sum, examples, words] (float64).
+  // (Hogwild) unless deterministic (one CPU thread, or one CUDA warp, walks the chunk in order).
+  // Returns [loss sum, examples, words] (float64) on the CPU, whatever the tables' device.
   m.def("cbow_ns_train_chunk_(Tensor(a!) input_vectors, Tensor(b!) output_vectors, Tensor ids, "
         "Tensor sentence_starts, Tensor keep_prob, Tensor noise_prob, Tensor noise_alias, int window, "
         "int negative, float lr_start, float lr_end, int seed, bool deterministic, "

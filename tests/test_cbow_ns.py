@@ -7,7 +7,7 @@ import torch
 
 from wordembed import ops, reference
 from wordembed.vocab import Vocabulary, alias_table
-from testing import CUDA_SKIP
+from testing import CUDA_SKIP, devices
 
 
 def sgd_on_reference(inp, out, context, targets, negatives, lr, full_context_update):
@@ -25,57 +25,85 @@ def sgd_on_reference(inp, out, context, targets, negatives, lr, full_context_upd
         return inp - lr * scale * inp.grad, out - lr * out.grad, losses.detach()
 
 
+def on(device, *tensors):
+    return [t.to(device) for t in tensors]
+
+
+@pytest.mark.parametrize("device", devices)
 @pytest.mark.parametrize("full_context_update", [True, False])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_one_example_equals_reference_autograd_plus_sgd(dtype, full_context_update):
+def test_one_example_equals_reference_autograd_plus_sgd(device, dtype, full_context_update):
     g = torch.Generator().manual_seed(0)
     inp, out = torch.randn(12, 7, generator=g, dtype=dtype), torch.randn(12, 7, generator=g, dtype=dtype)
     context = torch.tensor([[3, 5, 5, -1, 8]])         # a repeated word and padding
     targets, negatives = torch.tensor([2]), torch.tensor([[9, 4, 9]])  # a repeated negative
     want_in, want_out, want_loss = sgd_on_reference(inp, out, context, targets, negatives, 0.3, full_context_update)
+    inp, out, context, targets, negatives = on(device, inp, out, context, targets, negatives)
     loss = ops.cbow_ns_step_(inp, out, context, targets, negatives, 0.3, full_context_update=full_context_update)
     tol = dict(rtol=1e-12, atol=1e-12) if dtype == torch.float64 else dict(rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(loss.to(dtype), want_loss, **tol)
-    torch.testing.assert_close(inp, want_in, **tol)
-    torch.testing.assert_close(out, want_out, **tol)
+    assert loss.device == inp.device
+    torch.testing.assert_close(loss.cpu().to(dtype), want_loss, **tol)
+    torch.testing.assert_close(inp.cpu(), want_in, **tol)
+    torch.testing.assert_close(out.cpu(), want_out, **tol)
 
 
+@pytest.mark.parametrize("device", devices)
 @pytest.mark.parametrize("full_context_update", [True, False])
-def test_batch_of_disjoint_examples_equals_reference(full_context_update):
+def test_batch_of_disjoint_examples_equals_reference(device, full_context_update):
     g = torch.Generator().manual_seed(1)
     inp, out = torch.randn(40, 16, generator=g, dtype=torch.float64), torch.randn(40, 16, generator=g, dtype=torch.float64)
     rows = torch.randperm(40, generator=g)
     context = rows[:24].view(6, 4)            # every example has its own rows
     targets, negatives = rows[24:30], rows[30:36].view(6, 1)
     want_in, want_out, want_loss = sgd_on_reference(inp, out, context, targets, negatives, 0.1, full_context_update)
+    inp, out, context, targets, negatives = on(device, inp, out, context, targets, negatives)
     loss = ops.cbow_ns_step_(inp, out, context, targets, negatives, 0.1, full_context_update=full_context_update)
-    torch.testing.assert_close(loss, want_loss)
-    torch.testing.assert_close(inp, want_in)
-    torch.testing.assert_close(out, want_out)
+    torch.testing.assert_close(loss.cpu(), want_loss)
+    torch.testing.assert_close(inp.cpu(), want_in)
+    torch.testing.assert_close(out.cpu(), want_out)
 
 
-def test_empty_context_gives_the_reference_loss_and_moves_nothing_in_the_input_table():
-    inp, out = torch.randn(5, 3, dtype=torch.float64), torch.randn(5, 3, dtype=torch.float64)
+@pytest.mark.parametrize("device", devices)
+def test_empty_context_gives_the_reference_loss_and_moves_nothing_in_the_input_table(device):
+    inp, out = on(device, torch.randn(5, 3, dtype=torch.float64), torch.randn(5, 3, dtype=torch.float64))
     before = inp.clone()
-    loss = ops.cbow_ns_step_(inp, out, torch.tensor([[-1, -1]]), torch.tensor([1]), torch.tensor([[2, 3]]), 0.5)
+    loss = ops.cbow_ns_step_(inp, out, *on(device, torch.tensor([[-1, -1]]), torch.tensor([1]),
+                                           torch.tensor([[2, 3]])), 0.5)
     assert loss.item() == pytest.approx(3 * torch.log(torch.tensor(2.0)).item())
     assert torch.equal(inp, before)
 
 
-def test_step_opcheck():
-    inp, out = torch.randn(10, 4), torch.randn(10, 4)
+@pytest.mark.parametrize("device", devices)
+def test_step_opcheck(device):
+    inp, out = on(device, torch.randn(10, 4), torch.randn(10, 4))
     torch.library.opcheck(torch.ops.wordembed.cbow_ns_step_.default,
-                          (inp, out, torch.tensor([[1, 2, -1]]), torch.tensor([3]), torch.tensor([[4, 5]]), 0.1))
+                          (inp, out, *on(device, torch.tensor([[1, 2, -1]]), torch.tensor([3]),
+                                         torch.tensor([[4, 5]])), 0.1))
 
 
-def test_step_rejects_bad_indices_with_clear_errors():
-    inp, out = torch.randn(10, 4), torch.randn(10, 4)
+@pytest.mark.parametrize("device", devices)
+def test_chunk_opcheck(device):
+    inp, out, *rest = on(device, *chunk_inputs(words=300))
+    torch.library.opcheck(torch.ops.wordembed.cbow_ns_train_chunk_.default,
+                          (inp, out, *rest, 3, 2, 0.05, 0.04, 5, True))
+    stats = ops.cbow_ns_train_chunk_(inp, out, *rest, window=3, negative=2, lr_start=0.05, lr_end=0.04, seed=5)
+    assert stats.device.type == "cpu" and stats.dtype == torch.float64  # read by the host, on every device
+
+
+@pytest.mark.parametrize("device", devices)
+def test_step_rejects_bad_indices_with_clear_errors(device):
+    inp, out = on(device, torch.randn(10, 4), torch.randn(10, 4))
+
+    def step(table_out, context, targets, negatives):
+        return ops.cbow_ns_step_(inp, table_out, *on(device, torch.tensor(context), torch.tensor(targets),
+                                                     torch.tensor(negatives)), 0.1)
+
     with pytest.raises(IndexError, match="targets index 10 out of range for vocabulary of 10"):
-        ops.cbow_ns_step_(inp, out, torch.tensor([[1]]), torch.tensor([10]), torch.tensor([[4]]), 0.1)
+        step(out, [[1]], [10], [[4]])
     with pytest.raises(IndexError, match="negatives index -1 is negative"):
-        ops.cbow_ns_step_(inp, out, torch.tensor([[1]]), torch.tensor([2]), torch.tensor([[-1]]), 0.1)
+        step(out, [[1]], [2], [[-1]])
     with pytest.raises(ValueError, match="same shape"):
-        ops.cbow_ns_step_(inp, torch.randn(9, 4), torch.tensor([[1]]), torch.tensor([2]), torch.tensor([[3]]), 0.1)
+        step(torch.randn(9, 4, device=device), [[1]], [2], [[3]])
 
 
 def test_alias_table_reproduces_the_distribution():
@@ -137,25 +165,31 @@ def test_chunk_rejects_bad_input():
                                  lr_start=0.05, lr_end=0.05, seed=0)
 
 
-def test_tables_that_share_memory_or_overlap_are_refused():
-    inp, out, ids, starts, keep, prob, alias = chunk_inputs()
-    storage = torch.zeros(inp.numel() + 1)
+@pytest.mark.parametrize("device", devices)
+def test_tables_that_share_memory_or_overlap_are_refused(device):
+    inp, out, ids, starts, keep, prob, alias = on(device, *chunk_inputs())
+    storage = torch.zeros(inp.numel() + 1, device=device)
     shifted = (storage[:-1].view(inp.shape), storage[1:].view(inp.shape))  # overlapping by all but one
     for tables in ((inp, inp), shifted, (inp[:1].expand_as(inp), out)):
         with pytest.raises(ValueError, match="share memory|contiguous"):
             ops.cbow_ns_train_chunk_(*tables, ids, starts, keep, prob, alias, window=5, negative=5,
                                      lr_start=0.05, lr_end=0.05, seed=0)
     with pytest.raises(ValueError, match="share memory"):
-        ops.cbow_ns_step_(inp, inp, torch.tensor([[1, 2]]), torch.tensor([3]), torch.tensor([[4]]), 0.1)
+        ops.cbow_ns_step_(inp, inp, *on(device, torch.tensor([[1, 2]]), torch.tensor([3]), torch.tensor([[4]])), 0.1)
 
 
-def test_decreasing_sentence_starts_are_refused():
-    inp, out, ids, starts, keep, prob, alias = chunk_inputs()
+@pytest.mark.parametrize("device", devices)
+def test_decreasing_sentence_starts_are_refused(device):
+    inp, out, ids, starts, keep, prob, alias = on(device, *chunk_inputs())
     bad = starts.clone()
     bad[1] = bad[2] + 1
     with pytest.raises(ValueError, match="must not decrease"):
         ops.cbow_ns_train_chunk_(inp, out, ids, bad, keep, prob, alias, window=5, negative=5,
                                  lr_start=0.05, lr_end=0.05, seed=0)
+    if device == "cuda":  # a table on another device never reaches a kernel
+        with pytest.raises(ValueError, match="same device"):
+            ops.cbow_ns_train_chunk_(inp, out.cpu(), ids, starts, keep, prob, alias, window=5, negative=5,
+                                     lr_start=0.05, lr_end=0.05, seed=0)
 
 
 def test_tables_of_dim_zero_train_to_the_end():
@@ -209,3 +243,23 @@ def test_cuda_chunk_rejects_bad_input():
     with pytest.raises(TypeError, match="float32"):
         ops.cbow_ns_train_chunk_(inp.double(), out.double(), ids, starts, keep, prob, alias, window=5,
                                  negative=5, lr_start=0.05, lr_end=0.05, seed=0)
+
+
+@CUDA_SKIP
+def test_cuda_training_at_real_settings_follows_the_cpu():
+    """window 5, 5 negatives, subsampling, several chunks, deterministic on both devices. The two
+    draw their samples differently (a counter-based hash on CUDA, a stream per thread on the
+    CPU), so the values differ; the loss of every chunk must agree within a few percent."""
+    inputs = chunk_inputs(V=200, D=64, words=20_000, seed=4)
+    losses = {}
+    for device in ("cpu", "cuda"):
+        inp, out, ids, starts, keep, prob, alias = on(device, *inputs)
+        losses[device] = []
+        for chunk in range(6):
+            stats = ops.cbow_ns_train_chunk_(inp, out, ids, starts, keep, prob, alias, window=5, negative=5,
+                                             lr_start=0.05 * (1 - chunk / 6), lr_end=0.05 * (1 - (chunk + 1) / 6),
+                                             seed=chunk, deterministic=True)
+            losses[device].append(stats[0] / stats[1])
+    for cpu, cuda in zip(losses["cpu"], losses["cuda"]):
+        assert cuda == pytest.approx(cpu, rel=0.05)
+    assert losses["cuda"][-1] < losses["cuda"][0]

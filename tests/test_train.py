@@ -1,5 +1,5 @@
-"""The trainer end to end: planted structure, determinism, resume, the command line, bad input,
-and the tutorial's models."""
+"""The trainer end to end: planted structure, determinism, resume, the command line and bad
+input (hostile input: test_train_reliability.py)."""
 import os
 import random
 import subprocess
@@ -8,8 +8,9 @@ import sys
 import pytest
 import torch
 
-from wordembed import WordVectors, models
+from wordembed import WordVectors
 from wordembed.train import Trainer, TrainConfig, TrainingError, train_vectors
+from testing import CUDA_SKIP
 
 GROUPS = 6
 GROUP_SIZE = 8
@@ -143,72 +144,7 @@ def test_cli_train_end_to_end(tmp_path):
     assert gpu.returncode == 2 and "device" in gpu.stderr
 
 
-SONNET = """When forty winters shall besiege thy brow,
-And dig deep trenches in thy beauty's field,
-Thy youth's proud livery so gazed on now,
-Will be a totter'd weed of small worth held:
-Then being asked, where all thy beauty lies,
-Where all the treasure of thy lusty days;
-To say, within thine own deep sunken eyes,
-Were an all-eating shame, and thriftless praise.
-How much more praise deserv'd thy beauty's use,
-If thou couldst answer 'This fair child of mine
-Shall sum my count, and make my old excuse,'
-Proving his beauty by succession thine!
-This were to be new made when thou art old,
-And see thy blood warm when thou feel'st it cold.""".split()
-
-
-def test_ngram_language_model_loss_falls_every_epoch():
-    torch.manual_seed(1)
-    vocab = sorted(set(SONNET))
-    ix = {w: i for i, w in enumerate(vocab)}
-    contexts = torch.tensor([[ix[SONNET[i - 2]], ix[SONNET[i - 1]]] for i in range(2, len(SONNET))])
-    targets = torch.tensor([ix[SONNET[i]] for i in range(2, len(SONNET))])
-    model = models.NGramLanguageModeler(len(vocab), 10, 2)
-    opt = torch.optim.SGD(model.parameters(), lr=0.05)
-    losses = []
-    for _ in range(10):
-        total = 0.0
-        for b in range(0, len(targets), 16):
-            opt.zero_grad()
-            loss = torch.nn.functional.nll_loss(model(contexts[b:b + 16]), targets[b:b + 16], reduction="sum")
-            loss.backward()
-            opt.step()
-            total += loss.item()
-        losses.append(total)
-    assert all(later < earlier for earlier, later in zip(losses, losses[1:]))
-
-
-@pytest.mark.parametrize("optimizer", ["SGD", "Adam", "fused"])
-def test_tutorial_cbow_trains_with_either_backend(optimizer):
-    text = "We are about to study the idea of a computational process . Computational processes are abstract beings".split()
-    vocab = sorted(set(text))
-    ix = {w: i for i, w in enumerate(vocab)}
-    contexts = torch.tensor([[ix[text[j]] for j in (i - 2, i - 1, i + 1, i + 2)] for i in range(2, len(text) - 2)])
-    targets = torch.tensor([ix[text[i]] for i in range(2, len(text) - 2)])
-    final = {}
-    for backend in ("fused", "reference"):
-        torch.manual_seed(0)
-        model = models.CBOW(len(vocab), 16, backend=backend, fused_lr=0.1 if optimizer == "fused" else None)
-        params = model.linear.parameters() if optimizer == "fused" else model.parameters()
-        opt = torch.optim.Adam(params, lr=0.01) if optimizer == "Adam" else torch.optim.SGD(params, lr=0.1)
-        if optimizer == "fused" and backend == "reference":
-            opt = torch.optim.SGD(model.parameters(), lr=0.1)  # the reference path has no fused update
-        for _ in range(50):
-            opt.zero_grad()
-            loss = torch.nn.functional.nll_loss(model(contexts), targets)
-            loss.backward()
-            opt.step()
-        final[backend] = loss.item()
-    assert final["fused"] < 1.0
-    assert final["fused"] == pytest.approx(final["reference"], rel=1e-3, abs=1e-4)
-
-
-CUDA_ONLY = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU; none is visible to torch on this machine")
-
-
-@CUDA_ONLY
+@CUDA_SKIP
 def test_gpu_training_learns_the_planted_groups_as_well_as_the_cpu(tmp_path):
     corpus = planted_corpus(tmp_path / "c.txt")
     scores = {}
@@ -221,7 +157,7 @@ def test_gpu_training_learns_the_planted_groups_as_well_as_the_cpu(tmp_path):
     assert scores["cuda"] >= 0.95 and scores["cpu"] >= 0.95
 
 
-@CUDA_ONLY
+@CUDA_SKIP
 def test_gpu_deterministic_training_is_bit_identical(tmp_path):
     corpus = planted_corpus(tmp_path / "c.txt", 400)
     a = train_vectors(corpus, None, device="cuda", deterministic=True, **SMALL)

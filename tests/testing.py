@@ -7,11 +7,6 @@ CUDA_SKIP = pytest.mark.skipif(not torch.cuda.is_available(),
 devices = ["cpu", pytest.param("cuda", marks=CUDA_SKIP)]
 
 
-def dtypes_for(device):
-    """float32/float64 everywhere; half types too (accumulated in float32)."""
-    return [torch.float32, torch.float64, torch.float16, torch.bfloat16]
-
-
 def tolerance(dtype):
     return {torch.float64: dict(rtol=1e-10, atol=1e-10), torch.float32: dict(rtol=1e-5, atol=1e-5),
             torch.float16: dict(rtol=1e-2, atol=1e-2), torch.bfloat16: dict(rtol=2e-2, atol=2e-2)}[dtype]

@@ -1,29 +1,50 @@
-"""Argument checks shared by the operators and their reference twins, so both fail alike."""
+"""Argument rules that Python decides: the mode and backend names the compiled operators never
+see, and the reference twin's checks.
+
+The compiled operators check their tensors themselves (csrc/checks.h), so that every device and
+every caller gets the same errors; ops.py only translates the mode. The reference twin is plain
+PyTorch and restates those checks here, with the same exception types and words: the tests run
+one table of bad inputs through both (tests/test_context_sum.py), so the two cannot drift apart
+unnoticed."""
 import torch
 
 MODES = ("sum", "mean")
+BACKENDS = ("fused", "reference")  # the compiled operators, or their plain-PyTorch twins
+
+
+def mode_is_mean(mode) -> bool:
+    if mode not in MODES:
+        raise ValueError(f"mode must be 'sum' or 'mean', got {mode!r}")
+    return mode == "mean"
+
+
+def check_backend(backend) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be 'fused' or 'reference', got {backend!r}")
+
+
+def _dtype_name(dtype) -> str:
+    return str(dtype)  # torch.float32, as the compiled checks print it
 
 
 def check_context_sum_args(weight, context, mode) -> bool:
-    """Raises a clear exception for bad arguments of context_sum; returns True for mode 'mean'."""
+    """The twin's version of csrc/checks.h for context_sum; returns True for mode 'mean'."""
     if not isinstance(weight, torch.Tensor):
         raise TypeError(f"weight must be a torch.Tensor, got {type(weight).__name__}")
     if not isinstance(context, torch.Tensor):
         raise TypeError(f"context must be a torch.Tensor of word indices, got {type(context).__name__}")
     if not weight.is_floating_point():
-        raise TypeError(f"weight must be a floating tensor, got {weight.dtype}")
+        raise TypeError(f"weight must be a floating tensor, got {_dtype_name(weight.dtype)}")
     if weight.dim() != 2:
-        raise ValueError(f"weight must be 2-D (words, dim), got shape {tuple(weight.shape)}")
+        raise ValueError(f"weight must be 2-D (words, dim), got {weight.dim()}-D")
     if context.dtype not in (torch.int64, torch.int32):
-        raise TypeError(f"context must be an int64 or int32 tensor of word indices, got {context.dtype}")
+        raise TypeError(f"context must be int64 or int32, got {_dtype_name(context.dtype)}")
     if context.dim() != 2:
-        raise ValueError(f"context must be 2-D (batch, context width), got shape {tuple(context.shape)}")
+        raise ValueError(f"context must be 2-D (batch, context width), got {context.dim()}-D")
     if weight.device != context.device:
         raise ValueError(f"weight is on {weight.device} but context is on {context.device}; "
                          "move them to the same device")
-    if mode not in MODES:
-        raise ValueError(f"mode must be 'sum' or 'mean', got {mode!r}")
-    return mode == "mean"
+    return mode_is_mean(mode)
 
 
 def check_index_range(context, num_words) -> None:

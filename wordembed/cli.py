@@ -118,7 +118,8 @@ def build_parser():
                    help="input vectors start uniform in +-INIT_SCALE/dim (word2vec: 0.5, gensim: 1.0)")
     p.add_argument("--device", default=d.device)
     p.add_argument("--deterministic", action="store_true",
-                   help="one thread; the same seed and settings give bit-identical vectors")
+                   help="one CPU thread (or one CUDA warp) walks the corpus in order; the same seed and "
+                        "settings give bit-identical vectors")
     p.add_argument("--resume", action="store_true",
                    help="continue from OUTPUT.work/checkpoint.pt (start afresh if there is none yet)")
     p.add_argument("--chunk-words", type=int, default=None,

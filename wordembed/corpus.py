@@ -87,7 +87,7 @@ class EncodedCorpus:
     def num_sentences(self) -> int:
         return len(self.starts) - 1
 
-    def chunk_bounds(self, chunk_words=1 << 20):
+    def chunk_bounds(self, chunk_words):
         """(first, last) sentence numbers of runs of whole sentences of about chunk_words words."""
         bounds, first = [], 0
         while first < self.num_sentences:
@@ -109,7 +109,7 @@ class EncodedCorpus:
             raise ValueError(f"{self.ids_path}: the file is shorter than its .starts say")
         return ids, starts - begin
 
-    def chunks(self, chunk_words=1 << 20):
+    def chunks(self, chunk_words):
         """Yields chunk(first, last) for each of chunk_bounds(chunk_words), one at a time."""
         for first, last in self.chunk_bounds(chunk_words):
             yield self.chunk(first, last)

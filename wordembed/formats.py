@@ -142,13 +142,11 @@ def load_word2vec(path, binary: bool | None = None, limit: int | None = None,
     return words, vectors
 
 
-def save_native(path, words, vectors, counts=None, extra_tensors=None, state=None) -> None:
-    """Writes words, vectors and what word2vec files lack (counts, other tables, training state)."""
+def save_native(path, words, vectors, counts=None) -> None:
+    """Writes words, vectors and what word2vec files lack: the word counts."""
     payload = {"format": NATIVE_FORMAT, "version": NATIVE_VERSION, "words": list(words),
                "vectors": torch.as_tensor(vectors).detach().cpu().contiguous(),
-               "counts": None if counts is None else torch.as_tensor(counts, dtype=torch.int64).cpu(),
-               "tensors": {k: v.detach().cpu().contiguous() for k, v in (extra_tensors or {}).items()},
-               "state": dict(state or {})}
+               "counts": None if counts is None else torch.as_tensor(counts, dtype=torch.int64).cpu()}
     save_torch(payload, path)
 
 

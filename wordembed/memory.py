@@ -3,11 +3,8 @@
 Training reads rows scattered all over its tables. With 4 KiB pages nearly every row read is a
 TLB miss: a table of 50,000 x 100 floats spans 4,900 pages and the TLB holds about 2,000, and
 in a virtual machine each miss walks two page tables. In 2 MiB pages the same table needs ten
-TLB entries. Measured on the 2-core machine of the README (a virtual machine), in alternating
-runs: the fused context_sum forward on such a table took 0.38-0.55 ms in huge pages and
-0.52-0.99 ms in small ones (`benchmarks/bench_op.py` with and without --small-pages compares the
-whole step); the trainer (2-epoch runs) ran at 2.43-2.61 M words/s with its tables in huge
-pages, 2.03-2.59 in small ones.
+TLB entries. What that buys is measured, not quoted here: `benchmarks/bench_op.py` with and
+without --small-pages times the fused step both ways, and the README gives its figures.
 
 Linux gives huge pages to memory that asks for them with madvise(MADV_HUGEPAGE) before it is
 first touched (`madvise` is the default transparent-huge-page setting of most distributions;

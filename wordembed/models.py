@@ -1,18 +1,13 @@
 """The models of PyTorch's word-embeddings tutorial, built on wordembed's operators.
 
-Both take a `backend`: "fused" (the compiled context_sum) or "reference" (the plain-PyTorch twin,
-for tests and benchmarks). The choice is explicit; nothing falls back silently."""
+CBOW takes a `backend`: "fused" (the compiled context_sum) or "reference" (the plain-PyTorch twin,
+for tests and benchmarks); the choice is explicit and nothing falls back silently. The n-gram
+model concatenates its embeddings (no bag to sum): it uses torch.nn.Embedding, as the tutorial."""
 import torch
 
 from . import nn as wnn
 from . import reference
-
-BACKENDS = ("fused", "reference")
-
-
-def _check_backend(backend):
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be 'fused' or 'reference', got {backend!r}")
+from ._checks import check_backend
 
 
 class NGramLanguageModeler(torch.nn.Module):
@@ -38,7 +33,10 @@ class CBOW(torch.nn.Module):
 
     def __init__(self, vocab_size, embedding_dim, backend="fused", fused_lr=None, sparse=False):
         super().__init__()
-        _check_backend(backend)
+        check_backend(backend)
+        if backend == "reference" and fused_lr is not None:
+            raise ValueError("fused_lr needs the fused backend: the reference twin has no fused update "
+                             "(train its embeddings with an optimizer instead)")
         self.backend = backend
         self.embeddings = wnn.ContextSum(vocab_size, embedding_dim, "sum", sparse=sparse, fused_lr=fused_lr)
         self.linear = torch.nn.Linear(embedding_dim, vocab_size)

@@ -3,7 +3,7 @@ import torch
 
 from . import ops
 from .memory import zeros_table
-from ._checks import MODES
+from ._checks import mode_is_mean
 
 
 class ContextSum(torch.nn.Module):
@@ -20,8 +20,7 @@ class ContextSum(torch.nn.Module):
         super().__init__()
         if num_words < 1 or dim < 1:
             raise ValueError(f"num_words and dim must be positive, got {num_words} and {dim}")
-        if mode not in MODES:
-            raise ValueError(f"mode must be 'sum' or 'mean', got {mode!r}")
+        mode_is_mean(mode)  # raises for an unknown mode
         if sparse and fused_lr is not None:
             raise ValueError("sparse and fused_lr exclude each other: the fused update makes no gradient")
         self.num_words, self.dim, self.mode = num_words, dim, mode

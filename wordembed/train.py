@@ -18,6 +18,7 @@ import time
 import torch
 
 from . import checkpoint, ops, reference
+from ._checks import check_backend
 from .corpus import MAX_SENTENCE_WORDS, EncodedCorpus, encode_corpus
 from .fileio import fingerprint, refuse_overwriting_inputs
 from .interrupts import deferred_interrupt
@@ -54,7 +55,7 @@ class TrainConfig:
     threads: int | None = None   # default: torch's intra-op thread count
     seed: int = 1
     device: str = "cpu"
-    deterministic: bool = False  # one thread, bit-identical for a fixed seed
+    deterministic: bool = False  # one CPU thread or CUDA warp, bit-identical for a fixed seed
     chunk_words: int | None = None  # words per call of the fused op (default 2^18 CPU, 2^22 CUDA)
     checkpoint_seconds: float = 300.0  # also at epoch ends and on Ctrl-C; 0: after every chunk
     backend: str = "fused"       # or "reference": the plain-PyTorch twin, for tests and benchmarks
@@ -99,8 +100,10 @@ class TrainConfig:
         number("checkpoint_seconds", 0)
         if not isinstance(self.deterministic, bool):
             raise TrainingError(f"deterministic must be True or False, got {self.deterministic!r}")
-        if self.backend not in ("fused", "reference"):
-            raise TrainingError(f"backend must be 'fused' or 'reference', got {self.backend!r}")
+        try:
+            check_backend(self.backend)
+        except ValueError as e:
+            raise TrainingError(str(e)) from None
         try:
             device = torch.device(self.device)
         except (RuntimeError, TypeError):

@@ -16,12 +16,14 @@ class Vocabulary:
     """Words sorted by count (most frequent first; ties in order of first appearance, as gensim
     sorts them), with word_to_ix and ix_to_word as in PyTorch's tutorial."""
 
-    def __init__(self, words, counts):
+    def __init__(self, words, counts, total_tokens=None):
         if len(words) != len(counts):
             raise ValueError(f"{len(words)} words but {len(counts)} counts")
         self.ix_to_word = list(words)
         self.word_to_ix = {w: i for i, w in enumerate(self.ix_to_word)}
         self.counts = torch.as_tensor(counts, dtype=torch.int64)
+        # tokens of the corpus, the words that min_count and the cap left out included
+        self.total_tokens = int(self.counts.sum()) if total_tokens is None else total_tokens
 
     @classmethod
     def from_counts(cls, counter, min_count=5, max_size=None):
@@ -34,16 +36,14 @@ class Vocabulary:
         kept.sort(key=lambda wc: -wc[1])  # stable: ties keep their first-appearance order
         if max_size is not None:
             kept = kept[:max_size]
-        return cls([w for w, _ in kept], [c for _, c in kept])
+        return cls([w for w, _ in kept], [c for _, c in kept], total_tokens=sum(counter.values()))
 
     @classmethod
     def from_file(cls, path, min_count=5, max_size=None):
         counter = collections.Counter()
         for tokens, _ in read_token_pieces(path):
             counter.update(tokens)
-        vocab = cls.from_counts(counter, min_count, max_size)
-        vocab.total_tokens = sum(counter.values())
-        return vocab
+        return cls.from_counts(counter, min_count, max_size)
 
     def __len__(self):
         return len(self.ix_to_word)

@@ -11,42 +11,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "cbow_math.h"
 #include "checks.h"
 #include "cpu/row_kernels.h"
 
 namespace wordembed {
 namespace {
-
-// splitmix64: small, fast, and good enough for sampling; one stream per thread.
-struct Random {
-  uint64_t state;
-  explicit Random(uint64_t seed) : state(seed) {}
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return (next() >> 11) * 0x1.0p-53; }  // [0, 1)
-  int64_t below(int64_t n) { return static_cast<int64_t>(uniform() * n); }
-};
-
-// For an output scored y = +score (the target) or -score (a negative): the example's loss term
-// -log(sigmoid(y)) and sigmoid(-y), the size of the step towards the output's label. Both from
-// one exp and one log1p in T, without overflow: with e = exp(-|y|), sigmoid(-y) is e / (1 + e)
-// for y >= 0 and 1 / (1 + e) below, and -log(sigmoid(y)) = log1p(e) + max(-y, 0). (Computing
-// the loss in double, apart from the sigmoid, took a sixth of the training time.)
-template <typename T>
-struct Logistic {
-  T loss, step;
-};
-
-template <typename T>
-inline Logistic<T> logistic(T y) {
-  const T e = std::exp(-std::abs(y));
-  const T log_term = std::log1p(e);
-  return y >= 0 ? Logistic<T>{log_term, e / (T(1) + e)} : Logistic<T>{log_term - y, T(1) / (T(1) + e)};
-}
 
 template <typename T>
 struct Scratch {
@@ -89,16 +59,8 @@ double train_example(T* in, T* out, int64_t D, const int64_t* ctx, int64_t n, co
 at::Tensor cbow_ns_step_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& context,
                             const at::Tensor& targets, const at::Tensor& negatives, double lr,
                             bool full_context_update) {
-  check_tables(in, out);
-  check_context(context);
-  const int64_t V = in.size(0), D = in.size(1), B = context.size(0), C = context.size(1);
-  TORCH_CHECK_VALUE(targets.dim() == 1 && targets.size(0) == B, "targets must be (", B, "), got ",
-                    targets.sizes());
-  TORCH_CHECK_VALUE(negatives.dim() == 2 && negatives.size(0) == B, "negatives must be (", B,
-                    ", K), got ", negatives.sizes());
-  check_word_ids(context, "context", V, true);
-  check_word_ids(targets, "targets", V, false);
-  check_word_ids(negatives, "negatives", V, false);
+  check_step_args(in, out, context, targets, negatives);
+  const int64_t D = in.size(1), B = context.size(0), C = context.size(1);
   const auto ctx = context.to(at::kLong).contiguous();
   const auto tgt = targets.to(at::kLong).contiguous();
   const auto neg = negatives.to(at::kLong).contiguous();
@@ -129,16 +91,8 @@ at::Tensor cbow_ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Te
                                    const at::Tensor& noise_prob_in, const at::Tensor& noise_alias_in,
                                    int64_t window, int64_t negative, double lr_start, double lr_end,
                                    int64_t seed, bool deterministic, bool full_context_update) {
-  check_tables(in, out);
+  check_chunk_args(in, out, ids_in, starts_in, keep_in, noise_prob_in, noise_alias_in, window, negative);
   const int64_t V = in.size(0), D = in.size(1);
-  TORCH_CHECK_VALUE(window >= 1, "window must be at least 1, got ", window);
-  TORCH_CHECK_VALUE(negative >= 0, "negative must be >= 0, got ", negative);
-  TORCH_CHECK_VALUE(ids_in.dim() == 1, "ids must be 1-D");
-  check_word_ids(ids_in, "ids", V, false);
-  for (const auto* t : {&keep_in, &noise_prob_in, &noise_alias_in})
-    TORCH_CHECK_VALUE(t->dim() == 1 && t->size(0) == V, "keep_prob, noise_prob and noise_alias need one "
-                      "entry per word (", V, "), got ", t->sizes());
-  check_word_ids(noise_alias_in, "noise_alias", V, false);
   const auto ids = ids_in.to(at::kInt).contiguous();
   const auto starts = starts_in.to(at::kLong).contiguous();
   const auto keep = keep_in.to(at::kDouble).contiguous();
@@ -166,14 +120,15 @@ at::Tensor cbow_ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Te
         Random random(static_cast<uint64_t>(seed) * 0x2545F4914F6CDD1Dull + static_cast<uint64_t>(p) + 1);
         Scratch<scalar_t> scratch(D);
         std::vector<int64_t> kept, context, outputs(negative + 1);
+        const auto uniform = [&random] { return random.uniform(); };
         for (int64_t s = std::min(s0, S); s < s1; ++s) {
-          const scalar_t lr = static_cast<scalar_t>(lr_start + (lr_end - lr_start) * double(st[s]) / double(std::max<int64_t>(N, 1)));
+          const scalar_t lr = static_cast<scalar_t>(learning_rate(lr_start, lr_end, st[s], N));
           kept.clear();
           for (int64_t i = st[s]; i < st[s + 1]; ++i)
-            if (keep_ptr[word[i]] >= 1.0 || random.uniform() < keep_ptr[word[i]]) kept.push_back(word[i]);
+            if (keep_word(keep_ptr[word[i]], uniform)) kept.push_back(word[i]);
           const int64_t L = static_cast<int64_t>(kept.size());
           for (int64_t i = 0; i < L; ++i) {
-            const int64_t reach = window - random.below(window);  // word2vec's shrinking window
+            const int64_t reach = window_reach(window, uniform);
             context.clear();
             for (int64_t j = std::max<int64_t>(0, i - reach); j < std::min(L, i + reach + 1); ++j)
               if (j != i) context.push_back(kept[j]);
@@ -181,9 +136,8 @@ at::Tensor cbow_ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Te
             int64_t m = 0;
             outputs[m++] = kept[i];
             for (int64_t k = 0; k < negative; ++k) {
-              int64_t w = random.below(V);
-              if (random.uniform() >= prob[w]) w = alias[w];
-              if (w != kept[i]) outputs[m++] = w;
+              const int64_t w = draw_negative(V, prob, alias, uniform);
+              if (w != kept[i]) outputs[m++] = w;  // a negative equal to the target is left out
             }
             loss[p] += train_example(in_ptr, out_ptr, D, context.data(), static_cast<int64_t>(context.size()),
                                      outputs.data(), m, lr, full_context_update, scratch);

@@ -122,7 +122,6 @@ bool scatter_rows(const grad_t* grad, const index_t* ctx, int64_t B, int64_t C, 
   return all_ok;
 }
 
-// The CPU backwards are always deterministic (and need no atomics to be fast).
 at::Tensor context_sum_cpu(const at::Tensor& weight, const at::Tensor& context, bool mean,
                            bool /*sparse_grad*/, bool /*deterministic*/) {
   check_weight(weight);
@@ -148,6 +147,8 @@ at::Tensor context_sum_cpu(const at::Tensor& weight, const at::Tensor& context, 
   return out;
 }
 
+// The CPU backwards are always deterministic (and need no atomics to be fast): `deterministic`
+// is accepted for the schema's sake and means nothing here.
 at::Tensor context_sum_backward_cpu(const at::Tensor& grad_out, const at::Tensor& context,
                                    int64_t num_weights, bool mean, bool /*deterministic*/) {
   check_backward_args(grad_out, context, num_weights);

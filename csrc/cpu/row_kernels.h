@@ -1,4 +1,4 @@
-// The two inner loops of every CPU kernel, on rows of D numbers:
+// The inner loops of every CPU kernel, on rows of D numbers:
 //   sum_rows: out = scale * (rows[0] + ... + rows[n-1])
 //   axpy:     y += a * x
 //   dot:      sum of x * y

@@ -12,13 +12,10 @@
 #include <type_traits>
 
 #include "checks.h"
+#include "cuda/warp.cuh"
 
 namespace wordembed {
 namespace {
-
-constexpr int kWarp = 32;
-constexpr int kWarpsPerBlock = 8;
-constexpr unsigned kFullMask = 0xffffffffu;
 
 // VEC consecutive elements moved by one load or store (16 bytes when rows are aligned for it).
 template <typename T, int VEC>
@@ -45,10 +42,6 @@ bool rows_aligned(int64_t D, std::initializer_list<const void*> ptrs) {
   for (const void* p : ptrs)
     if (!aligned16(p)) return false;
   return true;
-}
-
-dim3 warp_blocks(int64_t n_warps) {
-  return dim3(static_cast<unsigned>((n_warps + kWarpsPerBlock - 1) / kWarpsPerBlock));
 }
 
 template <typename scalar_t, typename index_t, int VEC>
