@@ -14,9 +14,12 @@ def context_sum(weight: Tensor, context: Tensor, mode: str = "mean") -> Tensor:
     if weight.shape[0] == 0:  # then every entry is padding: bags of nothing
         return weight.new_zeros(context.shape[0], weight.shape[1]) + weight.sum()
     rows = torch.nn.functional.embedding(context.clamp(min=0).long(), weight)  # (B, C, D)
-    # Padding reads row 0 and is then zeroed, not multiplied by 0: a NaN or inf in row 0 must not
-    # reach the bags that merely pad.
-    summed = rows.masked_fill(~present.unsqueeze(-1), 0).sum(dim=1)
+    # Padding reads row 0, then counts as 0. Multiplying by 0 is the fast way, but a NaN or inf in
+    # row 0 would survive it and reach bags that merely pad: then the entries are zeroed instead.
+    if bool(torch.isfinite(weight[0]).all()):
+        summed = (rows * present.unsqueeze(-1).to(weight.dtype)).sum(dim=1)
+    else:
+        summed = rows.masked_fill(~present.unsqueeze(-1), 0).sum(dim=1)
     if mean:
         summed = summed / present.sum(dim=1, keepdim=True).clamp(min=1).to(weight.dtype)
     return summed
