@@ -152,8 +152,9 @@ def test_hogwild_chunk_training_runs_and_learns():
     assert stats[0] / stats[1] < first[0] / first[1]  # mean loss per example falls
 
 
-def test_chunk_rejects_bad_input():
-    inp, out, ids, starts, keep, prob, alias = chunk_inputs()
+@pytest.mark.parametrize("device", devices)
+def test_chunk_rejects_bad_input(device):
+    inp, out, ids, starts, keep, prob, alias = on(device, *chunk_inputs())
     with pytest.raises(ValueError, match="sentence_starts"):
         ops.cbow_ns_train_chunk_(inp, out, ids, starts[:-1], keep, prob, alias, window=5, negative=5,
                                  lr_start=0.05, lr_end=0.05, seed=0)
@@ -163,6 +164,19 @@ def test_chunk_rejects_bad_input():
     with pytest.raises(ValueError, match="window"):
         ops.cbow_ns_train_chunk_(inp, out, ids, starts, keep, prob, alias, window=0, negative=5,
                                  lr_start=0.05, lr_end=0.05, seed=0)
+
+
+@pytest.mark.parametrize("device", devices)
+def test_empty_batches_and_chunks_change_nothing(device):
+    inp, out, ids, starts, keep, prob, alias = on(device, *chunk_inputs())
+    before = inp.clone(), out.clone()
+    empty = torch.empty(0, 3, dtype=torch.long, device=device)
+    losses = ops.cbow_ns_step_(inp, out, empty, empty[:, 0], empty, 0.1)
+    assert losses.shape == (0,)
+    stats = ops.cbow_ns_train_chunk_(inp, out, ids[:0], torch.zeros(1, dtype=torch.long, device=device), keep, prob,
+                                     alias, window=5, negative=5, lr_start=0.05, lr_end=0.05, seed=0)
+    assert stats.tolist() == [0.0, 0.0, 0.0]
+    assert torch.equal(inp, before[0]) and torch.equal(out, before[1])
 
 
 @pytest.mark.parametrize("device", devices)
