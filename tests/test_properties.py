@@ -211,11 +211,11 @@ def test_train_options_are_checked_before_work_and_never_crash(options):
             values = TRAIN_OPTIONS[option]
             argv += [option, values[pick % len(values)]]
         status, err = run_main(argv)
-        assert status in (0, 2), err
+        assert status in (0, 2), (argv, err)
         assert "Traceback" not in err
         if status == 2:
             assert err.strip() and not os.path.exists(os.path.join(folder, "v.bin"))
-            assert sorted(os.listdir(folder)) == ["c.txt"]
+            assert sorted(os.listdir(folder)) == ["c.txt"], (argv, err)
         else:
             assert WordVectors.load(os.path.join(folder, "v.bin")).vector_size >= 1
         with open(corpus) as f:

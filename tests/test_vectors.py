@@ -43,6 +43,19 @@ def test_limit_reads_only_the_first_vectors(tmp_path):
         assert loaded.index_to_key == WORDS[:3] and loaded.vectors.shape == (3, 16)
 
 
+@pytest.mark.parametrize("name", ["v.bin", "v.txt"])
+def test_limit_stops_reading_where_its_vectors_end(tmp_path, name):
+    """Bytes after the first `limit` vectors are never read: here they are not even vectors."""
+    random_vectors(n_words=2000).save(tmp_path / name)
+    data = (tmp_path / name).read_bytes()
+    row = len(data) // 2000
+    (tmp_path / name).write_bytes(data[:12 * row] + b"\xff not a vector \x00" * 50_000)
+    loaded = WordVectors.load(tmp_path / name, limit=10)
+    assert loaded.index_to_key == [f"w{i}" for i in range(10)]
+    with pytest.raises(VectorsFileError):
+        WordVectors.load(tmp_path / name)
+
+
 @pytest.mark.parametrize("binary", [True, False])
 def test_gensim_reads_what_we_write(tmp_path, binary):
     vectors = random_vectors()
@@ -162,6 +175,32 @@ def test_queries_match_gensim_on_random_vectors():
 def test_unknown_word_suggests_a_close_match():
     with pytest.raises(KeyError, match="did you mean 'queen'"):
         hand_made().most_similar("queem")
+    with pytest.raises(KeyError, match="did you mean 'king'"):  # whatever the case
+        hand_made().most_similar("King")
+
+
+def test_rows_by_number_iteration_and_length_as_in_gensim():
+    wv = hand_made()
+    assert torch.equal(wv[1], wv["queen"]) and torch.equal(wv[[0, "queen"]], wv[["king", "queen"]])
+    assert list(wv) == wv.index_to_key and len(wv) == 7
+    with pytest.raises(KeyError, match="out of range"):
+        wv[7]
+
+
+def test_vector_queries_and_all_scores_equal_gensims():
+    wv = random_vectors(n_words=300, dim=12, seed=4)
+    kv = KeyedVectors(12)
+    kv.add_vectors(wv.index_to_key, wv.vectors.numpy())
+    query = np.random.default_rng(1).standard_normal(12).astype(np.float32)
+    ours = wv.most_similar(positive=["w1", query], negative=["w3"], topn=8)
+    theirs = kv.most_similar(positive=["w1", query], negative=["w3"], topn=8)
+    assert [w for w, _ in ours] == [w for w, _ in theirs]
+    np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], atol=1e-5)
+    everything = wv.most_similar("w7", topn=None)
+    assert isinstance(everything, np.ndarray) and everything.shape == (300,)
+    np.testing.assert_allclose(everything, kv.most_similar("w7", topn=None), atol=1e-5)
+    with pytest.raises(ValueError, match="shape"):
+        wv.most_similar(positive=[torch.zeros(3)])
 
 
 # ---- evaluation: the same numbers as gensim
@@ -270,6 +309,18 @@ def test_cli_eval(tmp_path):
     result = run_cli("eval", tmp_path / "v.bin")
     assert result.returncode == 0, result.stderr
     assert "analogy accuracy" in result.stdout and "wordsim353.tsv: Spearman" in result.stdout
+    # the same default as the API, and the coverage said
+    score, sections = WordVectors.load(tmp_path / "v.bin").evaluate_word_analogies(datapath("questions-words.txt"))
+    scored = len(sections[-1]["correct"]) + len(sections[-1]["incorrect"])
+    assert f"analogy accuracy: {100 * score:.2f}% of the {scored:,} questions scored;" in result.stdout
+    assert "of 19,544 were skipped for a word outside the 300,000 most frequent" in result.stdout
+
+
+def test_cli_help_shows_defaults_and_the_version():
+    help_text = run_cli("train", "--help").stdout
+    assert "--negative NEGATIVE" in help_text and "(default: 5)" in help_text and "subsampling" in help_text
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("wordembed ")
 
 
 def test_cli_reports_a_truncated_file(tmp_path):

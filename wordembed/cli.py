@@ -70,7 +70,10 @@ def cmd_eval(args):
             n = len(s["correct"]) + len(s["incorrect"])
             share = f"{100 * len(s['correct']) / n:5.1f}%" if n else "   - "
             print(f"  {s['section']:<28} {share}  ({len(s['correct'])}/{n})")
-        print(f"analogy accuracy: {100 * score:.2f}%")
+        scored = len(sections[-1]["correct"]) + len(sections[-1]["incorrect"])
+        asked = evaluation.count_analogy_questions(analogies)
+        print(f"analogy accuracy: {100 * score:.2f}% of the {scored:,} questions scored; {asked - scored:,} of "
+              f"{asked:,} were skipped for a word outside the {args.restrict_vocab:,} most frequent")
     for path in pairs:
         scores = vectors.evaluate_word_pairs(path, restrict_vocab=args.restrict_vocab)
         print(f"{path.rsplit('/', 1)[-1]}: Spearman {scores.spearman:.4f}, Pearson {scores.pearson:.4f}, "
@@ -86,17 +89,20 @@ def cmd_plot(args):
 
 
 def build_parser():
+    from . import __version__
     parser = argparse.ArgumentParser(prog="wordembed", description="Fast word embeddings for PyTorch.")
+    parser.add_argument("--version", action="version", version=f"wordembed {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    formatter = argparse.ArgumentDefaultsHelpFormatter  # every option's help shows its default
 
     def vectors_command(name, help, func):
-        p = sub.add_parser(name, help=help, description=help)
+        p = sub.add_parser(name, help=help, description=help, formatter_class=formatter)
         p.add_argument("vectors", help="vectors file: word2vec .bin or .txt, or wordembed .pt")
         p.add_argument("--limit", type=int, default=None, help="read only the first N vectors")
         p.set_defaults(func=func)
         return p
 
-    p = sub.add_parser("train", help="train CBOW word vectors on a text file",
+    p = sub.add_parser("train", help="train CBOW word vectors on a text file", formatter_class=formatter,
                        description="Train word2vec CBOW (negative sampling) vectors on a text file: "
                                    "one sentence or document per line, whitespace-separated tokens.")
     p.add_argument("corpus", help="UTF-8 text file")
@@ -104,19 +110,23 @@ def build_parser():
                    help="vectors file: .txt for word2vec text, .pt for wordembed's format, else word2vec binary")
     from .train import TrainConfig
     d = TrainConfig()
-    p.add_argument("--dim", type=int, default=d.dim)
-    p.add_argument("--window", type=int, default=d.window)
-    p.add_argument("--negative", type=int, default=d.negative)
-    p.add_argument("--min-count", type=int, default=d.min_count)
-    p.add_argument("--max-vocab-size", type=int, default=None)
-    p.add_argument("--sample", type=float, default=d.sample)
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--alpha", type=float, default=d.alpha)
-    p.add_argument("--threads", type=int, default=None, help="default: all cores torch uses")
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--dim", type=int, default=d.dim, help="length of the word vectors")
+    p.add_argument("--window", type=int, default=d.window,
+                   help="context words on each side, at most (word2vec shrinks it at random per word)")
+    p.add_argument("--negative", type=int, default=d.negative, help="negative samples per word (1 to 1000)")
+    p.add_argument("--min-count", type=int, default=d.min_count, help="keep words seen at least this often")
+    p.add_argument("--max-vocab-size", type=int, default=None,
+                   help="then keep only this many of the most frequent words (default: no cap)")
+    p.add_argument("--sample", type=float, default=d.sample,
+                   help="word2vec's subsampling threshold for frequent words (0: off)")
+    p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the corpus")
+    p.add_argument("--alpha", type=float, default=d.alpha,
+                   help="learning rate at the start; it falls linearly to alpha * 1e-4")
+    p.add_argument("--threads", type=int, default=None, help="training threads (default: the cores torch uses)")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed of the initial vectors and of every draw")
     p.add_argument("--init-scale", type=float, default=d.init_scale,
                    help="input vectors start uniform in +-INIT_SCALE/dim (word2vec: 0.5, gensim: 1.0)")
-    p.add_argument("--device", default=d.device)
+    p.add_argument("--device", default=d.device, help="cpu or cuda (cuda:N for another GPU)")
     p.add_argument("--deterministic", action="store_true",
                    help="one CPU thread (or one CUDA warp) walks the corpus in order; the same seed and "
                         "settings give bit-identical vectors")
@@ -132,26 +142,27 @@ def build_parser():
 
     p = vectors_command("similar", "nearest words by cosine similarity", cmd_similar)
     p.add_argument("word")
-    p.add_argument("--topn", type=int, default=10)
+    p.add_argument("--topn", type=int, default=10, help="how many neighbours to show")
 
     p = vectors_command("analogy", "A is to B as C is to ?", cmd_analogy)
     p.add_argument("a")
     p.add_argument("b")
     p.add_argument("c")
-    p.add_argument("--topn", type=int, default=5)
+    p.add_argument("--topn", type=int, default=5, help="how many answers to show")
     p.add_argument("--cosmul", action="store_true", help="rank by 3CosMul instead of 3CosAdd")
 
     p = vectors_command("eval", "analogy accuracy and word-pair correlations", cmd_eval)
     p.add_argument("--analogies", help="Google-format analogy file (default: gensim's questions-words.txt)")
     p.add_argument("--pairs", nargs="+", help="word-pair files (default: WordSim-353 and SimLex-999)")
-    p.add_argument("--restrict-vocab", type=int, default=30_000,
-                   help="score only the N most frequent words (default 30000)")
+    p.add_argument("--restrict-vocab", type=int, default=evaluation.RESTRICT_VOCAB,
+                   help="score only questions and pairs whose words are among the N most frequent "
+                        "(gensim's default, and the API's)")
 
     p = vectors_command("plot", "2-D map of words and their neighbours, as a PNG", cmd_plot)
     p.add_argument("words", nargs="+")
     p.add_argument("-o", "--output", required=True, help="PNG file to write")
-    p.add_argument("--neighbours", type=int, default=5)
-    p.add_argument("--method", choices=["pca", "tsne"], default="pca")
+    p.add_argument("--neighbours", type=int, default=5, help="nearest words drawn around each word")
+    p.add_argument("--method", choices=["pca", "tsne"], default="pca", help="how the map is flattened to 2-D")
     return parser
 
 

@@ -10,6 +10,7 @@ import torch
 from .fileio import read_lines
 
 ANALOGY_BATCH = 1024  # questions ranked per matrix product
+RESTRICT_VOCAB = 300_000  # gensim's default: questions and pairs with rarer words are skipped
 
 
 class PairScores(NamedTuple):
@@ -30,7 +31,7 @@ def _read_lines(path, what):
     return list(read_lines(path, what))
 
 
-def evaluate_word_analogies(vectors, path, restrict_vocab=300_000, case_insensitive=True,
+def evaluate_word_analogies(vectors, path, restrict_vocab=RESTRICT_VOCAB, case_insensitive=True,
                             dummy4unknown=False):
     """Google-format analogies ': section' lines, then 'a b c expected' lines. Returns
     (accuracy, sections) with sections [{'section', 'correct', 'incorrect'}, ..., total]."""
@@ -104,7 +105,7 @@ def _pearson(x, y):
     return float((x * y).sum() / denom) if denom else float("nan")
 
 
-def evaluate_word_pairs(vectors, path, delimiter="\t", restrict_vocab=300_000, case_insensitive=True,
+def evaluate_word_pairs(vectors, path, delimiter="\t", restrict_vocab=RESTRICT_VOCAB, case_insensitive=True,
                         dummy4unknown=False) -> PairScores:
     """Lines 'word1<delimiter>word2<delimiter>score' ('#' starts a comment). Correlates the gold
     scores with cosine similarities."""
@@ -133,6 +134,11 @@ def evaluate_word_pairs(vectors, path, delimiter="\t", restrict_vocab=300_000, c
     gold_a, model_a = np.array(gold), np.array(model)
     oov_ratio = 100.0 * oov / (len(gold) if dummy4unknown else len(gold) + oov)
     return PairScores(_pearson(gold_a, model_a), _pearson(_ranks(gold_a), _ranks(model_a)), oov_ratio)
+
+
+def count_analogy_questions(path) -> int:
+    """Questions in a Google-format analogy file (lines of four words), scored or not."""
+    return sum(1 for line in _read_lines(path, "analogy") if not line.startswith(": ") and len(line.split()) == 4)
 
 
 def default_test_data(name):

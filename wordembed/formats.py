@@ -52,15 +52,67 @@ def save_word2vec(path, words, vectors, binary: bool) -> None:
                 f.write((word + " " + (row_format % tuple(row)) + "\n").encode("utf-8"))
 
 
-def _detect_binary(data: bytes, start: int) -> bool:
+class _ByteStream:
+    """A file's bytes from an offset, read in blocks as they are asked for: a reader that stops
+    after `limit` vectors never reads the rest of the file."""
+    BLOCK = 1 << 20
+
+    def __init__(self, f):
+        self.f, self.data, self.i, self.base = f, b"", 0, 0  # data[0] is at file offset base
+
+    @property
+    def offset(self) -> int:
+        return self.base + self.i
+
+    def _more(self, need=1) -> bool:
+        self.data, self.base, self.i = self.data[self.i:], self.base + self.i, 0
+        chunk = self.f.read(max(self.BLOCK, need))
+        self.data += chunk
+        return bool(chunk)
+
+    def skip(self, byte: int) -> None:
+        while True:
+            while self.i < len(self.data) and self.data[self.i] == byte:
+                self.i += 1
+            if self.i < len(self.data) or not self._more():
+                return
+
+    def peek_line(self, most: int) -> bytes:
+        """The bytes up to the next line break (or `most` of them), left unread."""
+        while self.data.find(b"\n", self.i) < 0 and len(self.data) - self.i < most and self._more():
+            pass
+        end = self.data.find(b"\n", self.i)
+        return self.data[self.i:end if end >= 0 else self.i + most]
+
+    def until(self, delimiter: bytes, at_end_too=False):
+        """The bytes before the next delimiter, which is consumed; at the end of the file, None
+        (or, with at_end_too, what is left, if anything)."""
+        while True:
+            j = self.data.find(delimiter, self.i)
+            if j >= 0:
+                out, self.i = self.data[self.i:j], j + len(delimiter)
+                return out
+            if not self._more(len(self.data) - self.i + 1):
+                if at_end_too and self.i < len(self.data):
+                    out, self.i = self.data[self.i:], len(self.data)
+                    return out
+                return None
+
+    def take(self, n: int):
+        while len(self.data) - self.i < n:
+            if not self._more(n - (len(self.data) - self.i)):
+                return None
+        out, self.i = self.data[self.i:self.i + n], self.i + n
+        return out
+
+
+def _looks_binary(first_row: bytes) -> bool:
     """After the header, a text file's first row is a word and printed numbers on one line; a
     binary file's is a word and raw bytes, which do not read as such. The number of numbers is
     not part of the test: a text file whose rows disagree with its header is a text file with an
     error, reported as such."""
-    end = data.find(b"\n", start)
-    line = data[start:end if end >= 0 else len(data)]
     try:
-        parts = line.decode("utf-8").split()
+        parts = first_row.decode("utf-8").split()
         [float(x) for x in parts[1:]]
     except (UnicodeDecodeError, ValueError):
         return True
@@ -70,76 +122,77 @@ def _detect_binary(data: bytes, start: int) -> bool:
 def load_word2vec(path, binary: bool | None = None, limit: int | None = None,
                   unicode_errors: str = "strict"):
     """Reads a word2vec text or binary file; returns (words, float32 array). binary=None detects
-    the format; limit reads only the first `limit` vectors."""
+    the format; limit reads only the first `limit` vectors (and only the bytes they take)."""
     path = os.fspath(path)
-    if limit is not None and (not isinstance(limit, int) or limit < 0):
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
         raise ValueError(f"limit must be a whole number >= 0, got {limit!r}")
-    with open(path, "rb") as f:
-        data = f.read()
     name = os.path.basename(path)
-    header_end = data.find(b"\n")
-    if header_end < 0:
-        header_end = len(data)
-    try:
-        count, dim = (int(x) for x in data[:header_end].split())
-        if count < 0 or dim < 1:
-            raise ValueError
-    except ValueError:
-        raise VectorsFileError(f"{name}: line 1 should be '<count> <dim>' (two whole numbers, dim at least 1), "
-                               f"got {data[:min(header_end, 80)]!r}") from None
-    n = count if limit is None else min(count, limit)
-    pos = header_end + 1
-    if binary is None:
-        binary = _detect_binary(data, pos) if n else False
-    # Every row takes at least this many bytes (a one-letter word, a space and the numbers, 4 bytes
-    # each in binary, ' 0' in text, and a line break): no more rows than the bytes can hold are
-    # allocated, whatever the header claims; the loops below say where the file ends.
-    least_row = 2 + (4 * dim if binary else 2 * dim)
-    remaining = max(len(data) - pos, 0)
-    fits = remaining // least_row + 1 if remaining + 1 >= least_row else 0
-    if n and not fits:
-        where = f"byte {pos}" if binary else "line 2"
-        raise VectorsFileError(f"{name}: truncated at {where}: the header promises {count} vectors of dim {dim}, "
-                               f"but only {remaining} bytes follow it")
-    words = []
-    vectors = np.empty((min(n, fits), dim), dtype=np.float32)
-    if binary:
-        row_bytes = 4 * dim
-        for i in range(n):
-            while pos < len(data) and data[pos:pos + 1] == b"\n":  # word2vec ends vectors with \n
-                pos += 1
-            space = data.find(b" ", pos)
-            if space < 0 or space + 1 + row_bytes > len(data):
-                raise VectorsFileError(f"{name}: truncated at byte {pos}: entry {i + 1} of {count} "
-                                       f"needs a word, a space and {row_bytes} bytes of vector")
-            try:
-                words.append(data[pos:space].decode("utf-8", errors=unicode_errors))
-            except UnicodeDecodeError as e:
-                raise VectorsFileError(f"{name}: word at byte {pos} is not valid UTF-8 ({e.reason})") from None
-            vectors[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=space + 1)
-            pos = space + 1 + row_bytes
-    else:
-        lines = data[pos:].split(b"\n", n)
-        for i in range(n):
-            line_no = i + 2
-            if i >= len(lines) or not lines[i].strip():
-                raise VectorsFileError(f"{name}: truncated at line {line_no}: the header promises {count} vectors")
-            try:
-                parts = lines[i].decode("utf-8", errors=unicode_errors).rstrip().split(" ")
-            except UnicodeDecodeError as e:
-                raise VectorsFileError(f"{name}: line {line_no} is not valid UTF-8 ({e.reason})") from None
-            if len(parts) != dim + 1:
-                raise VectorsFileError(f"{name}: line {line_no} has {len(parts) - 1} numbers, expected {dim}")
-            try:
-                vectors[i] = [float(x) for x in parts[1:]]
-            except ValueError:
-                raise VectorsFileError(f"{name}: line {line_no} holds something that is not a number") from None
-            words.append(parts[0])
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        stream = _ByteStream(f)
+        header = stream.until(b"\n", at_end_too=True) or b""
+        try:
+            count, dim = (int(x) for x in header.split())
+            if count < 0 or dim < 1:
+                raise ValueError
+        except ValueError:
+            raise VectorsFileError(f"{name}: line 1 should be '<count> <dim>' (two whole numbers, dim at least "
+                                   f"1), got {header[:80]!r}") from None
+        n = count if limit is None else min(count, limit)
+        if binary is None:
+            binary = _looks_binary(stream.peek_line(64 * dim + 65536)) if n else False
+        # Every row takes at least this many bytes (a one-letter word, a space and the numbers, 4
+        # bytes each in binary, ' 0' in text, and a line break): no more rows than the bytes can
+        # hold are allocated, whatever the header claims; the loops below say where the file ends.
+        least_row = 2 + (4 * dim if binary else 2 * dim)
+        remaining = max(size - stream.offset, 0)
+        fits = remaining // least_row + 1 if remaining + 1 >= least_row else 0
+        if n and not fits:
+            where = f"byte {stream.offset}" if binary else "line 2"
+            raise VectorsFileError(f"{name}: truncated at {where}: the header promises {count} vectors of dim "
+                                   f"{dim}, but only {remaining} bytes follow it")
+        vectors = np.empty((min(n, fits), dim), dtype=np.float32)
+        read_row = _read_binary_row if binary else _read_text_row
+        words = [read_row(stream, i, vectors, name, count, dim, unicode_errors) for i in range(n)]
     if len(set(words)) != len(words):
         seen = set()
         dup = next(w for w in words if w in seen or seen.add(w))
         raise VectorsFileError(f"{name}: the word {dup!r} appears twice")
     return words, vectors
+
+
+def _read_binary_row(stream, i, vectors, name, count, dim, unicode_errors) -> str:
+    stream.skip(ord("\n"))  # word2vec ends each vector with a line break
+    start = stream.offset
+    word = stream.until(b" ")
+    row = stream.take(4 * dim) if word is not None else None
+    if row is None:
+        raise VectorsFileError(f"{name}: truncated at byte {start}: entry {i + 1} of {count} "
+                               f"needs a word, a space and {4 * dim} bytes of vector")
+    try:
+        text = word.decode("utf-8", errors=unicode_errors)
+    except UnicodeDecodeError as e:
+        raise VectorsFileError(f"{name}: word at byte {start} is not valid UTF-8 ({e.reason})") from None
+    vectors[i] = np.frombuffer(row, dtype="<f4", count=dim)
+    return text
+
+
+def _read_text_row(stream, i, vectors, name, count, dim, unicode_errors) -> str:
+    line_no = i + 2
+    line = stream.until(b"\n", at_end_too=True)
+    if line is None or not line.strip():
+        raise VectorsFileError(f"{name}: truncated at line {line_no}: the header promises {count} vectors")
+    try:
+        parts = line.decode("utf-8", errors=unicode_errors).rstrip().split(" ")
+    except UnicodeDecodeError as e:
+        raise VectorsFileError(f"{name}: line {line_no} is not valid UTF-8 ({e.reason})") from None
+    if len(parts) != dim + 1:
+        raise VectorsFileError(f"{name}: line {line_no} has {len(parts) - 1} numbers, expected {dim}")
+    try:
+        vectors[i] = [float(x) for x in parts[1:]]
+    except ValueError:
+        raise VectorsFileError(f"{name}: line {line_no} holds something that is not a number") from None
+    return parts[0]
 
 
 def save_native(path, words, vectors, counts=None) -> None:

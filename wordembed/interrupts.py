@@ -12,9 +12,9 @@ import threading
 
 
 class DeferredInterrupt:
-    def __init__(self, log=sys.stderr):
+    def __init__(self, log=None):
         self.requested = False
-        self.log = log
+        self.log = log if log is not None else sys.stderr
 
     def _handler(self, signum, frame):
         if self.requested:
@@ -25,7 +25,7 @@ class DeferredInterrupt:
 
 
 @contextlib.contextmanager
-def deferred_interrupt(log=sys.stderr):
+def deferred_interrupt(log=None):
     """Yields a DeferredInterrupt whose `requested` turns True on the first SIGINT. Outside the
     main thread signals cannot be caught: there, `requested` stays False and Ctrl-C acts as usual."""
     state = DeferredInterrupt(log)

@@ -175,10 +175,11 @@ class Trainer:
     Its files live in work_dir (WORK_FILES): the encoded corpus, the checkpoint and a lock that
     keeps a second run off them while this one works."""
 
-    def __init__(self, corpus_path, config: TrainConfig, work_dir, callbacks=(), log=sys.stderr):
+    def __init__(self, corpus_path, config: TrainConfig, work_dir, callbacks=(), log=None):
         config.check()
         self.corpus_path, self.config, self.work_dir = os.fspath(corpus_path), config, os.fspath(work_dir)
-        self.callbacks, self.log = list(callbacks), log
+        # sys.stderr as it is when training starts, not when this module was imported
+        self.callbacks, self.log = list(callbacks), log if log is not None else sys.stderr
         self.history = []
         self._lock = None
 
@@ -400,7 +401,7 @@ class Trainer:
             os.rmdir(self.work_dir)
 
 
-def train_vectors(corpus_path, output_path=None, config=None, resume=False, callbacks=(), log=sys.stderr,
+def train_vectors(corpus_path, output_path=None, config=None, resume=False, callbacks=(), log=None,
                   **settings) -> WordVectors:
     """Trains CBOW vectors on a text file; writes them to output_path if given (format by name:
     .txt word2vec text, .pt native, else word2vec binary). settings override TrainConfig fields."""

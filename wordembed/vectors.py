@@ -4,6 +4,7 @@ never a Python loop over the vocabulary."""
 import difflib
 import warnings
 
+import numpy as np
 import torch
 
 from . import evaluation, formats
@@ -41,20 +42,37 @@ class WordVectors:
     def __repr__(self) -> str:
         return f"WordVectors({len(self)} words, dim {self.vector_size}, {self.vectors.device})"
 
+    def __iter__(self):
+        """The words, most frequent first."""
+        return iter(self.index_to_key)
+
     def get_index(self, word) -> int:
-        """The row of `word`; a KeyError that suggests close matches when it is unknown."""
+        """The row of `word` (a row number is taken as it is, as gensim takes it); a KeyError that
+        suggests close matches when the word is unknown."""
+        if isinstance(word, (int, np.integer)) and not isinstance(word, bool):
+            if 0 <= word < len(self):
+                return int(word)
+            raise KeyError(f"row {word} is out of range for {len(self)} words")
         try:
             return self.key_to_index[word]
         except KeyError:
             raise KeyError(self.unknown_word_message(word)) from None
+        except TypeError:  # unhashable: a tensor or a list where a word should be
+            raise TypeError(f"a word is a str (or a row number), got {type(word).__name__}") from None
 
     def unknown_word_message(self, word) -> str:
-        close = difflib.get_close_matches(str(word), self.index_to_key[:100_000], n=3)
+        # Compared lower-cased, so that 'King' suggests 'king'; shown as the vocabulary spells them.
+        candidates = self.index_to_key[:100_000]
+        spelled = {}
+        for w in candidates:
+            spelled.setdefault(w.lower(), w)
+        close = [spelled[c] for c in difflib.get_close_matches(str(word).lower(), list(spelled), n=3)]
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         return f"word {word!r} is not in the vocabulary of {len(self)} words{hint}"
 
     def __getitem__(self, words):
-        if isinstance(words, str):
+        """The vector of a word or row number, or the (n, dim) vectors of a list of them."""
+        if isinstance(words, (str, int, np.integer)):
             return self.vectors[self.get_index(words)]
         return self.vectors[[self.get_index(w) for w in words]]
 
@@ -84,16 +102,32 @@ class WordVectors:
         return float(self.normed[self.get_index(a)] @ self.normed[self.get_index(b)])
 
     def most_similar(self, positive=(), negative=(), topn=10, restrict_vocab=None):
-        """Words nearest to mean(unit(positive)) - mean(unit(negative)) by cosine (3CosAdd);
-        the query words are left out. Returns [(word, similarity), ...]."""
+        """Words nearest to the mean of the positive terms minus the negative ones, by cosine
+        (3CosAdd). A term is a word (its unit vector; the word is left out of the answers) or a
+        vector of dim numbers (taken as it is), as in gensim. Returns [(word, similarity), ...],
+        or with topn=None the similarity of every word (a numpy array in row order)."""
         positive, negative = _as_list(positive), _as_list(negative)
         if not positive and not negative:
             raise ValueError("most_similar needs at least one word")
-        weights = torch.tensor([1.0] * len(positive) + [-1.0] * len(negative), device=self.vectors.device)
-        idx = self._indices(positive + negative)
-        self._check_finite(positive + negative, idx)
-        query = (weights[:, None] * self.normed[idx]).sum(0) / weights.abs().sum()
-        return self._nearest(query, topn, exclude=idx.tolist(), restrict_vocab=restrict_vocab)
+        terms, exclude = [], []
+        for term, sign in [(t, 1.0) for t in positive] + [(t, -1.0) for t in negative]:
+            if isinstance(term, (torch.Tensor, np.ndarray)):
+                terms.append(sign * self._query_vector(term))
+            else:
+                i = self.get_index(term)
+                self._check_finite([term], [i])
+                terms.append(sign * self.normed[i])
+                exclude.append(i)
+        query = torch.stack(terms).mean(0)
+        return self._nearest(query, topn, exclude=exclude, restrict_vocab=restrict_vocab)
+
+    def _query_vector(self, vector) -> torch.Tensor:
+        vector = torch.as_tensor(vector, dtype=torch.float32, device=self.vectors.device)
+        if vector.shape != (self.vector_size,):
+            raise ValueError(f"a query vector must have shape ({self.vector_size},), got {tuple(vector.shape)}")
+        if not torch.isfinite(vector).all():
+            raise ValueError("the query vector holds NaN or inf")
+        return vector
 
     def most_similar_cosmul(self, positive=(), negative=(), topn=10, restrict_vocab=None):
         """3CosMul (Levy and Goldberg 2014): prod((1 + cos(w, p)) / 2) / (prod((1 + cos(w, n)) / 2) + 1e-6)."""
@@ -111,12 +145,7 @@ class WordVectors:
 
     def similar_by_vector(self, vector, topn=10, restrict_vocab=None):
         """Words nearest to a vector by cosine."""
-        vector = torch.as_tensor(vector, dtype=torch.float32, device=self.vectors.device)
-        if vector.shape != (self.vector_size,):
-            raise ValueError(f"vector must have shape ({self.vector_size},), got {tuple(vector.shape)}")
-        if not torch.isfinite(vector).all():
-            raise ValueError("the query vector holds NaN or inf")
-        return self._nearest(vector, topn, exclude=[], restrict_vocab=restrict_vocab)
+        return self._nearest(self._query_vector(vector), topn, exclude=[], restrict_vocab=restrict_vocab)
 
     def similar_by_word(self, word, topn=10, restrict_vocab=None):
         return self.most_similar([word], topn=topn, restrict_vocab=restrict_vocab)
@@ -134,7 +163,7 @@ class WordVectors:
         return words[int((vecs @ mean).argmin())]
 
     def _check_finite(self, words, idx):
-        bad = ~torch.isfinite(self.vectors[idx]).all(1)
+        bad = ~torch.isfinite(self.vectors[torch.as_tensor(idx, dtype=torch.long, device=self.vectors.device)]).all(1)
         if bad.any():
             word = words[int(bad.nonzero()[0])]
             raise ValueError(f"the vector of {word!r} holds NaN or inf: it has no direction to compare")
@@ -146,9 +175,13 @@ class WordVectors:
         return min(restrict_vocab, len(self))
 
     def _nearest(self, query, topn, exclude, restrict_vocab):
-        _check_count("topn", topn)
+        if topn is not None:
+            _check_count("topn", topn)
         query = query / query.norm().clamp_min(1e-12)
-        return self._top(self.normed[:self._limit(restrict_vocab)] @ query, topn, exclude)
+        scores = self.normed[:self._limit(restrict_vocab)] @ query
+        if topn is None:  # every word's similarity, as gensim gives it
+            return scores.cpu().numpy()
+        return self._top(scores, topn, exclude)
 
     def _top(self, scores, topn, exclude):
         # Words whose vectors hold NaN or inf score NaN; they are left out, as gensim leaves them.
@@ -161,13 +194,13 @@ class WordVectors:
         return result[:topn]
 
     # ---- evaluation (same numbers as gensim's functions of the same names)
-    def evaluate_word_analogies(self, path, restrict_vocab=300_000, case_insensitive=True,
+    def evaluate_word_analogies(self, path, restrict_vocab=evaluation.RESTRICT_VOCAB, case_insensitive=True,
                                 dummy4unknown=False):
         """Accuracy on a Google-format analogy file: (score, sections), as gensim returns them."""
         _check_count("restrict_vocab", restrict_vocab)
         return evaluation.evaluate_word_analogies(self, path, restrict_vocab, case_insensitive, dummy4unknown)
 
-    def evaluate_word_pairs(self, path, delimiter="\t", restrict_vocab=300_000, case_insensitive=True,
+    def evaluate_word_pairs(self, path, delimiter="\t", restrict_vocab=evaluation.RESTRICT_VOCAB, case_insensitive=True,
                             dummy4unknown=False):
         """(pearson, spearman, oov_ratio %) on a WordSim-353 / SimLex-999 style file."""
         _check_count("restrict_vocab", restrict_vocab)
@@ -214,7 +247,7 @@ def _check_count(name, value):
 
 
 def _as_list(words):
-    if isinstance(words, str):
+    if isinstance(words, (str, int, np.integer)) or (isinstance(words, (torch.Tensor, np.ndarray)) and words.ndim == 1):
         return [words]
     if isinstance(words, (bytes, bytearray)):
         raise TypeError(f"words are str, got bytes {bytes(words)!r}: decode them first")
