@@ -471,3 +471,41 @@ def test_cli_reports_a_bug_as_a_bug(tmp_path, capsys, monkeypatch):
     assert cli.main(["similar", str(tmp_path / "v.bin"), "king"]) == 1
     err = capsys.readouterr().err
     assert "ZeroDivisionError" in err and "this is a bug in wordembed" in err
+
+
+WITHOUT_EXTENSION = """
+import importlib.abc, sys
+
+class NoExtension(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "wordembed._C":
+            raise ImportError("wordembed._C is not built here (a test hides it)")
+
+sys.meta_path.insert(0, NoExtension())
+import torch
+before = set(sys.modules)
+import wordembed
+from wordembed import cli
+heavy = sorted({m.split(".")[0] for m in set(sys.modules) - before} & {"matplotlib", "gensim", "tqdm"})
+print("heavy:", heavy)
+vectors = wordembed.WordVectors.load(sys.argv[1])
+print("nearest:", vectors.most_similar("apple", topn=1)[0][0])
+try:
+    wordembed.ops
+except ImportError as e:
+    print("ops:", "Build it" in str(e))
+print("similar:", cli.main(["similar", sys.argv[1], "apple", "--topn", "1"]))
+print("train:", cli.main(["train", sys.argv[2], "-o", sys.argv[1] + ".out"]))
+"""
+
+
+def test_vectors_and_queries_work_without_the_compiled_extension(tmp_path):
+    hand_made().save(tmp_path / "v.bin")
+    (tmp_path / "c.txt").write_text("a b c\n")
+    run = subprocess.run([sys.executable, "-c", WITHOUT_EXTENSION, str(tmp_path / "v.bin"), str(tmp_path / "c.txt")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "heavy: []" in out and "nearest: pear" in out and "ops: True" in out
+    assert "similar: 0" in out and "train: 2" in out
+    assert "wordembed: error: wordembed's compiled extension" in run.stderr and "Traceback" not in run.stderr

@@ -6,6 +6,7 @@ import sys
 import traceback
 
 from . import evaluation
+from .errors import TrainingError
 from .fileio import refuse_overwriting_inputs
 from .formats import VectorsFileError
 
@@ -16,7 +17,7 @@ def _load(path, limit=None):
 
 
 def cmd_train(args):
-    from .train import TrainConfig, TrainingError, train_vectors
+    from .train import TrainConfig, train_vectors
     config = TrainConfig(dim=args.dim, window=args.window, negative=args.negative, min_count=args.min_count,
                          max_vocab_size=args.max_vocab_size, sample=args.sample, epochs=args.epochs,
                          alpha=args.alpha, threads=args.threads, seed=args.seed, device=args.device,
@@ -108,7 +109,7 @@ def build_parser():
     p.add_argument("corpus", help="UTF-8 text file")
     p.add_argument("-o", "--output", required=True,
                    help="vectors file: .txt for word2vec text, .pt for wordembed's format, else word2vec binary")
-    from .train import TrainConfig
+    from .config import TrainConfig
     d = TrainConfig()
     p.add_argument("--dim", type=int, default=d.dim, help="length of the word vectors")
     p.add_argument("--window", type=int, default=d.window,
@@ -167,13 +168,14 @@ def build_parser():
 
 
 def main(argv=None):
-    from .train import TrainingError
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
     except KeyError as e:  # unknown word: the message already suggests close matches
         return _error(e.args[0] if e.args else e)
     except (VectorsFileError, TrainingError, OSError, ValueError) as e:
+        return _error(e)
+    except ImportError as e:  # the compiled extension, needed to train, is not built: say how to
         return _error(e)
     except MemoryError:
         return _error("out of memory")

@@ -1,0 +1,7 @@
+"""The library's own exceptions that more than one module raises or catches (importing this
+never loads the compiled extension)."""
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (empty corpus or vocabulary, non-finite loss, bad settings, a
+    checkpoint that cannot be resumed from)."""
