@@ -136,3 +136,29 @@ print(corpus.num_words, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - ba
     words, growth_mb = map(int, run.stdout.split())
     assert words == 4_000_000
     assert growth_mb < 80, f"preparing a one-line corpus grew the process by {growth_mb} MB"
+
+
+def test_tokenizing_options_split_punctuation_and_fold_case(tmp_path):
+    from wordembed.tokenizing import Tokenizer
+    path = write(tmp_path, "Australia, said. The australia said\nwell-known don't 3.5 THE end\n")
+    plain = Vocabulary.from_file(path, min_count=1)
+    assert {"Australia,", "said.", "The"} <= set(plain.ix_to_word)
+    words = Tokenizer("words", lowercase=True)
+    vocab = Vocabulary.from_file(path, min_count=1, tokenizer=words)
+    assert vocab.ix_to_word[:3] == ["australia", "said", "the"] and vocab.counts[:3].tolist() == [2, 2, 2]
+    assert {",", ".", "well-known", "don't", "3.5"} <= set(vocab.ix_to_word)
+    corpus = encode_corpus(path, vocab, tmp_path / "enc", tokenizer=words)
+    first = [vocab.ix_to_word[i] for i in corpus.ids[:corpus.starts[1]]]
+    assert first == ["australia", ",", "said", ".", "the", "australia", "said"]
+    with pytest.raises(ValueError, match="tokenize must be one of"):
+        Tokenizer("spacy")
+
+
+def test_training_with_tokenizing_options_from_the_command_line(tmp_path):
+    path = write(tmp_path, "Cat, dog. Cat dog\n" * 50)
+    run = subprocess.run([sys.executable, "-m", "wordembed", "train", str(path), "-o", str(tmp_path / "v.txt"),
+                          "--min-count", "1", "--epochs", "1", "--dim", "8", "--tokenize", "words", "--lowercase"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    words = [line.split()[0] for line in (tmp_path / "v.txt").read_text().splitlines()[1:]]
+    assert sorted(words) == [",", ".", "cat", "dog"]

@@ -75,6 +75,8 @@ def test_a_corpus_inside_the_working_folder_is_refused(tmp_path):
     ("checkpoint_seconds", float("nan"), "checkpoint_seconds must be a finite number"),
     ("deterministic", "yes", "deterministic must be True or False"),
     ("init_scale", float("nan"), "init_scale must be a finite number"),
+    ("tokenize", "spacy", "tokenize must be one of whitespace, words"),
+    ("lowercase", "yes", "lowercase must be True or False"),
 ])
 def test_every_setting_is_checked_before_any_work(tmp_path, setting, value, message):
     corpus = planted_corpus(tmp_path / "c.txt", 100)

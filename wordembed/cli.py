@@ -22,7 +22,8 @@ def cmd_train(args):
                          max_vocab_size=args.max_vocab_size, sample=args.sample, epochs=args.epochs,
                          alpha=args.alpha, threads=args.threads, seed=args.seed, device=args.device,
                          deterministic=args.deterministic, init_scale=args.init_scale,
-                         checkpoint_seconds=args.checkpoint_seconds, chunk_words=args.chunk_words)
+                         checkpoint_seconds=args.checkpoint_seconds, chunk_words=args.chunk_words,
+                         tokenize=args.tokenize, lowercase=args.lowercase)
     config.check()  # every setting, before any file is touched
     outputs = [("output", args.output)] + ([("curves plot", args.plot_curves)] if args.plot_curves else [])
     refuse_overwriting_inputs([("corpus", args.corpus)], outputs)
@@ -109,13 +110,17 @@ def build_parser():
     p.add_argument("corpus", help="UTF-8 text file")
     p.add_argument("-o", "--output", required=True,
                    help="vectors file: .txt for word2vec text, .pt for wordembed's format, else word2vec binary")
-    from .config import TrainConfig
+    from .config import TOKENIZE_MODES, TrainConfig
     d = TrainConfig()
     p.add_argument("--dim", type=int, default=d.dim, help="length of the word vectors")
     p.add_argument("--window", type=int, default=d.window,
                    help="context words on each side, at most (word2vec shrinks it at random per word)")
     p.add_argument("--negative", type=int, default=d.negative, help="negative samples per word (1 to 1000)")
     p.add_argument("--min-count", type=int, default=d.min_count, help="keep words seen at least this often")
+    p.add_argument("--tokenize", choices=TOKENIZE_MODES, default=d.tokenize,
+                   help="whitespace: the text is already tokenised; words: split punctuation off words "
+                        "('said.' becomes 'said' '.')")
+    p.add_argument("--lowercase", action="store_true", help="lower-case the text before counting words")
     p.add_argument("--max-vocab-size", type=int, default=None,
                    help="then keep only this many of the most frequent words (default: no cap)")
     p.add_argument("--sample", type=float, default=d.sample,

@@ -10,6 +10,7 @@ import torch
 from ._checks import check_backend
 from .corpus import MAX_SENTENCE_WORDS
 from .errors import TrainingError
+from .tokenizing import TOKENIZE_MODES, Tokenizer  # noqa: F401
 
 MAX_NEGATIVE = 1000  # negatives per example; word2vec suggests 2-20
 MAX_THREADS = 1024
@@ -21,6 +22,8 @@ class TrainConfig:
     window: int = 5
     negative: int = 5
     min_count: int = 5
+    tokenize: str = "whitespace"  # or "words": punctuation split off words (tokenizing.py)
+    lowercase: bool = False
     max_vocab_size: int | None = None
     sample: float = 1e-3
     epochs: int = 5
@@ -79,6 +82,10 @@ class TrainConfig:
         number("checkpoint_seconds", 0)
         if not isinstance(self.deterministic, bool):
             raise TrainingError(f"deterministic must be True or False, got {self.deterministic!r}")
+        try:
+            Tokenizer(self.tokenize, self.lowercase)
+        except ValueError as e:
+            raise TrainingError(str(e)) from None
         try:
             check_backend(self.backend)
         except ValueError as e:

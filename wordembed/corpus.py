@@ -18,7 +18,7 @@ _FLUSH_WORDS = 1 << 20  # ids buffered in memory before they are written
 
 
 def encode_corpus(text_path, vocab, prefix, max_sentence_words=MAX_SENTENCE_WORDS,
-                  piece_chars=PIECE_CHARS) -> "EncodedCorpus":
+                  piece_chars=PIECE_CHARS, tokenizer=None) -> "EncodedCorpus":
     """Writes P.ids and P.starts for the text file; returns the corpus, memory-mapped. The text is
     read piece_chars characters at a time, so that a line of any length never sits in memory
     whole."""
@@ -33,6 +33,8 @@ def encode_corpus(text_path, vocab, prefix, max_sentence_words=MAX_SENTENCE_WORD
         buffer, starts = array("i"), array("q", [0])
         sentence_words = 0  # kept words of the line since its last sentence break
         for tokens, line_ends in read_token_pieces(text_path, piece_chars):
+            if tokenizer is not None:  # the same tokens the vocabulary counted
+                tokens = tokenizer(tokens)
             ids = [word_to_ix[w] for w in tokens if w in word_to_ix]
             while ids:
                 room = max_sentence_words - sentence_words

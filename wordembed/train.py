@@ -22,6 +22,7 @@ from .errors import TrainingError  # noqa: F401
 from .corpus import EncodedCorpus, encode_corpus
 from .fileio import fingerprint, refuse_overwriting_inputs
 from .interrupts import deferred_interrupt
+from .tokenizing import Tokenizer
 from .memory import available_bytes, zeros_table
 from .vectors import WordVectors
 from .vocab import Vocabulary
@@ -142,14 +143,16 @@ class Trainer:
         if resume:
             print(f"no checkpoint in {self.work_dir} yet: starting from the beginning", file=self.log, flush=True)
         cfg = self.config
-        self.vocab = Vocabulary.from_file(self.corpus_path, cfg.min_count, cfg.max_vocab_size)
+        tokenizer = Tokenizer(cfg.tokenize, cfg.lowercase)
+        self.vocab = Vocabulary.from_file(self.corpus_path, cfg.min_count, cfg.max_vocab_size, tokenizer)
         if self.vocab.total_tokens == 0:
             raise TrainingError(f"the corpus {self.corpus_path} holds no words")
         if len(self.vocab) == 0:
             raise TrainingError(f"the vocabulary is empty: no word of {self.corpus_path} appears "
                                 f"min_count={cfg.min_count} times; lower --min-count")
         self.input_vectors, self.output_vectors = self._allocate_tables(len(self.vocab))
-        self.corpus = encode_corpus(self.corpus_path, self.vocab, os.path.join(self.work_dir, "corpus"))
+        self.corpus = encode_corpus(self.corpus_path, self.vocab, os.path.join(self.work_dir, "corpus"),
+                                    tokenizer=tokenizer)
         self.fingerprints = {"corpus": corpus_fingerprint, "encoded": self.corpus.fingerprint()}
         # small random input vectors, zero output vectors (see TrainConfig.init_scale)
         g = torch.Generator().manual_seed(cfg.seed)

@@ -39,10 +39,11 @@ class Vocabulary:
         return cls([w for w, _ in kept], [c for _, c in kept], total_tokens=sum(counter.values()))
 
     @classmethod
-    def from_file(cls, path, min_count=5, max_size=None):
+    def from_file(cls, path, min_count=5, max_size=None, tokenizer=None):
+        """Counts the tokens of a text file (tokenizer: a tokenizing.Tokenizer; default whitespace)."""
         counter = collections.Counter()
         for tokens, _ in read_token_pieces(path):
-            counter.update(tokens)
+            counter.update(tokenizer(tokens) if tokenizer is not None else tokens)
         return cls.from_counts(counter, min_count, max_size)
 
     def __len__(self):
