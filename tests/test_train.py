@@ -170,3 +170,59 @@ def test_cuda_device_without_a_gpu_is_a_clear_error(tmp_path):
         pytest.skip("a GPU is visible: this checks the message given without one")
     with pytest.raises(TrainingError, match="no CUDA GPU"):
         train_vectors(planted_corpus(tmp_path / "c.txt", 50), None, device="cuda", **SMALL)
+
+
+class LinesOf:
+    """A re-iterable of sentences read lazily from a file, as gensim's LineSentence is."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __iter__(self):
+        with open(self.path) as f:
+            for line in f:
+                yield line.split()
+
+
+def test_training_from_python_sentences_equals_training_from_the_file(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt", 600)
+    settings = dict(SMALL, deterministic=True)
+    from_file = train_vectors(corpus, None, **settings)
+    sentences = [line.split() for line in corpus.read_text().splitlines()]
+    from_list = train_vectors(sentences, tmp_path / "list.bin", **settings)
+    from_stream = train_vectors(LinesOf(corpus), None, **settings)
+    assert from_list.index_to_key == from_file.index_to_key
+    assert torch.equal(from_list.vectors, from_file.vectors) and torch.equal(from_stream.vectors, from_file.vectors)
+    assert WordVectors.load(tmp_path / "list.bin").index_to_key == from_file.index_to_key
+
+
+@pytest.mark.parametrize("sentences,message", [
+    ((line.split() for line in ["a b", "b c"]), "re-iterable"),
+    (["a b c", "d e"], "sentence 0 is a str"),
+    ([["a", "b"], ["c", 3]], "sentence 1 holds a int"),
+    (42, "file path or an iterable of sentences"),
+])
+def test_sentences_that_cannot_be_trained_on_are_clear_errors(tmp_path, sentences, message):
+    with pytest.raises(TypeError, match=message):
+        train_vectors(sentences, tmp_path / "v.bin", **SMALL)
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_interrupted_run_on_sentences_resumes(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt", 500)
+    sentences = LinesOf(corpus)
+    settings = dict(SMALL, deterministic=True)
+    whole = train_vectors(sentences, None, **settings)
+
+    def interrupt(trainer, entry):
+        if entry["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_vectors(sentences, tmp_path / "v.bin", callbacks=[interrupt], **settings)
+    resumed = train_vectors(sentences, tmp_path / "v.bin", resume=True, **settings)
+    assert torch.equal(resumed.vectors, whole.vectors)
+    with pytest.raises(KeyboardInterrupt):
+        train_vectors(sentences, tmp_path / "w.bin", callbacks=[interrupt], **settings)
+    with pytest.raises(TrainingError, match="not the one this checkpoint was trained on"):
+        train_vectors([["other", "words"]] * 10, tmp_path / "w.bin", resume=True, **settings)

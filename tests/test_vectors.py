@@ -509,3 +509,30 @@ def test_vectors_and_queries_work_without_the_compiled_extension(tmp_path):
     assert "heavy: []" in out and "nearest: pear" in out and "ops: True" in out
     assert "similar: 0" in out and "train: 2" in out
     assert "wordembed: error: wordembed's compiled extension" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_keyed_vectors_methods_equal_gensims():
+    wv = random_vectors(n_words=200, dim=10, seed=7)
+    kv = KeyedVectors(10)
+    kv.add_vectors(wv.index_to_key, wv.vectors.numpy())
+    close = dict(atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(wv.get_vector("w3", norm=True).numpy(), kv.get_vector("w3", norm=True), **close)
+    np.testing.assert_allclose(wv.get_vector(3).numpy(), kv.get_vector(3), **close)
+    np.testing.assert_allclose(wv.norms.numpy(), np.linalg.norm(kv.vectors, axis=1), **close)
+    assert wv.n_similarity(["w1", "w2"], ["w5"]) == pytest.approx(kv.n_similarity(["w1", "w2"], ["w5"]), abs=1e-5)
+    assert wv.distance("w1", "w9") == pytest.approx(kv.distance("w1", "w9"), abs=1e-5)
+    np.testing.assert_allclose(wv.distances("w4"), kv.distances("w4"), atol=1e-5)
+    np.testing.assert_allclose(wv.distances("w4", ["w1", "w8"]), kv.distances("w4", ["w1", "w8"]), atol=1e-5)
+    assert wv.closer_than("w4", "w20") == kv.closer_than("w4", "w20")
+    assert wv.rank("w4", "w20") == kv.rank("w4", "w20")
+    for words, kwargs in ((["w1", "w2", "nope"], {}), (["w1", "w2"], dict(pre_normalize=False, post_normalize=True)),
+                          (["w1", "w2", "w3"], dict(weights=[2.0, -1.0, 0.5]))):
+        np.testing.assert_allclose(wv.get_mean_vector(words, **kwargs).numpy(), kv.get_mean_vector(words, **kwargs),
+                                   **close)
+    new = np.ones((2, 10), dtype=np.float32)
+    wv.add_vectors(["fresh", "w1"], new)
+    kv.add_vectors(["fresh", "w1"], new)
+    kv.fill_norms(force=True)  # gensim keeps stale norms after add_vectors otherwise
+    assert wv.index_to_key == kv.index_to_key and torch.equal(wv["fresh"], torch.ones(10))
+    assert not torch.equal(wv["w1"], torch.ones(10))  # kept: replace=False
+    assert [w for w, _ in wv.most_similar("fresh", topn=3)] == [w for w, _ in kv.most_similar("fresh", topn=3)]

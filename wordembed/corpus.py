@@ -11,17 +11,18 @@ from array import array
 
 import numpy as np
 
-from .fileio import PIECE_CHARS, atomic_write, fingerprint, read_token_pieces
+from .fileio import PIECE_CHARS, atomic_write, fingerprint
+from .sentences import token_pieces
 
 MAX_SENTENCE_WORDS = 10_000
 _FLUSH_WORDS = 1 << 20  # ids buffered in memory before they are written
 
 
-def encode_corpus(text_path, vocab, prefix, max_sentence_words=MAX_SENTENCE_WORDS,
+def encode_corpus(corpus, vocab, prefix, max_sentence_words=MAX_SENTENCE_WORDS,
                   piece_chars=PIECE_CHARS, tokenizer=None) -> "EncodedCorpus":
-    """Writes P.ids and P.starts for the text file; returns the corpus, memory-mapped. The text is
-    read piece_chars characters at a time, so that a line of any length never sits in memory
-    whole."""
+    """Writes P.ids and P.starts for a corpus (a text file's path, or an iterable of sentences);
+    returns the encoded corpus, memory-mapped. A file is read piece_chars characters at a time,
+    so that a line of any length never sits in memory whole."""
     if max_sentence_words < 1:
         raise ValueError(f"max_sentence_words must be positive, got {max_sentence_words}")
     word_to_ix = vocab.word_to_ix
@@ -32,7 +33,7 @@ def encode_corpus(text_path, vocab, prefix, max_sentence_words=MAX_SENTENCE_WORD
     with atomic_write(prefix + ".ids") as ids_file, atomic_write(prefix + ".starts") as starts_file:
         buffer, starts = array("i"), array("q", [0])
         sentence_words = 0  # kept words of the line since its last sentence break
-        for tokens, line_ends in read_token_pieces(text_path, piece_chars):
+        for tokens, line_ends in token_pieces(corpus, piece_chars):
             if tokenizer is not None:  # the same tokens the vocabulary counted
                 tokens = tokenizer(tokens)
             ids = [word_to_ix[w] for w in tokens if w in word_to_ix]

@@ -20,8 +20,10 @@ from . import checkpoint, ops, reference
 from .config import TrainConfig  # noqa: F401  (also wordembed.train.TrainConfig, as before)
 from .errors import TrainingError  # noqa: F401
 from .corpus import EncodedCorpus, encode_corpus
-from .fileio import fingerprint, refuse_overwriting_inputs
+from .fileio import refuse_overwriting_inputs
 from .interrupts import deferred_interrupt
+from .sentences import check_corpus, describe, is_path
+from .sentences import corpus_fingerprint as corpus_fingerprint_of
 from .tokenizing import Tokenizer
 from .memory import available_bytes, zeros_table
 from .vectors import WordVectors
@@ -79,9 +81,11 @@ class Trainer:
     Its files live in work_dir (WORK_FILES): the encoded corpus, the checkpoint and a lock that
     keeps a second run off them while this one works."""
 
-    def __init__(self, corpus_path, config: TrainConfig, work_dir, callbacks=(), log=None):
+    def __init__(self, corpus, config: TrainConfig, work_dir, callbacks=(), log=None):
+        """corpus: a UTF-8 text file's path, or a re-iterable of sentences (lists of str)."""
         config.check()
-        self.corpus_path, self.config, self.work_dir = os.fspath(corpus_path), config, os.fspath(work_dir)
+        self.corpus, self.config, self.work_dir = corpus, config, os.fspath(work_dir)
+        self.corpus_name = describe(corpus)
         # sys.stderr as it is when training starts, not when this module was imported
         self.callbacks, self.log = list(callbacks), log if log is not None else sys.stderr
         self.history = []
@@ -95,8 +99,7 @@ class Trainer:
         """Creates work_dir and locks it for this run (released when the process ends, however)."""
         if self._lock is not None:
             return
-        if not os.path.isfile(self.corpus_path):
-            raise FileNotFoundError(f"corpus file not found: {self.corpus_path}")
+        check_corpus(self.corpus)
         try:
             os.makedirs(self.work_dir, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
@@ -136,7 +139,7 @@ class Trainer:
         saves a checkpoint at once, so that a run killed in its first epoch resumes without
         preparing the corpus again."""
         self._take_work_dir()
-        corpus_fingerprint = fingerprint(self.corpus_path)
+        corpus_fingerprint = corpus_fingerprint_of(self.corpus)
         if resume and os.path.exists(self.checkpoint_path):
             self._restore(corpus_fingerprint)
             return
@@ -144,16 +147,16 @@ class Trainer:
             print(f"no checkpoint in {self.work_dir} yet: starting from the beginning", file=self.log, flush=True)
         cfg = self.config
         tokenizer = Tokenizer(cfg.tokenize, cfg.lowercase)
-        self.vocab = Vocabulary.from_file(self.corpus_path, cfg.min_count, cfg.max_vocab_size, tokenizer)
+        self.vocab = Vocabulary.from_corpus(self.corpus, cfg.min_count, cfg.max_vocab_size, tokenizer)
         if self.vocab.total_tokens == 0:
-            raise TrainingError(f"the corpus {self.corpus_path} holds no words")
+            raise TrainingError(f"the corpus {self.corpus_name} holds no words")
         if len(self.vocab) == 0:
-            raise TrainingError(f"the vocabulary is empty: no word of {self.corpus_path} appears "
+            raise TrainingError(f"the vocabulary is empty: no word of {self.corpus_name} appears "
                                 f"min_count={cfg.min_count} times; lower --min-count")
         self.input_vectors, self.output_vectors = self._allocate_tables(len(self.vocab))
-        self.corpus = encode_corpus(self.corpus_path, self.vocab, os.path.join(self.work_dir, "corpus"),
-                                    tokenizer=tokenizer)
-        self.fingerprints = {"corpus": corpus_fingerprint, "encoded": self.corpus.fingerprint()}
+        self.encoded = encode_corpus(self.corpus, self.vocab, os.path.join(self.work_dir, "corpus"),
+                                     tokenizer=tokenizer)
+        self.fingerprints = {"corpus": corpus_fingerprint, "encoded": self.encoded.fingerprint()}
         # small random input vectors, zero output vectors (see TrainConfig.init_scale)
         g = torch.Generator().manual_seed(cfg.seed)
         on_cpu = self.input_vectors.device.type == "cpu"
@@ -171,10 +174,10 @@ class Trainer:
         except checkpoint.CheckpointError as e:
             raise TrainingError(str(e)) from None
         try:
-            self.corpus = EncodedCorpus(os.path.join(self.work_dir, "corpus"))
-            damaged = self.corpus.fingerprint() != state["encoded"]
+            self.encoded = EncodedCorpus(os.path.join(self.work_dir, "corpus"))
+            damaged = self.encoded.fingerprint() != state["encoded"]
         except (OSError, ValueError) as e:
-            damaged, self.corpus = str(e), None
+            damaged, self.encoded = str(e), None
         if damaged:
             raise TrainingError(f"the encoded corpus in {self.work_dir} is damaged or missing"
                                 f"{'' if damaged is True else f' ({damaged})'}: delete {self.work_dir} to "
@@ -187,7 +190,7 @@ class Trainer:
         self.epoch_loss, self.epoch_examples = state["epoch_loss"], state["epoch_examples"]
         self.fingerprints = {"corpus": state["corpus"], "encoded": state["encoded"]}
         self._last_checkpoint = time.monotonic()
-        if self.chunk > len(self.corpus.chunk_bounds(cfg.words_per_chunk)):
+        if self.chunk > len(self.encoded.chunk_bounds(cfg.words_per_chunk)):
             raise TrainingError(f"{self.checkpoint_path}: chunk {self.chunk} is past the end of the corpus")
 
     def save_checkpoint(self):
@@ -206,11 +209,11 @@ class Trainer:
         keep = self.vocab.keep_probabilities(cfg.sample).to(device)
         noise_prob, noise_alias = (t.to(device) for t in self.vocab.noise_alias_table())
         # Only the chunk being trained is in memory; the rest stays on disk.
-        bounds = self.corpus.chunk_bounds(cfg.words_per_chunk)
-        chunk_start = [int(self.corpus.starts[first]) for first, _ in bounds]
-        per_epoch = self.corpus.num_words
+        bounds = self.encoded.chunk_bounds(cfg.words_per_chunk)
+        chunk_start = [int(self.encoded.starts[first]) for first, _ in bounds]
+        per_epoch = self.encoded.num_words
         if per_epoch == 0:
-            raise TrainingError(f"no word of {self.corpus_path} is in the vocabulary")
+            raise TrainingError(f"no word of {self.corpus_name} is in the vocabulary")
         total = per_epoch * cfg.epochs
         threads_before = torch.get_num_threads()
         if cfg.threads:
@@ -275,7 +278,7 @@ class Trainer:
         """(ids, sentence_starts) of chunks first.. on the device. On CUDA the next chunk is
         copied from pinned memory on a side stream while the current one trains."""
         def load(i):
-            return tuple(torch.from_numpy(a) for a in self.corpus.chunk(*bounds[i]))
+            return tuple(torch.from_numpy(a) for a in self.encoded.chunk(*bounds[i]))
 
         if device.type != "cuda":
             for i in range(first, len(bounds)):
@@ -307,19 +310,21 @@ class Trainer:
             os.rmdir(self.work_dir)
 
 
-def train_vectors(corpus_path, output_path=None, config=None, resume=False, callbacks=(), log=None,
+def train_vectors(corpus, output_path=None, config=None, resume=False, callbacks=(), log=None,
                   **settings) -> WordVectors:
-    """Trains CBOW vectors on a text file; writes them to output_path if given (format by name:
-    .txt word2vec text, .pt native, else word2vec binary). settings override TrainConfig fields."""
+    """Trains CBOW vectors on a corpus: a UTF-8 text file's path (one sentence per line), or a
+    re-iterable of sentences, each a list of str tokens (gensim's `sentences`), streamed as the
+    file is. Writes them to output_path if given (format by name: .txt word2vec text, .pt
+    native, else word2vec binary). settings override TrainConfig fields."""
     config = dataclasses.replace(config or TrainConfig(), **settings)
-    if output_path is not None:
-        refuse_overwriting_inputs([("corpus", corpus_path)], [("output", output_path)])
+    if output_path is not None and is_path(corpus):
+        refuse_overwriting_inputs([("corpus", corpus)], [("output", output_path)])
     base = os.fspath(output_path) if output_path else os.path.join(os.getcwd(), "wordembed-vectors")
     work_dir = base + ".work"
-    if os.path.realpath(os.fspath(corpus_path)).startswith(os.path.realpath(work_dir) + os.sep):
-        raise ValueError(f"the corpus {os.fspath(corpus_path)!r} is inside {work_dir}, which training "
+    if is_path(corpus) and os.path.realpath(corpus).startswith(os.path.realpath(work_dir) + os.sep):
+        raise ValueError(f"the corpus {os.fsdecode(corpus)!r} is inside {work_dir}, which training "
                          "empties when it ends; move it or choose another output")
-    trainer = Trainer(corpus_path, config, work_dir, callbacks, log)
+    trainer = Trainer(corpus, config, work_dir, callbacks, log)
     had_checkpoint = os.path.exists(trainer.checkpoint_path)
     try:
         vectors = trainer.train(resume=resume)

@@ -93,6 +93,106 @@ class WordVectors:
         bad = (~torch.isfinite(self.vectors).all(1)).nonzero().flatten().tolist()
         return [self.index_to_key[i] for i in bad]
 
+    @property
+    def norms(self) -> torch.Tensor:
+        """The L2 norm of every vector."""
+        return self.vectors.float().norm(dim=1)
+
+    def fill_norms(self, force=False) -> None:
+        """Computes the unit vectors now rather than at the first query (gensim's name)."""
+        if force:
+            self._normed = None
+        self.normed  # noqa: B018 (computed and kept)
+
+    def get_vector(self, word, norm=False) -> torch.Tensor:
+        """The vector of a word or row number; with norm=True, scaled to unit length."""
+        i = self.get_index(word)
+        return self.normed[i] if norm else self.vectors[i]
+
+    def get_mean_vector(self, words, weights=None, pre_normalize=True, post_normalize=False,
+                        ignore_missing=True) -> torch.Tensor:
+        """The weighted mean of the words' vectors (unit vectors with pre_normalize) and of any
+        vectors given as such; unknown words are skipped unless ignore_missing=False. As gensim."""
+        words = _as_list(words)
+        if not words:
+            raise ValueError("cannot compute a mean of no words")
+        weights = [1.0] * len(words) if weights is None else [float(w) for w in weights]
+        if len(weights) != len(words):
+            raise ValueError(f"{len(words)} words but {len(weights)} weights")
+        total, mean = 0.0, torch.zeros(self.vector_size, dtype=torch.float32, device=self.vectors.device)
+        for word, weight in zip(words, weights):
+            if isinstance(word, (torch.Tensor, np.ndarray)):
+                vector = self._query_vector(word)
+            elif word in self or isinstance(word, (int, np.integer)):
+                vector = self.get_vector(word, norm=pre_normalize).float()
+            elif not ignore_missing:
+                raise KeyError(self.unknown_word_message(word))
+            else:
+                continue
+            mean += weight * vector
+            total += abs(weight)
+        if total > 0:
+            mean /= total
+        if post_normalize:
+            mean = mean / mean.norm().clamp_min(1e-12)
+        return mean
+
+    def n_similarity(self, words1, words2) -> float:
+        """Cosine similarity of the means of two sets of words (their raw vectors, as gensim)."""
+        words1, words2 = _as_list(words1), _as_list(words2)
+        if not words1 or not words2:
+            raise ValueError("n_similarity needs at least one word on each side")
+        a = self.get_mean_vector(words1, pre_normalize=False, ignore_missing=False)
+        b = self.get_mean_vector(words2, pre_normalize=False, ignore_missing=False)
+        return float(a @ b / (a.norm() * b.norm()).clamp_min(1e-12))
+
+    def distance(self, a, b) -> float:
+        """1 - cosine similarity of two words."""
+        return 1.0 - self.similarity(a, b)
+
+    def distances(self, word_or_vector, other_words=()) -> np.ndarray:
+        """1 - cosine similarity between a word (or vector) and other_words, or every word."""
+        if isinstance(word_or_vector, (torch.Tensor, np.ndarray)):
+            query = self._query_vector(word_or_vector)
+        else:
+            query = self.vectors[self.get_index(word_or_vector)].float()
+        query = query / query.norm().clamp_min(1e-12)
+        others = self.normed if not other_words else self.normed[self._indices(_as_list(other_words))]
+        return (1 - others @ query).cpu().numpy()
+
+    def closer_than(self, word1, word2) -> list:
+        """The words closer to word1 than word2 is (word1 left out)."""
+        all_distances = self.distances(word1)
+        i1, i2 = self.get_index(word1), self.get_index(word2)
+        closer = np.nonzero(all_distances < all_distances[i2])[0]
+        return [self.index_to_key[i] for i in closer if i != i1]
+
+    def rank(self, word1, word2) -> int:
+        """Where word2 ranks among word1's neighbours (1 = nearest)."""
+        return len(self.closer_than(word1, word2)) + 1
+
+    def add_vectors(self, words, vectors, replace=False) -> None:
+        """Adds words and their vectors; a word already present keeps its vector unless replace."""
+        words = _as_list(words)
+        vectors = torch.as_tensor(np.asarray(vectors) if not isinstance(vectors, torch.Tensor) else vectors)
+        vectors = vectors.reshape(len(words), -1).to(self.vectors.dtype).to(self.vectors.device)
+        if vectors.shape[1] != self.vector_size:
+            raise ValueError(f"vectors of dim {vectors.shape[1]} cannot join vectors of dim {self.vector_size}")
+        new = [i for i, w in enumerate(words) if w not in self.key_to_index]
+        if len({words[i] for i in new}) != len(new):
+            raise ValueError("the same new word appears twice")
+        if replace:
+            old = [i for i, w in enumerate(words) if w in self.key_to_index]
+            if old:
+                self.vectors[[self.key_to_index[words[i]] for i in old]] = vectors[old]
+        for i in new:
+            self.key_to_index[words[i]] = len(self.index_to_key)
+            self.index_to_key.append(words[i])
+        self.vectors = torch.cat([self.vectors, vectors[new]])
+        if self.counts is not None:
+            self.counts = torch.cat([self.counts, torch.zeros(len(new), dtype=torch.int64)])
+        self._normed = None
+
     def _indices(self, words):
         return torch.tensor([self.get_index(w) for w in words], dtype=torch.long, device=self.vectors.device)
 

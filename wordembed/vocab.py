@@ -7,7 +7,7 @@ import collections
 
 import torch
 
-from .fileio import read_token_pieces
+from .sentences import token_pieces
 
 NOISE_POWER = 0.75  # word2vec's exponent for the negative-sampling distribution
 
@@ -39,12 +39,15 @@ class Vocabulary:
         return cls([w for w, _ in kept], [c for _, c in kept], total_tokens=sum(counter.values()))
 
     @classmethod
-    def from_file(cls, path, min_count=5, max_size=None, tokenizer=None):
-        """Counts the tokens of a text file (tokenizer: a tokenizing.Tokenizer; default whitespace)."""
+    def from_corpus(cls, corpus, min_count=5, max_size=None, tokenizer=None):
+        """Counts the tokens of a corpus: a text file's path or an iterable of sentences (lists of
+        str); tokenizer: a tokenizing.Tokenizer (default: the tokens as they are)."""
         counter = collections.Counter()
-        for tokens, _ in read_token_pieces(path):
+        for tokens, _ in token_pieces(corpus):
             counter.update(tokenizer(tokens) if tokenizer is not None else tokens)
         return cls.from_counts(counter, min_count, max_size)
+
+    from_file = from_corpus  # the name for a path
 
     def __len__(self):
         return len(self.ix_to_word)
