@@ -72,3 +72,15 @@ def test_reference_backend_refuses_a_fused_update():
         models.CBOW(10, 4, backend="reference", fused_lr=0.1)
     with pytest.raises(ValueError, match="backend must be"):
         models.CBOW(10, 4, backend="magic")
+
+
+def test_the_tutorials_pairs_and_single_examples():
+    tokens = "a b c d e f".split()
+    assert models.ngram_pairs(tokens, 2)[:2] == [(["b", "a"], "c"), (["c", "b"], "d")]
+    assert models.cbow_pairs(tokens, 2) == [(["b", "a", "d", "e"], "c"), (["c", "b", "e", "f"], "d")]
+    torch.manual_seed(0)
+    ngram, cbow = models.NGramLanguageModeler(10, 4, 2), models.CBOW(10, 4)
+    for model, one in ((ngram, torch.tensor([1, 2])), (cbow, torch.tensor([1, 2, 3, 4]))):
+        out = model(one)  # one example, 1-D, as the tutorial passes it
+        assert out.shape == (1, 10)
+        torch.testing.assert_close(out, model(one.unsqueeze(0)))
