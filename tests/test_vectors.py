@@ -536,3 +536,24 @@ def test_keyed_vectors_methods_equal_gensims():
     assert wv.index_to_key == kv.index_to_key and torch.equal(wv["fresh"], torch.ones(10))
     assert not torch.equal(wv["w1"], torch.ones(10))  # kept: replace=False
     assert [w for w, _ in wv.most_similar("fresh", topn=3)] == [w for w, _ in kv.most_similar("fresh", topn=3)]
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda wv: wv.get_mean_vector([]), ValueError, "no words"),
+    (lambda wv: wv.get_mean_vector(["king", "queen"], weights=[1.0]), ValueError, "2 words but 1 weights"),
+    (lambda wv: wv.get_mean_vector(["nope"], ignore_missing=False), KeyError, "nope"),
+    (lambda wv: wv.n_similarity([], ["king"]), ValueError, "at least one word"),
+    (lambda wv: wv.n_similarity(["king"], ["nope"]), KeyError, "nope"),
+    (lambda wv: wv.distances(np.zeros(3)), ValueError, "shape"),
+    (lambda wv: wv.distances("king", ["nope"]), KeyError, "nope"),
+    (lambda wv: wv.add_vectors(["x"], np.zeros((1, 3))), ValueError, "dim 3"),
+    (lambda wv: wv.add_vectors(["x", "x"], np.zeros((2, 4))), ValueError, "twice"),
+    (lambda wv: wv.get_vector("nope"), KeyError, "nope"),
+    (lambda wv: wv.rank("king", "nope"), KeyError, "nope"),
+])
+def test_keyed_vectors_methods_reject_bad_arguments_clearly(call, error, message):
+    wv = hand_made()
+    before = (list(wv.index_to_key), wv.vectors.clone())
+    with pytest.raises(error, match=message):
+        call(wv)
+    assert wv.index_to_key == before[0] and torch.equal(wv.vectors, before[1])  # nothing half-added
