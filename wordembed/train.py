@@ -1,5 +1,5 @@
-"""Word2vec CBOW with negative sampling, trained end to end: text file -> vocabulary -> encoded
-id stream -> fused training op, chunk by chunk -> WordVectors.
+"""Word2vec CBOW with negative sampling, trained end to end: text file or Python sentences ->
+vocabulary -> encoded id stream -> fused training op, chunk by chunk -> WordVectors.
 
 The learning rate falls linearly from alpha to min_alpha over all words of all epochs, as in
 word2vec. The reported loss is the mean loss per trained word (target) of each epoch, summed in
@@ -18,14 +18,14 @@ import torch
 
 from . import checkpoint, ops, reference
 from .config import TrainConfig  # noqa: F401  (also wordembed.train.TrainConfig, as before)
-from .errors import TrainingError  # noqa: F401
 from .corpus import EncodedCorpus, encode_corpus
+from .errors import TrainingError  # noqa: F401
 from .fileio import refuse_overwriting_inputs
 from .interrupts import deferred_interrupt
+from .memory import available_bytes, zeros_table
 from .sentences import check_corpus, describe, is_path
 from .sentences import corpus_fingerprint as corpus_fingerprint_of
 from .tokenizing import Tokenizer
-from .memory import available_bytes, zeros_table
 from .vectors import WordVectors
 from .vocab import Vocabulary
 
@@ -76,7 +76,8 @@ def alpha_at(config, words_done, total_words):
 
 
 class Trainer:
-    """Trains CBOW with negative sampling on a text file; `train()` returns WordVectors.
+    """Trains CBOW with negative sampling on a text file or Python sentences; `train()` returns
+    WordVectors.
 
     Its files live in work_dir (WORK_FILES): the encoded corpus, the checkpoint and a lock that
     keeps a second run off them while this one works."""
