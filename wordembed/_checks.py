@@ -23,6 +23,12 @@ def check_backend(backend) -> None:
         raise ValueError(f"backend must be 'fused' or 'reference', got {backend!r}")
 
 
+def check_count(name, value) -> None:
+    """A count given by the user (topn, limit, restrict_vocab, neighbours): a whole number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+
+
 def _dtype_name(dtype) -> str:
     return str(dtype)  # torch.float32, as the compiled checks print it
 

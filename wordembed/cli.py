@@ -110,7 +110,8 @@ def build_parser():
     p.add_argument("corpus", help="UTF-8 text file")
     p.add_argument("-o", "--output", required=True,
                    help="vectors file: .txt for word2vec text, .pt for wordembed's format, else word2vec binary")
-    from .config import TOKENIZE_MODES, TrainConfig
+    from .config import TrainConfig
+    from .tokenizing import TOKENIZE_MODES
     d = TrainConfig()
     p.add_argument("--dim", type=int, default=d.dim, help="length of the word vectors")
     p.add_argument("--window", type=int, default=d.window,

@@ -10,7 +10,7 @@ import torch
 from ._checks import check_backend
 from .corpus import MAX_SENTENCE_WORDS
 from .errors import TrainingError
-from .tokenizing import TOKENIZE_MODES, Tokenizer  # noqa: F401
+from .tokenizing import Tokenizer
 
 MAX_NEGATIVE = 1000  # negatives per example; word2vec suggests 2-20
 MAX_THREADS = 1024

@@ -9,6 +9,7 @@ import os
 import numpy as np
 import torch
 
+from ._checks import check_count
 from .fileio import atomic_write, save_torch
 
 NATIVE_FORMAT = "wordembed-vectors"
@@ -124,8 +125,8 @@ def load_word2vec(path, binary: bool | None = None, limit: int | None = None,
     """Reads a word2vec text or binary file; returns (words, float32 array). binary=None detects
     the format; limit reads only the first `limit` vectors (and only the bytes they take)."""
     path = os.fspath(path)
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
-        raise ValueError(f"limit must be a whole number >= 0, got {limit!r}")
+    if limit is not None:
+        check_count("limit", limit)
     name = os.path.basename(path)
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size

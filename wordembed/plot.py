@@ -3,6 +3,7 @@ import math
 
 import torch
 
+from ._checks import check_count
 from .fileio import atomic_write
 
 
@@ -61,8 +62,7 @@ def plot_words(vectors, words, path, neighbours: int = 5, method: str = "pca") -
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
     if not words:
         raise ValueError("give at least one word to plot")
-    if isinstance(neighbours, bool) or not isinstance(neighbours, int) or neighbours < 0:
-        raise ValueError(f"neighbours must be a whole number >= 0, got {neighbours!r}")
+    check_count("neighbours", neighbours)
     chosen, groups = [], []
     for word in words:
         group = [word] + [w for w, _ in vectors.most_similar([word], topn=neighbours)]

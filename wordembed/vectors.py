@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from . import evaluation, formats
+from ._checks import check_count
 
 
 class WordVectors:
@@ -234,7 +235,7 @@ class WordVectors:
         positive, negative = _as_list(positive), _as_list(negative)
         if not positive:
             raise ValueError("most_similar_cosmul needs at least one positive word")
-        _check_count("topn", topn)
+        check_count("topn", topn)
         self._check_finite(positive + negative, self._indices(positive + negative))
         table = self.normed[:self._limit(restrict_vocab)]
         pos = (1 + table @ self.normed[self._indices(positive)].T) / 2
@@ -271,12 +272,12 @@ class WordVectors:
     def _limit(self, restrict_vocab) -> int:
         if restrict_vocab is None:
             return len(self)
-        _check_count("restrict_vocab", restrict_vocab)
+        check_count("restrict_vocab", restrict_vocab)
         return min(restrict_vocab, len(self))
 
     def _nearest(self, query, topn, exclude, restrict_vocab):
         if topn is not None:
-            _check_count("topn", topn)
+            check_count("topn", topn)
         query = query / query.norm().clamp_min(1e-12)
         scores = self.normed[:self._limit(restrict_vocab)] @ query
         if topn is None:  # every word's similarity, as gensim gives it
@@ -297,13 +298,13 @@ class WordVectors:
     def evaluate_word_analogies(self, path, restrict_vocab=evaluation.RESTRICT_VOCAB, case_insensitive=True,
                                 dummy4unknown=False):
         """Accuracy on a Google-format analogy file: (score, sections), as gensim returns them."""
-        _check_count("restrict_vocab", restrict_vocab)
+        check_count("restrict_vocab", restrict_vocab)
         return evaluation.evaluate_word_analogies(self, path, restrict_vocab, case_insensitive, dummy4unknown)
 
     def evaluate_word_pairs(self, path, delimiter="\t", restrict_vocab=evaluation.RESTRICT_VOCAB, case_insensitive=True,
                             dummy4unknown=False):
         """(pearson, spearman, oov_ratio %) on a WordSim-353 / SimLex-999 style file."""
-        _check_count("restrict_vocab", restrict_vocab)
+        check_count("restrict_vocab", restrict_vocab)
         return evaluation.evaluate_word_pairs(self, path, delimiter, restrict_vocab, case_insensitive,
                                               dummy4unknown)
 
@@ -324,7 +325,7 @@ class WordVectors:
     def load(cls, path, limit=None, binary=None) -> "WordVectors":
         """Reads a native file or a word2vec text/binary file (detected when binary is None)."""
         if limit is not None:
-            _check_count("limit", limit)
+            check_count("limit", limit)
         if formats.is_native(path):
             payload = formats.load_native(path)
             n = len(payload["words"]) if limit is None else limit
@@ -338,12 +339,6 @@ class WordVectors:
             warnings.warn(f"{path}: {len(bad)} vectors hold NaN or inf (first: {bad[0]!r}); queries leave "
                           "those words out", RuntimeWarning, stacklevel=2)
         return vectors
-
-
-def _check_count(name, value):
-    """A count given by the user: a whole number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
 
 
 def _as_list(words):
