@@ -1,0 +1,82 @@
+"""The main job's corpus: a dictd database written as one dictionary entry per line."""
+import gzip
+
+import pytest
+
+from wordembed.datasets import dictd_regions, prepare_gcide
+
+BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def encode(value: int) -> str:
+    digits = ""
+    while True:
+        digits = BASE64[value % 64] + digits
+        value //= 64
+        if value == 0:
+            return digits
+
+
+ENTRIES = [
+    (["00-database-info"], "00-database-info\n   This file was converted; the licence follows.\n"),
+    (["Apple"], "Apple \\Ap\"ple\\, n.\n   The fleshy fruit of a rosaceous\n   tree; as, a red Apple.\n\n"
+                "   Syn: pome\n   [1913 Webster]\n"),
+    (["Colour", "Color"], "Color \\Col\"or\\, n.\n   A property of light, as\n   red or blue.\n"),
+    (["Zebra"], "Zebra \\Ze\"bra\\, n.\n   An African\n   horse-like animal.\n"),
+]
+
+
+def write_database(folder, compressed=True, entries=ENTRIES):
+    """A dictd database as dictd writes it: entries one after another, a blank line between them,
+    and an index of `headword<TAB>offset<TAB>length` lines, in base 64."""
+    body = b""
+    index = []
+    for headwords, text in entries:
+        data = text.encode()
+        for headword in headwords:
+            index.append(f"{headword}\t{encode(len(body))}\t{encode(len(data))}\n")
+        body += data + b"\n"
+    source = folder / ("test.dict.dz" if compressed else "test.dict")
+    source.write_bytes(gzip.compress(body) if compressed else body)
+    (folder / "test.index").write_text("".join(sorted(index)))
+    return source
+
+
+@pytest.mark.parametrize("compressed", [True, False])
+def test_one_entry_per_line_across_wrapped_lines(tmp_path, compressed):
+    source = write_database(tmp_path, compressed)
+    out = tmp_path / "corpus.txt"
+    words = prepare_gcide(out, source=str(source))
+    lines = out.read_text().splitlines()
+    # the metadata entry is left out; an entry named by two headwords is written once; the
+    # definition's line wraps and its blank line stay inside its entry's line
+    assert lines == [
+        "apple ap ple n the fleshy fruit of a rosaceous tree as a red apple syn pome webster",
+        "color col or n a property of light as red or blue",
+        "zebra ze bra n an african horse like animal",
+    ]
+    assert words == sum(len(line.split()) for line in lines)
+
+
+def test_regions_are_decoded_from_base64(tmp_path):
+    long_text = "Word \\Word\\\n" + "   text text text text\n" * 300  # offsets past 64 and 4096 bytes
+    entries = [(["A"], long_text), (["B"], long_text), (["C"], "C \\C\\\n   last\n")]
+    source = write_database(tmp_path, entries=entries)
+    regions = dictd_regions(str(tmp_path / "test.index"))
+    assert [length for _, length in regions] == [len(text.encode()) for _, text in entries]
+    assert regions[2][0] == 2 * (len(long_text) + 1)
+    prepare_gcide(tmp_path / "out.txt", source=str(source))
+    assert (tmp_path / "out.txt").read_text().splitlines()[2] == "c c last"
+
+
+def test_missing_files_and_bad_index_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="dict-gcide"):
+        prepare_gcide(tmp_path / "out.txt", source=str(tmp_path / "absent.dict.dz"))
+    source = write_database(tmp_path)
+    (tmp_path / "test.index").write_text("Apple\tnot base64!\n")
+    with pytest.raises(ValueError, match="line 1: not a dictd index line"):
+        prepare_gcide(tmp_path / "out.txt", source=str(source))
+    (tmp_path / "test.index").unlink()
+    with pytest.raises(FileNotFoundError, match="test.index"):
+        prepare_gcide(tmp_path / "out.txt", source=str(source))
+    assert not (tmp_path / "out.txt").exists()
