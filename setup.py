@@ -10,7 +10,7 @@ import re
 import shutil
 import subprocess
 
-from setuptools import find_packages, setup
+from setuptools import setup
 
 
 def find_cuda_home():
@@ -40,8 +40,14 @@ cuda_home = None if os.environ.get("WORDEMBED_CPU_ONLY") == "1" else find_cuda_h
 if cuda_home:
     os.environ["CUDA_HOME"] = cuda_home  # must be set before cpp_extension is imported
 
-import torch  # noqa: E402
-from torch.utils.cpp_extension import BuildExtension, CppExtension, CUDAExtension  # noqa: E402
+try:
+    import torch  # noqa: E402
+    from torch.utils.cpp_extension import BuildExtension, CppExtension, CUDAExtension  # noqa: E402
+except ImportError:
+    # pip's default build runs in a fresh environment without torch; the extension must be
+    # compiled against the torch it will run with, so that one has to be visible.
+    raise SystemExit("wordembed: building needs the torch it will run with: install torch first, then "
+                     "pip install --no-build-isolation . (or -e .)") from None
 
 here = os.path.dirname(os.path.abspath(__file__))
 debug = os.environ.get("DEBUG", "0") == "1"
@@ -73,11 +79,8 @@ print(f"wordembed: building the {'CPU and CUDA' if use_cuda else 'CPU-only'} ext
          if use_cuda else
          f" (torch CUDA: {torch.version.cuda}, nvcc toolkit: {cuda_home})"))
 
+# Name, version, dependencies and the command are in pyproject.toml; this adds the extension.
 setup(
-    name="wordembed",
-    version="0.1.0",
-    description="Fast word embeddings in PyTorch: a fused context-sum operator and CBOW training",
-    packages=find_packages(exclude=("tests", "benchmarks")),
     ext_modules=[Extension(
         "wordembed._C",
         sources,
@@ -87,7 +90,4 @@ setup(
         extra_link_args=link_flags,
     )],
     cmdclass={"build_ext": BuildExtension},
-    python_requires=">=3.10",
-    install_requires=["torch>=2.4", "numpy"],
-    entry_points={"console_scripts": ["wordembed = wordembed.cli:main"]},
 )

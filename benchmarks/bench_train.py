@@ -28,6 +28,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_CORPUS = os.path.join(HERE, "..", "data", "gcide-entries.txt")  # as examples/train_gcide.py writes it
 SETTINGS = dict(dim=100, window=5, negative=5, min_count=5, sample=1e-3, alpha=0.05)
 
 
@@ -52,7 +53,7 @@ def quality(vectors_path, args):
         from wordembed import WordVectors
         kv = WordVectors.load(vectors_path)
         analogies = lambda path: kv.evaluate_word_analogies(path, restrict_vocab=30_000)[0]  # noqa: E731
-        spearman = lambda path: kv.evaluate_word_pairs(path).spearman  # noqa: E731
+        spearman = lambda path: kv.evaluate_word_pairs(path).spearman.statistic  # noqa: E731
     nan = float("nan")
     return dict(analogy=analogies(sets["analogy"]) if sets["analogy"] else nan,
                 wordsim=spearman(sets["wordsim"]) if sets["wordsim"] else nan,
@@ -182,7 +183,7 @@ def child(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", default=os.path.join(HERE, "..", "data", "gcide.txt"))
+    parser.add_argument("--corpus", default=DEFAULT_CORPUS)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--plain-epochs", type=int, default=None, help="default: --epochs")

@@ -7,7 +7,7 @@
 #
 #   bash benchmarks/gpu_check.sh CORPUS [EVAL_DIR]
 #
-# CORPUS: a text file prepared beforehand (for example data/gcide.txt from scripts/run.sh).
+# CORPUS: a text file prepared beforehand (for example data/gcide-entries.txt from scripts/run.sh).
 # EVAL_DIR: a folder holding questions-words.txt, wordsim353.tsv and simlex999.txt (copied from
 # gensim's test data); without it, quality is scored only where gensim is installed.
 set -uo pipefail

@@ -24,7 +24,7 @@ def main():
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
     os.makedirs(DATA, exist_ok=True)
-    corpus = os.path.join(DATA, "gcide.txt")
+    corpus = os.path.join(DATA, "gcide-entries.txt")  # one entry per line (gcide.txt, of old, had lines)
     if not os.path.exists(corpus):
         print(f"preparing {corpus} ...", flush=True)
         print(f"  {prepare_gcide(corpus):,} words", flush=True)

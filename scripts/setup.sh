@@ -25,12 +25,13 @@ build() {
     fi
     grep -m1 "^ *wordembed: building" .venv/build.log || true
 }
-# A full (editable) install the first time and whenever setup.py changes (it names the command
-# line entry point); otherwise recompile only what changed (objects are kept in build/).
+# A full (editable) install the first time and whenever setup.py or pyproject.toml changes (the
+# latter names the command line entry point); otherwise recompile only what changed (objects are
+# kept in build/).
 setup_stamp=.venv/.setup.py.sha256
 if ! .venv/bin/python -m pip show --quiet wordembed 2>/dev/null || ! sha256sum --status -c "$setup_stamp" 2>/dev/null; then
     build .venv/bin/python -m pip install -v --disable-pip-version-check --no-build-isolation --no-deps -e .
-    sha256sum setup.py > "$setup_stamp"
+    sha256sum setup.py pyproject.toml > "$setup_stamp"
 else
     build .venv/bin/python setup.py build_ext --inplace
 fi

@@ -75,7 +75,26 @@ def test_resume_after_an_interruption_gives_the_same_vectors(tmp_path):
     resumed = train_vectors(corpus, tmp_path / "cut.bin", deterministic=True, resume=True, **SMALL)
     assert torch.equal(resumed.vectors, whole.vectors)
     assert [h["loss"] for h in resumed.history] == [h["loss"] for h in whole.history]
+    assert resumed.curve == whole.curve  # the per-chunk curve goes on from the checkpoint too
     assert not (tmp_path / "cut.bin.work").exists()  # cleaned up after success
+
+
+def test_the_loss_curve_has_a_point_per_chunk(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt", 1000)
+    vectors = train_vectors(corpus, None, deterministic=True, **SMALL)
+    words = vectors.history[0]["words"]
+    chunks = -(-words // SMALL["chunk_words"])  # sentences are not split across chunks: at most this
+    curve = vectors.curve
+    assert chunks >= 2 and SMALL["epochs"] * 2 <= len(curve) <= SMALL["epochs"] * (chunks + 1)
+    assert [p["words"] for p in curve] == sorted({p["words"] for p in curve})  # strictly increasing
+    assert curve[-1]["words"] == SMALL["epochs"] * words and curve[-1]["epoch"] == SMALL["epochs"]
+    for epoch in range(SMALL["epochs"]):  # each epoch's points end at its end
+        assert any(p["epoch"] == epoch + 1 for p in curve)
+    lrs = [p["lr"] for p in curve]
+    assert lrs == sorted(lrs, reverse=True) and lrs[0] < SMALL["alpha"]
+    # the chunks' losses average to the epoch's mean (weighted by examples, so loosely)
+    first = [p["loss"] for p in curve if p["epoch"] <= 1]
+    assert min(first) <= vectors.history[0]["loss"] <= max(first)
 
 
 def test_resume_with_other_settings_is_refused(tmp_path):

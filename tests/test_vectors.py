@@ -1,6 +1,7 @@
 """WordVectors: file formats, gensim interop both ways, queries with known answers, evaluation
 scores identical to gensim's, malformed files, the command line and the plots."""
 import contextlib
+import math
 import os
 import subprocess
 import sys
@@ -267,12 +268,30 @@ def test_word_pair_scores_equal_gensims(pairs):
     kv = KeyedVectors(30)
     kv.add_vectors(words, matrix)
     wv = WordVectors(words, torch.from_numpy(matrix))
-    pearson, spearman, oov = kv.evaluate_word_pairs(datapath(pairs))
-    ours = wv.evaluate_word_pairs(datapath(pairs))
-    assert ours.pearson == pytest.approx(pearson.statistic, abs=1e-6)
-    assert ours.spearman == pytest.approx(spearman.statistic, abs=1e-9)
-    assert ours.oov_ratio == pytest.approx(oov)
-    assert 0 < ours.oov_ratio < 100
+    for dummy4unknown in (False, True):
+        pearson, spearman, oov = kv.evaluate_word_pairs(datapath(pairs), dummy4unknown=dummy4unknown)
+        ours = wv.evaluate_word_pairs(datapath(pairs), dummy4unknown=dummy4unknown)
+        # the same scipy.stats functions, so the same statistics and p-values, unpacked as gensim's
+        (r, r_p), (rho, rho_p), _ = ours
+        assert r == pytest.approx(pearson.statistic, abs=1e-6) and r_p == pytest.approx(pearson.pvalue, rel=1e-3)
+        assert rho == pytest.approx(spearman.statistic, abs=1e-9)
+        assert rho_p == pytest.approx(spearman.pvalue, rel=1e-6)
+        assert ours.spearman.statistic == rho and ours.pearson.pvalue == r_p
+        assert ours.oov_ratio == pytest.approx(oov)
+        assert 0 < ours.oov_ratio < 100
+        assert 0 <= r_p < 1 and 0 <= rho_p < 1
+
+
+def test_word_pair_scores_without_a_correlation_are_nan(tmp_path):
+    """Gold scores all equal have no correlation: NaN, as gensim gives; fewer than two scored
+    pairs are an error that says so."""
+    wv = WordVectors(["a", "b", "c"], torch.tensor([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]]))
+    (tmp_path / "flat.tsv").write_text("a\tb\t5.0\na\tc\t5.0\nb\tc\t5.0\n")
+    scores = wv.evaluate_word_pairs(tmp_path / "flat.tsv")
+    assert math.isnan(scores.spearman.statistic) and math.isnan(scores.pearson.statistic)
+    (tmp_path / "one.tsv").write_text("a\tb\t5.0\nx\ty\t1.0\n")
+    with pytest.raises(ValueError, match="only one pair has both words"):
+        wv.evaluate_word_pairs(tmp_path / "one.tsv")
 
 
 def test_evaluation_on_a_real_file_equals_gensims():
@@ -283,7 +302,8 @@ def test_evaluation_on_a_real_file_equals_gensims():
         kv.evaluate_word_analogies(datapath("questions-words.txt"))[0]
     pearson, spearman, oov = kv.evaluate_word_pairs(datapath("wordsim353.tsv"))
     ours = wv.evaluate_word_pairs(datapath("wordsim353.tsv"))
-    assert ours.spearman == pytest.approx(spearman.statistic, abs=1e-9) and ours.oov_ratio == pytest.approx(oov)
+    assert ours.spearman.statistic == pytest.approx(spearman.statistic, abs=1e-9)
+    assert ours.spearman.pvalue == pytest.approx(spearman.pvalue, rel=1e-6) and ours.oov_ratio == pytest.approx(oov)
 
 
 # ---- command line and plots
@@ -328,23 +348,6 @@ def test_cli_reports_a_truncated_file(tmp_path):
     (tmp_path / "cut.bin").write_bytes((tmp_path / "v.bin").read_bytes()[:100])
     result = run_cli("similar", tmp_path / "cut.bin", "king")
     assert result.returncode == 2 and "truncated at byte" in result.stderr
-
-
-@pytest.mark.parametrize("method", ["pca", "tsne"])
-def test_plot_writes_a_png(tmp_path, method):
-    words, matrix = planted_analogy_vectors()
-    WordVectors(words, torch.from_numpy(matrix)).save(tmp_path / "v.bin")
-    out = tmp_path / "map.png"
-    result = run_cli("plot", tmp_path / "v.bin", "Paris", "France", "-o", out, "--method", method)
-    assert result.returncode == 0, result.stderr
-    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
-
-
-def test_training_curve_png(tmp_path):
-    from wordembed.plot import plot_training
-    plot_training([{"epoch": e, "loss": 3 - e / 2, "lr": 0.05 * (1 - e / 5)} for e in range(1, 6)],
-                  tmp_path / "curves.png")
-    assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
 # ---- hostile files and queries (the reliability issue)
@@ -486,7 +489,7 @@ import torch
 before = set(sys.modules)
 import wordembed
 from wordembed import cli
-heavy = sorted({m.split(".")[0] for m in set(sys.modules) - before} & {"matplotlib", "gensim", "tqdm"})
+heavy = sorted({m.split(".")[0] for m in set(sys.modules) - before} & {"matplotlib", "gensim", "tqdm", "scipy", "sklearn", "adjustText"})
 print("heavy:", heavy)
 vectors = wordembed.WordVectors.load(sys.argv[1])
 print("nearest:", vectors.most_similar("apple", topn=1)[0][0])
@@ -509,6 +512,15 @@ def test_vectors_and_queries_work_without_the_compiled_extension(tmp_path):
     assert "heavy: []" in out and "nearest: pear" in out and "ops: True" in out
     assert "similar: 0" in out and "train: 2" in out
     assert "wordembed: error: wordembed's compiled extension" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_eval_without_gensim_names_the_extra(tmp_path):
+    """Without gensim (the eval extra) and without files, `eval` says what to pass or install."""
+    hand_made().save(tmp_path / "v.bin")
+    script = ("import sys; sys.modules['gensim'] = None\n"  # as if not installed
+              "from wordembed import cli; sys.exit(cli.main(['eval', sys.argv[1]]))")
+    run = subprocess.run([sys.executable, "-c", script, str(tmp_path / "v.bin")], capture_output=True, text=True)
+    assert run.returncode == 2 and "--analogies FILE" in run.stderr and "wordembed[eval]" in run.stderr, run.stderr
 
 
 def test_keyed_vectors_methods_equal_gensims():

@@ -7,9 +7,10 @@ import torch
 
 from .fileio import save_torch
 
-VERSION = 2
+VERSION = 3  # 3: adds the per-chunk loss curve
 # The settings that may change between a run and its resumption: they do not change the result.
 MAY_CHANGE_ON_RESUME = ("threads", "checkpoint_seconds")
+CURVE_KEYS = {"epoch", "words", "loss", "lr"}  # one point of the per-chunk loss curve
 
 
 class CheckpointError(RuntimeError):
@@ -38,7 +39,7 @@ def load(path, config: dict, corpus_fingerprint: str) -> dict:
     if state["version"] != VERSION:
         _fail(path, f"checkpoint format {state['version']!r}, this wordembed reads format {VERSION}")
     expected = {"config": dict, "words": list, "counts": torch.Tensor, "input_vectors": torch.Tensor,
-                "output_vectors": torch.Tensor, "epoch": int, "chunk": int, "history": list,
+                "output_vectors": torch.Tensor, "epoch": int, "chunk": int, "history": list, "curve": list,
                 "epoch_loss": float, "epoch_examples": float, "corpus": str, "encoded": str}
     for key, kind in expected.items():
         if not isinstance(state.get(key), kind):
@@ -61,6 +62,8 @@ def load(path, config: dict, corpus_fingerprint: str) -> dict:
         table = state[key]
         if table.shape != (V, D) or table.dtype != torch.float32:
             _fail(path, f"{key!r} is not a float32 table of {V} x {D}")
+    if not all(isinstance(point, dict) and set(point) == CURVE_KEYS for point in state["curve"]):
+        _fail(path, f"the loss curve holds something other than points with {sorted(CURVE_KEYS)}")
     if not (0 <= state["epoch"] <= config["epochs"] and state["chunk"] >= 0):
         _fail(path, f"epoch {state['epoch']} and chunk {state['chunk']} are out of range")
     return state

@@ -30,7 +30,7 @@ def cmd_train(args):
     callbacks = []
     if args.plot_curves:
         from .plot import plot_training
-        callbacks.append(lambda trainer, entry: plot_training(trainer.history, args.plot_curves))
+        callbacks.append(lambda trainer, entry: plot_training(trainer.history, args.plot_curves, trainer.curve))
     try:
         vectors = train_vectors(args.corpus, args.output, config, resume=args.resume, callbacks=callbacks)
     except KeyboardInterrupt:
@@ -64,7 +64,7 @@ def cmd_eval(args):
                                        evaluation.default_test_data("simlex999.txt")) if p]
     if not analogies and not pairs:
         raise ValueError("no evaluation set given and gensim's test data is not installed: "
-                         "pass --analogies FILE and/or --pairs FILE")
+                         "pass --analogies FILE and/or --pairs FILE, or pip install 'wordembed[eval]'")
     print(f"{args.vectors}: {len(vectors)} words, dim {vectors.vector_size}")
     if analogies:
         score, sections = vectors.evaluate_word_analogies(analogies, restrict_vocab=args.restrict_vocab)
@@ -78,7 +78,8 @@ def cmd_eval(args):
               f"{asked:,} were skipped for a word outside the {args.restrict_vocab:,} most frequent")
     for path in pairs:
         scores = vectors.evaluate_word_pairs(path, restrict_vocab=args.restrict_vocab)
-        print(f"{path.rsplit('/', 1)[-1]}: Spearman {scores.spearman:.4f}, Pearson {scores.pearson:.4f}, "
+        print(f"{path.rsplit('/', 1)[-1]}: Spearman {scores.spearman.statistic:.4f} (p={scores.spearman.pvalue:.2g}), "
+              f"Pearson {scores.pearson.statistic:.4f} (p={scores.pearson.pvalue:.2g}), "
               f"OOV {scores.oov_ratio:.1f}%")
 
 
@@ -144,7 +145,7 @@ def build_parser():
     p.add_argument("--checkpoint-seconds", type=float, default=d.checkpoint_seconds,
                    help="save a checkpoint this often, as well as at epoch ends and on Ctrl-C "
                         "(0: after every chunk)")
-    p.add_argument("--plot-curves", metavar="PNG", help="write loss and learning-rate curves per epoch")
+    p.add_argument("--plot-curves", metavar="PNG", help="write the loss and learning rate, per chunk and per epoch, as a PNG (redrawn at each epoch's end)")
     p.set_defaults(func=cmd_train)
 
     p = vectors_command("similar", "nearest words by cosine similarity", cmd_similar)

@@ -2,9 +2,9 @@
 (same vocabulary restriction, case folding, OOV counting and tie rules), but batched: all the
 analogy questions are ranked with a few matrix products instead of one query each."""
 import os
+import warnings
 from typing import NamedTuple
 
-import numpy as np
 import torch
 
 from .fileio import read_lines
@@ -13,9 +13,16 @@ ANALOGY_BATCH = 1024  # questions ranked per matrix product
 RESTRICT_VOCAB = 300_000  # gensim's default: questions and pairs with rarer words are skipped
 
 
+class Correlation(NamedTuple):
+    """A coefficient and its two-sided p-value, from scipy.stats (gensim's shape: `r, p = ...`
+    or `.statistic`, `.pvalue`)."""
+    statistic: float
+    pvalue: float
+
+
 class PairScores(NamedTuple):
-    pearson: float
-    spearman: float
+    pearson: Correlation
+    spearman: Correlation
     oov_ratio: float  # percent of pairs with a word outside the vocabulary
 
 
@@ -84,27 +91,6 @@ def evaluate_word_analogies(vectors, path, restrict_vocab=RESTRICT_VOCAB, case_i
     return score, sections
 
 
-def _ranks(x):
-    """Ranks 1..n with ties given their average rank."""
-    order = np.argsort(x, kind="mergesort")
-    ranks = np.empty(len(x))
-    sorted_x = x[order]
-    i = 0
-    while i < len(x):
-        j = i
-        while j + 1 < len(x) and sorted_x[j + 1] == sorted_x[i]:
-            j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
-
-
-def _pearson(x, y):
-    x, y = x - x.mean(), y - y.mean()
-    denom = np.sqrt((x * x).sum() * (y * y).sum())
-    return float((x * y).sum() / denom) if denom else float("nan")
-
-
 def evaluate_word_pairs(vectors, path, delimiter="\t", restrict_vocab=RESTRICT_VOCAB, case_insensitive=True,
                         dummy4unknown=False) -> PairScores:
     """Lines 'word1<delimiter>word2<delimiter>score' ('#' starts a comment). Correlates the gold
@@ -129,11 +115,18 @@ def evaluate_word_pairs(vectors, path, delimiter="\t", restrict_vocab=RESTRICT_V
             continue
         gold.append(score)
         model.append(float(vectors.normed[ok_vocab[a]] @ vectors.normed[ok_vocab[b]]))
-    if not gold:
-        raise ValueError(f"{path}: no pair has both words in the vocabulary")
-    gold_a, model_a = np.array(gold), np.array(model)
+    if len(gold) < 2:
+        raise ValueError(f"{path}: {'no pair has' if not gold else 'only one pair has'} both words in the "
+                         "vocabulary; a correlation needs two or more")
+    from scipy import stats  # imported here: `import wordembed` stays light
     oov_ratio = 100.0 * oov / (len(gold) if dummy4unknown else len(gold) + oov)
-    return PairScores(_pearson(gold_a, model_a), _pearson(_ranks(gold_a), _ranks(model_a)), oov_ratio)
+    with warnings.catch_warnings():
+        # a constant column (all gold scores equal) has no correlation: NaN, as gensim gives,
+        # without scipy's warning for each call
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        pearson, spearman = stats.pearsonr(gold, model), stats.spearmanr(gold, model)
+    return PairScores(Correlation(float(pearson.statistic), float(pearson.pvalue)),
+                      Correlation(float(spearman.statistic), float(spearman.pvalue)), oov_ratio)
 
 
 def count_analogy_questions(path) -> int:

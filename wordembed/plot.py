@@ -1,5 +1,5 @@
-"""Pictures of word vectors and of training, written as PNG files (matplotlib, headless)."""
-import math
+"""Pictures of word vectors and of training, written as PNG files (matplotlib, headless; labels
+placed by adjustText, t-SNE by scikit-learn: the `plot` extra)."""
 
 import torch
 
@@ -7,8 +7,17 @@ from ._checks import check_count
 from .fileio import atomic_write
 
 
+def _require(module, package, purpose):
+    """Imports an optional dependency, or says which extra installs it."""
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(f"{purpose} need {package}: pip install 'wordembed[plot]' (or pip install {package})") from None
+
+
 def _pyplot():
-    import matplotlib
+    matplotlib = _require("matplotlib", "matplotlib", "plots")
     matplotlib.use("Agg")  # no display needed
     import matplotlib.pyplot as plt
     return plt
@@ -21,55 +30,47 @@ def pca_2d(points: torch.Tensor) -> torch.Tensor:
     return centred @ vh[:2].T
 
 
-def tsne_2d(points: torch.Tensor, perplexity: float = 10.0, steps: int = 750, seed: int = 0) -> torch.Tensor:
-    """Exact t-SNE (van der Maaten and Hinton 2008) for the few hundred points of a plot."""
+def tsne_2d(points: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """t-SNE by scikit-learn, with a perplexity that suits the number of points: its default of 30
+    wants hundreds of points, and a map holds tens (perplexity is, roughly, the number of
+    neighbours each point keeps close; it must stay below the number of points)."""
+    TSNE = _require("sklearn.manifold", "scikit-learn", "t-SNE maps").TSNE
     n = points.shape[0]
-    x = points.double()
-    dist2 = torch.cdist(x, x).pow(2)
-    perplexity = min(perplexity, max(1.0, (n - 1) / 3))
-    target = math.log(perplexity)
-    off_diag = ~torch.eye(n, dtype=torch.bool)
-    d = dist2.masked_fill(~off_diag, float("inf"))
-    d = d - d.min(1, keepdim=True).values  # for stability: the nearest neighbour weighs 1
-    beta = torch.ones(n, dtype=torch.float64)
-    lo, hi = torch.zeros(n, dtype=torch.float64), torch.full((n,), float("inf"), dtype=torch.float64)
-    for _ in range(60):  # bisection on each point's precision to match the perplexity
-        p = torch.exp(-d * beta[:, None])
-        p = p / p.sum(1, keepdim=True)
-        entropy = -(p * torch.log(p.clamp_min(1e-300))).sum(1)
-        too_flat = entropy > target
-        lo = torch.where(too_flat, beta, lo)
-        hi = torch.where(too_flat, hi, beta)
-        beta = torch.where(torch.isinf(hi), beta * 2, (lo + hi) / 2)
-    P = (p + p.T) / (2 * n)
-    g = torch.Generator().manual_seed(seed)
-    y = (torch.randn(n, 2, generator=g, dtype=torch.float64) * 1e-4).requires_grad_()
-    opt = torch.optim.SGD([y], lr=max(n / 12, 50.0), momentum=0.8)
-    for step in range(steps):
-        exaggeration = 12.0 if step < 100 else 1.0
-        num = 1 / (1 + torch.cdist(y, y).pow(2)) * off_diag
-        Q = (num / num.sum()).clamp_min(1e-12)
-        loss = (exaggeration * P * torch.log((exaggeration * P).clamp_min(1e-12) / Q)).sum()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return y.detach().float()
+    perplexity = float(min(30.0, max(2.0, (n - 1) / 3)))
+    if perplexity >= n:  # 3 or fewer points: any value below n does
+        perplexity = (n - 1) / 2
+    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed)
+    return torch.from_numpy(tsne.fit_transform(points.double().numpy())).float()
 
 
 def plot_words(vectors, words, path, neighbours: int = 5, method: str = "pca") -> list:
-    """Labelled 2-D map of `words` and their nearest neighbours; returns the words drawn."""
+    """Writes a labelled 2-D map of `words` and their nearest neighbours as a PNG; returns the
+    words drawn (draw_word_map says how)."""
+    plt = _pyplot()
+    fig, chosen = draw_word_map(vectors, words, neighbours, method)
+    _save(fig, path, plt)
+    return chosen
+
+
+def draw_word_map(vectors, words, neighbours: int = 5, method: str = "pca"):
+    """(figure, words drawn): `words` and their nearest neighbours, placed by PCA or t-SNE. Each
+    query word and its neighbours share a colour (a neighbour of two queries takes the first's);
+    labels are moved apart so that none covers another (adjustText)."""
     if method not in ("pca", "tsne"):
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
     if not words:
         raise ValueError("give at least one word to plot")
     check_count("neighbours", neighbours)
-    chosen, groups = [], []
-    for word in words:
-        group = [word] + [w for w, _ in vectors.most_similar([word], topn=neighbours)]
-        for w in group:
-            if w not in chosen:
-                chosen.append(w)
-                groups.append(words.index(word))
+    queries = list(dict.fromkeys(words))  # each once, in the order given
+    for word in queries:
+        vectors.get_index(word)  # an unknown word is a KeyError with suggestions, before any work
+    # the query words first, each in its own group, so that one query listed among another's
+    # neighbours keeps its own colour
+    group_of = {word: g for g, word in enumerate(queries)}
+    for g, word in enumerate(queries):
+        for w, _ in vectors.most_similar([word], topn=neighbours):
+            group_of.setdefault(w, g)
+    chosen = list(group_of)
     points = vectors.normed[[vectors.get_index(w) for w in chosen]].float().cpu()
     bad = [w for w, finite in zip(chosen, torch.isfinite(points).all(1).tolist()) if not finite]
     if bad:
@@ -78,39 +79,53 @@ def plot_words(vectors, words, path, neighbours: int = 5, method: str = "pca") -
         raise ValueError("a map needs at least three words in all")
     xy = (tsne_2d(points) if method == "tsne" else pca_2d(points)).numpy()
     plt = _pyplot()
+    adjust_text = _require("adjustText", "adjustText", "word maps").adjust_text
     fig, ax = plt.subplots(figsize=(10, 8), dpi=120)
     colours = plt.get_cmap("tab10")
-    for (x, y), word, group in zip(xy, chosen, groups):
-        is_query = word in words
-        ax.scatter(x, y, color=colours(group % 10), s=60 if is_query else 20)
-        ax.annotate(word, (x, y), xytext=(4, 3), textcoords="offset points",
-                    fontsize=11 if is_query else 9, fontweight="bold" if is_query else "normal")
-    ax.set_title(f"{', '.join(words)} and their {neighbours} nearest neighbours ({method.upper()})")
+    labels = []
+    for (x, y), word in zip(xy, chosen):
+        is_query = word in group_of and queries[group_of[word]] == word
+        colour = colours(group_of[word] % 10)
+        ax.scatter(x, y, color=colour, s=60 if is_query else 20, zorder=3)
+        labels.append(ax.text(x, y, word, color=colour, fontsize=11 if is_query else 9,
+                              fontweight="bold" if is_query else "normal"))
+    # labels are pushed off each other and off the points, with a thin line back to their point
+    adjust_text(labels, x=xy[:, 0], y=xy[:, 1], ax=ax, arrowprops=dict(arrowstyle="-", color="0.6", lw=0.5))
+    ax.set_title(f"{', '.join(queries)} and their {neighbours} nearest neighbours ({method.upper()})")
     ax.set_xticks([])
     ax.set_yticks([])
-    _save(fig, path, plt)
-    return chosen
+    return fig, chosen
 
 
-def plot_training(history, path) -> None:
-    """Loss and learning rate per epoch, from a list of {'epoch', 'loss', 'lr'} dicts."""
-    if not history:
+def plot_training(history, path, curve=None) -> None:
+    """Loss and learning rate through training. history: the per-epoch entries ({'epoch',
+    'loss', 'lr'}), drawn as points; curve: the per-chunk entries ({'epoch', 'loss', 'lr'}, epoch
+    a fraction), drawn as lines, so that the shape of the loss within an epoch shows."""
+    if not history and not curve:
         raise ValueError("no training history to plot")
     plt = _pyplot()
-    epochs = [h["epoch"] for h in history]
     fig, loss_ax = plt.subplots(figsize=(8, 5), dpi=120)
-    loss_ax.plot(epochs, [h["loss"] for h in history], "o-", color="tab:blue")
+    lr_ax = loss_ax.twinx()
+    if curve:
+        at = [c["epoch"] for c in curve]
+        loss_ax.plot(at, [c["loss"] for c in curve], "-", color="tab:blue", lw=1, label="per chunk")
+        lr_ax.plot(at, [c["lr"] for c in curve], "--", color="tab:orange", lw=1)
+    if history:
+        epochs = [h["epoch"] for h in history]
+        loss_ax.plot(epochs, [h["loss"] for h in history], "o", color="tab:blue", label="epoch mean")
+        lr_ax.plot(epochs, [h["lr"] for h in history], "s", color="tab:orange", ms=4)
     loss_ax.set_xlabel("epoch")
     loss_ax.set_ylabel("mean loss per word", color="tab:blue")
-    lr_ax = loss_ax.twinx()
-    lr_ax.plot(epochs, [h["lr"] for h in history], "s--", color="tab:orange")
-    lr_ax.set_ylabel("learning rate at epoch end", color="tab:orange")
+    lr_ax.set_ylabel("learning rate", color="tab:orange")
+    loss_ax.legend(loc="upper right")
     loss_ax.set_title("training")
     _save(fig, path, plt)
 
 
 def _save(fig, path, plt):
-    fig.tight_layout()
-    with atomic_write(path) as f:
-        fig.savefig(f, format="png")
-    plt.close(fig)
+    try:
+        fig.tight_layout()
+        with atomic_write(path) as f:
+            fig.savefig(f, format="png")
+    finally:
+        plt.close(fig)

@@ -89,7 +89,8 @@ class Trainer:
         self.corpus_name = describe(corpus)
         # sys.stderr as it is when training starts, not when this module was imported
         self.callbacks, self.log = list(callbacks), log if log is not None else sys.stderr
-        self.history = []
+        self.history = []  # one entry per epoch
+        self.curve = []  # one entry per chunk: {'epoch' (a fraction), 'words', 'loss', 'lr'}
         self._lock = None
 
     @property
@@ -188,6 +189,7 @@ class Trainer:
         self.input_vectors.copy_(state["input_vectors"])
         self.output_vectors.copy_(state["output_vectors"])
         self.epoch, self.chunk, self.history = state["epoch"], state["chunk"], list(state["history"])
+        self.curve = list(state["curve"])
         self.epoch_loss, self.epoch_examples = state["epoch_loss"], state["epoch_examples"]
         self.fingerprints = {"corpus": state["corpus"], "encoded": state["encoded"]}
         self._last_checkpoint = time.monotonic()
@@ -199,7 +201,7 @@ class Trainer:
             "config": dataclasses.asdict(self.config), "words": self.vocab.ix_to_word,
             "counts": self.vocab.counts, "input_vectors": self.input_vectors.cpu(),
             "output_vectors": self.output_vectors.cpu(), "epoch": self.epoch, "chunk": self.chunk,
-            "history": self.history, "epoch_loss": float(self.epoch_loss),
+            "history": self.history, "curve": self.curve, "epoch_loss": float(self.epoch_loss),
             "epoch_examples": float(self.epoch_examples), **self.fingerprints})
         self._last_checkpoint = time.monotonic()
 
@@ -243,6 +245,9 @@ class Trainer:
                                                 f"try a smaller --alpha (now {cfg.alpha})")
                         self.epoch_loss += loss
                         self.epoch_examples += examples
+                        if examples:  # a chunk may lose every word to subsampling
+                            self.curve.append({"epoch": (done + len(ids)) / per_epoch, "words": done + len(ids),
+                                               "loss": loss / examples, "lr": lr1})
                         self.chunk += 1
                         consistent = True
                         words_this_run += int(words)
@@ -341,5 +346,5 @@ def train_vectors(corpus, output_path=None, config=None, resume=False, callbacks
         trainer._release_work_dir()
         raise
     trainer.cleanup()
-    vectors.history = trainer.history
+    vectors.history, vectors.curve = trainer.history, trainer.curve
     return vectors

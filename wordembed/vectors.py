@@ -303,7 +303,8 @@ class WordVectors:
 
     def evaluate_word_pairs(self, path, delimiter="\t", restrict_vocab=evaluation.RESTRICT_VOCAB, case_insensitive=True,
                             dummy4unknown=False):
-        """(pearson, spearman, oov_ratio %) on a WordSim-353 / SimLex-999 style file."""
+        """(pearson, spearman, oov_ratio %) on a WordSim-353 / SimLex-999 style file, as gensim
+        returns them: each correlation is (statistic, pvalue), from scipy.stats."""
         check_count("restrict_vocab", restrict_vocab)
         return evaluation.evaluate_word_pairs(self, path, delimiter, restrict_vocab, case_insensitive,
                                               dummy4unknown)
