@@ -48,7 +48,7 @@ def plot_words(vectors, words, path, neighbours: int = 5, method: str = "pca") -
     words drawn (draw_word_map says how)."""
     plt = _pyplot()
     fig, chosen = draw_word_map(vectors, words, neighbours, method)
-    _save(fig, path, plt)
+    _save(fig, path, plt, layout=False)
     return chosen
 
 
@@ -89,18 +89,20 @@ def draw_word_map(vectors, words, neighbours: int = 5, method: str = "pca"):
         ax.scatter(x, y, color=colour, s=60 if is_query else 20, zorder=3)
         labels.append(ax.text(x, y, word, color=colour, fontsize=11 if is_query else 9,
                               fontweight="bold" if is_query else "normal"))
-    # labels are pushed off each other and off the points, with a thin line back to their point
-    adjust_text(labels, x=xy[:, 0], y=xy[:, 1], ax=ax, arrowprops=dict(arrowstyle="-", color="0.6", lw=0.5))
     ax.set_title(f"{', '.join(queries)} and their {neighbours} nearest neighbours ({method.upper()})")
     ax.set_xticks([])
     ax.set_yticks([])
+    fig.tight_layout()  # the final layout first: labels are placed in pixels, which a later one would move
+    # labels are pushed off each other and off the points, with a thin line back to their point
+    adjust_text(labels, x=xy[:, 0], y=xy[:, 1], ax=ax, expand=(1.15, 1.4), expand_axes=True,
+                arrowprops=dict(arrowstyle="-", color="0.6", lw=0.5))
     return fig, chosen
 
 
 def plot_training(history, path, curve=None) -> None:
     """Loss and learning rate through training. history: the per-epoch entries ({'epoch',
-    'loss', 'lr'}), drawn as points; curve: the per-chunk entries ({'epoch', 'loss', 'lr'}, epoch
-    a fraction), drawn as lines, so that the shape of the loss within an epoch shows."""
+    'loss', 'lr'}), each mean drawn across its epoch; curve: the per-chunk entries ({'epoch',
+    'loss', 'lr'}, epoch a fraction), drawn as lines, so that the shape within an epoch shows."""
     if not history and not curve:
         raise ValueError("no training history to plot")
     plt = _pyplot()
@@ -112,7 +114,9 @@ def plot_training(history, path, curve=None) -> None:
         lr_ax.plot(at, [c["lr"] for c in curve], "--", color="tab:orange", lw=1)
     if history:
         epochs = [h["epoch"] for h in history]
-        loss_ax.plot(epochs, [h["loss"] for h in history], "o", color="tab:blue", label="epoch mean")
+        # an epoch's mean spans the epoch; its learning rate is the one at its end
+        loss_ax.hlines([h["loss"] for h in history], [e - 1 for e in epochs], epochs, color="tab:blue", lw=2.5,
+                       alpha=0.6, label="epoch mean")
         lr_ax.plot(epochs, [h["lr"] for h in history], "s", color="tab:orange", ms=4)
     loss_ax.set_xlabel("epoch")
     loss_ax.set_ylabel("mean loss per word", color="tab:blue")
@@ -122,9 +126,10 @@ def plot_training(history, path, curve=None) -> None:
     _save(fig, path, plt)
 
 
-def _save(fig, path, plt):
+def _save(fig, path, plt, layout=True):
     try:
-        fig.tight_layout()
+        if layout:
+            fig.tight_layout()
         with atomic_write(path) as f:
             fig.savefig(f, format="png")
     finally:
