@@ -46,11 +46,11 @@ def overlapping_pairs(boxes):
 @pytest.mark.parametrize("method", ["pca", "tsne"])
 def test_labels_do_not_overlap(method):
     import matplotlib.pyplot as plt
-    vectors = crowded_vectors()
-    fig, chosen = draw_word_map(vectors, ["group0word0", "group1word0", "group2word0"], neighbours=7, method=method)
+    vectors = crowded_vectors(groups=4, size=9, seed=3)
+    fig, chosen = draw_word_map(vectors, [f"group{g}word0" for g in range(4)], neighbours=8, method=method)
     try:
         texts = labels(fig)
-        assert [t.get_text() for t in texts] == chosen and len(chosen) == 24
+        assert [t.get_text() for t in texts] == chosen and len(chosen) == 36
         # where the labels started (at their points) they covered each other
         moved = [t.get_position() for t in texts]
         points = fig.axes[0].collections
@@ -79,6 +79,12 @@ def test_each_query_keeps_its_own_colour():
             owner = next(q for q in queries if word in [w for w, _ in vectors.most_similar(q, topn=3)])
             assert colour[word] == colour[owner], word
         assert "(PCA)" in fig.axes[0].get_title() and fig.axes[0].get_title().count("group0word0") == 1
+    finally:
+        plt.close(fig)
+    fig, _ = draw_word_map(vectors, [f"group{g}word{i}" for g in range(2) for i in range(8)], neighbours=1)
+    try:  # a long title is wrapped onto lines, not cut off at the figure's edge
+        title = fig.axes[0].get_title()
+        assert title.count("\n") >= 1 and max(len(line) for line in title.split("\n")) <= 100
     finally:
         plt.close(fig)
 

@@ -1,10 +1,15 @@
 """Pictures of word vectors and of training, written as PNG files (matplotlib, headless; labels
 placed by adjustText, t-SNE by scikit-learn: the `plot` extra)."""
 
+import textwrap
+
+import numpy as np
 import torch
 
 from ._checks import check_count
 from .fileio import atomic_write
+
+ADJUST_STEPS = 300  # adjustText's steps for the labels of a word map (it stops earlier when all are clear)
 
 
 def _require(module, package, purpose):
@@ -89,14 +94,62 @@ def draw_word_map(vectors, words, neighbours: int = 5, method: str = "pca"):
         ax.scatter(x, y, color=colour, s=60 if is_query else 20, zorder=3)
         labels.append(ax.text(x, y, word, color=colour, fontsize=11 if is_query else 9,
                               fontweight="bold" if is_query else "normal"))
-    ax.set_title(f"{', '.join(queries)} and their {neighbours} nearest neighbours ({method.upper()})")
+    title = f"{', '.join(queries)} and their {neighbours} nearest neighbours ({method.upper()})"
+    ax.set_title("\n".join(textwrap.wrap(title, 100)))  # many queries: several lines, not cut off
     ax.set_xticks([])
     ax.set_yticks([])
     fig.tight_layout()  # the final layout first: labels are placed in pixels, which a later one would move
-    # labels are pushed off each other and off the points, with a thin line back to their point
-    adjust_text(labels, x=xy[:, 0], y=xy[:, 1], ax=ax, expand=(1.15, 1.4), expand_axes=True,
-                arrowprops=dict(arrowstyle="-", color="0.6", lw=0.5))
+    # adjustText pushes the labels off each other and off the points, for a count of steps rather
+    # than its default of one second, so that a busy machine draws the same map
+    adjust_text(labels, x=xy[:, 0], y=xy[:, 1], ax=ax, expand=(1.2, 1.5), force_text=(0.3, 0.5), expand_axes=True,
+                iter_lim=ADJUST_STEPS)
+    ax.set_xlim(ax.get_xlim())  # fixed from here: new lines must not rescale what is placed in pixels
+    ax.set_ylim(ax.get_ylim())
+    _clear_overlaps(fig, ax, labels, xy)  # it may leave a pair touching; none remains after this
+    _leader_lines(fig, ax, labels, xy)
     return fig, chosen
+
+
+def _clear_overlaps(fig, ax, labels, anchors):
+    """Moves each label that still covers an earlier one to the free place nearest its point:
+    candidates on rings of growing radius around the point, inside the axes."""
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    to_pixels, to_data = ax.transData, ax.transData.inverted()
+    placed = []
+    for text, anchor in zip(labels, to_pixels.transform(anchors)):
+        box = text.get_window_extent(renderer)
+        if any(box.overlaps(other) for other in placed):
+            step = box.height
+            for radius in np.arange(step, max(frame.width, frame.height), step):
+                angles = np.linspace(0, 2 * np.pi, max(8, int(2 * np.pi * radius / step)), endpoint=False)
+                # each candidate puts the label's centre on the ring
+                shifts = anchor + radius * np.stack([np.cos(angles), np.sin(angles)], 1) - [box.x0 + box.width / 2,
+                                                                                          box.y0 + box.height / 2]
+                free = [shift for shift in shifts if _fits(box.translated(*shift), frame, placed)]
+                if free:
+                    position = to_pixels.transform(text.get_position()) + free[0]
+                    text.set_position(to_data.transform(position))
+                    box = box.translated(*free[0])
+                    break
+        placed.append(box)
+
+
+def _fits(box, frame, placed):
+    inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+    return inside and not any(box.overlaps(other) for other in placed)
+
+
+def _leader_lines(fig, ax, labels, anchors):
+    """A thin line from each point to its label, where the label has moved off the point."""
+    renderer = fig.canvas.get_renderer()
+    to_pixels, to_data = ax.transData, ax.transData.inverted()
+    for text, anchor in zip(labels, to_pixels.transform(anchors)):
+        box = text.get_window_extent(renderer)
+        nearest = np.clip(anchor, [box.x0, box.y0], [box.x1, box.y1])  # the box's point nearest the anchor
+        if np.hypot(*(nearest - anchor)) > 6:  # pixels
+            ends = to_data.transform([anchor, nearest])
+            ax.plot(ends[:, 0], ends[:, 1], "-", color="0.6", lw=0.5, zorder=1)
 
 
 def plot_training(history, path, curve=None) -> None:
