@@ -8,7 +8,6 @@ import argparse
 import os
 import sys
 
-import wordembed
 from wordembed.datasets import prepare_gcide
 from wordembed.evaluation import default_test_data
 from wordembed.train import train_vectors

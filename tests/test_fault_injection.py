@@ -8,8 +8,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from test_train import planted_corpus
 
 SETTINGS = ["--dim", "16", "--epochs", "30", "--min-count", "1", "--sample", "0", "--window", "3",

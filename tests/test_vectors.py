@@ -210,7 +210,7 @@ def planted_analogy_vectors(dim=40, noise=0.35, seed=0):
     so that about half the questions are answered right, with many near-ties."""
     rng = np.random.default_rng(seed)
     path = datapath("questions-words.txt")
-    base, section_offset, vec = {}, None, {}
+    section_offset, vec = None, {}
     for line in open(path):
         if line.startswith(":"):
             section_offset = rng.standard_normal(dim)
