@@ -153,3 +153,15 @@ def test_a_missing_plot_extra_is_named(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r"wordembed\[plot\]"):
         plot_words(crowded_vectors(), ["group0word0"], tmp_path / "map.png")
     assert not (tmp_path / "map.png").exists()
+
+
+def test_train_with_curves_but_no_matplotlib_stops_before_training(tmp_path):
+    """--plot-curves without the plot extra is refused at once, not after the first epoch."""
+    (tmp_path / "c.txt").write_text("a b c d\n" * 50)
+    script = ("import sys; sys.modules['matplotlib'] = None\n"  # as if not installed
+              "from wordembed import cli; sys.exit(cli.main(sys.argv[1:]))")
+    run = subprocess.run([sys.executable, "-c", script, "train", str(tmp_path / "c.txt"), "-o", str(tmp_path / "v.bin"),
+                          "--min-count", "1", "--plot-curves", str(tmp_path / "c.png")], capture_output=True, text=True)
+    assert run.returncode == 2 and "wordembed[plot]" in run.stderr, run.stderr
+    assert "epoch" not in run.stdout + run.stderr and not (tmp_path / "v.bin").exists()
+    assert not (tmp_path / "v.bin.work").exists()

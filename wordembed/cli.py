@@ -29,7 +29,8 @@ def cmd_train(args):
     refuse_overwriting_inputs([("corpus", args.corpus)], outputs)
     callbacks = []
     if args.plot_curves:
-        from .plot import plot_training
+        from .plot import check_installed, plot_training
+        check_installed()  # before training, not at the first epoch's end
         callbacks.append(lambda trainer, entry: plot_training(trainer.history, args.plot_curves, trainer.curve))
     try:
         vectors = train_vectors(args.corpus, args.output, config, resume=args.resume, callbacks=callbacks)
@@ -84,7 +85,8 @@ def cmd_eval(args):
 
 
 def cmd_plot(args):
-    from .plot import plot_words
+    from .plot import check_installed, plot_words
+    check_installed(word_map=True, method=args.method)
     refuse_overwriting_inputs([("vectors file", args.vectors)], [("output", args.output)])
     vectors = _load(args.vectors, args.limit)
     drawn = plot_words(vectors, args.words, args.output, neighbours=args.neighbours, method=args.method)

@@ -21,6 +21,16 @@ def _require(module, package, purpose):
         raise ImportError(f"{purpose} need {package}: pip install 'wordembed[plot]' (or pip install {package})") from None
 
 
+def check_installed(word_map=False, method="pca"):
+    """Raises the ImportError of a missing plot dependency now, before work that would be lost
+    when the drawing fails (a training run with --plot-curves, say)."""
+    _pyplot()
+    if word_map:
+        _require("adjustText", "adjustText", "word maps")
+        if method == "tsne":
+            _require("sklearn.manifold", "scikit-learn", "t-SNE maps")
+
+
 def _pyplot():
     matplotlib = _require("matplotlib", "matplotlib", "plots")
     matplotlib.use("Agg")  # no display needed
