@@ -105,6 +105,20 @@ def test_tsne_keeps_clusters_apart():
     assert float(torch.pdist(centres).min()) > 2 * spread
 
 
+def test_degenerate_maps_are_drawn(tmp_path, capfd):
+    """Words whose vectors all coincide (t-SNE would start from a zero spread and never finish),
+    vectors of one number and labels wider than the map are still drawn, quietly."""
+    same = WordVectors([f"w{i}" for i in range(8)], torch.ones(8, 5))
+    for method in ("pca", "tsne"):
+        assert len(plot_words(same, ["w0"], tmp_path / f"{method}.png", neighbours=7, method=method)) == 8
+    line = WordVectors(["a", "b", "c", "d"], torch.tensor([[1.0], [2.0], [-1.0], [3.0]]))  # one dimension
+    for method in ("pca", "tsne"):
+        assert len(plot_words(line, ["a", "c"], tmp_path / f"line-{method}.png", neighbours=2, method=method)) == 4
+    wide = [("x" * 150) + str(i) for i in range(5)]
+    assert len(plot_words(WordVectors(wide, torch.randn(5, 4)), wide[:1], tmp_path / "wide.png", neighbours=4)) == 5
+    assert "too long" not in capfd.readouterr().err
+
+
 def test_unknown_word_is_named_before_any_drawing(tmp_path):
     with pytest.raises(KeyError, match="nosuchword"):
         plot_words(crowded_vectors(), ["group0word0", "nosuchword"], tmp_path / "map.png")

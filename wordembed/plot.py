@@ -1,7 +1,9 @@
 """Pictures of word vectors and of training, written as PNG files (matplotlib, headless; labels
 placed by adjustText, t-SNE by scikit-learn: the `plot` extra)."""
 
+import logging
 import textwrap
+import warnings
 
 import numpy as np
 import torch
@@ -54,8 +56,12 @@ def tsne_2d(points: torch.Tensor, seed: int = 0) -> torch.Tensor:
     perplexity = float(min(30.0, max(2.0, (n - 1) / 3)))
     if perplexity >= n:  # 3 or fewer points: any value below n does
         perplexity = (n - 1) / 2
-    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed)
-    return torch.from_numpy(tsne.fit_transform(points.double().numpy())).float()
+    x = points.double().numpy()
+    # scikit-learn starts from the PCA projection scaled by its spread; points that all coincide
+    # have none (it would divide by zero and never finish), so they start from random positions
+    init = "pca" if float(np.ptp(x, axis=0).max()) > 0 else "random"
+    tsne = TSNE(n_components=2, perplexity=perplexity, init=init, random_state=seed)
+    return torch.from_numpy(tsne.fit_transform(x)).float()
 
 
 def plot_words(vectors, words, path, neighbours: int = 5, method: str = "pca") -> list:
@@ -92,6 +98,8 @@ def draw_word_map(vectors, words, neighbours: int = 5, method: str = "pca"):
         raise ValueError(f"the vectors of {', '.join(map(repr, bad))} hold NaN or inf: they cannot be placed on a map")
     if len(chosen) < 3:
         raise ValueError("a map needs at least three words in all")
+    if points.shape[1] < 2:  # vectors of one number: a second axis of zeros, so both methods draw
+        points = torch.nn.functional.pad(points, (0, 2 - points.shape[1]))
     xy = (tsne_2d(points) if method == "tsne" else pca_2d(points)).numpy()
     plt = _pyplot()
     adjust_text = _require("adjustText", "adjustText", "word maps").adjust_text
@@ -108,11 +116,19 @@ def draw_word_map(vectors, words, neighbours: int = 5, method: str = "pca"):
     ax.set_title("\n".join(textwrap.wrap(title, 100)))  # many queries: several lines, not cut off
     ax.set_xticks([])
     ax.set_yticks([])
-    fig.tight_layout()  # the final layout first: labels are placed in pixels, which a later one would move
+    with warnings.catch_warnings():  # labels wider than the figure leave no room: the layout stays as it is
+        warnings.filterwarnings("ignore", message="Tight layout not applied")
+        fig.tight_layout()  # the final layout first: labels are placed in pixels, which a later one would move
     # adjustText pushes the labels off each other and off the points, for a count of steps rather
     # than its default of one second, so that a busy machine draws the same map
-    adjust_text(labels, x=xy[:, 0], y=xy[:, 1], ax=ax, expand=(1.2, 1.5), force_text=(0.3, 0.5), expand_axes=True,
-                iter_lim=ADJUST_STEPS)
+    quiet = logging.getLogger("adjustText")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # it warns at every step about a label wider than the axes
+    try:
+        adjust_text(labels, x=xy[:, 0], y=xy[:, 1], ax=ax, expand=(1.2, 1.5), force_text=(0.3, 0.5),
+                    expand_axes=True, iter_lim=ADJUST_STEPS)
+    finally:
+        quiet.setLevel(level)
     ax.set_xlim(ax.get_xlim())  # fixed from here: new lines must not rescale what is placed in pixels
     ax.set_ylim(ax.get_ylim())
     _clear_overlaps(fig, ax, labels, xy)  # it may leave a pair touching; none remains after this
