@@ -125,8 +125,10 @@ def draw_word_map(vectors, words, neighbours: int = 5, method: str = "pca"):
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # it warns at every step about a label wider than the axes
     try:
-        adjust_text(labels, x=xy[:, 0], y=xy[:, 1], ax=ax, expand=(1.2, 1.5), force_text=(0.3, 0.5),
-                    expand_axes=True, iter_lim=ADJUST_STEPS)
+        with warnings.catch_warnings():  # ... through logging's deprecated `warn`, which warns too
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module="adjustText")
+            adjust_text(labels, x=xy[:, 0], y=xy[:, 1], ax=ax, expand=(1.2, 1.5), force_text=(0.3, 0.5),
+                        expand_axes=True, iter_lim=ADJUST_STEPS)
     finally:
         quiet.setLevel(level)
     ax.set_xlim(ax.get_xlim())  # fixed from here: new lines must not rescale what is placed in pixels
