@@ -182,6 +182,14 @@ def damage(work, case):
         state = torch.load(checkpoint, weights_only=True)
         state["input_vectors"] = state["input_vectors"][:5]
         torch.save(state, checkpoint)
+    elif case == "checkpoint with a damaged loss curve":
+        state = torch.load(checkpoint, weights_only=True)
+        state["curve"] = state["curve"] + [{"epoch": 1.0, "loss": "high"}]
+        torch.save(state, checkpoint)
+    elif case == "checkpoint of an older format":  # format 2 had no loss curve
+        state = torch.load(checkpoint, weights_only=True)
+        del state["curve"]
+        torch.save({**state, "version": 2}, checkpoint)
     elif case == "truncated corpus.ids":
         ids.write_bytes(ids.read_bytes()[:1000])
     elif case == "changed corpus.ids":
@@ -193,7 +201,8 @@ def damage(work, case):
 
 
 @pytest.mark.parametrize("case", ["truncated checkpoint", "empty checkpoint", "foreign checkpoint",
-                                  "checkpoint of wrong shapes", "truncated corpus.ids", "changed corpus.ids",
+                                  "checkpoint of wrong shapes", "checkpoint with a damaged loss curve",
+                                  "checkpoint of an older format", "truncated corpus.ids", "changed corpus.ids",
                                   "missing corpus.ids"])
 def test_a_damaged_checkpoint_or_corpus_is_a_clear_error_on_resume(tmp_path, monkeypatch, case):
     corpus = planted_corpus(tmp_path / "c.txt", 500)
