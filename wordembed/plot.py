@@ -133,14 +133,15 @@ def draw_word_map(vectors, words, neighbours: int = 5, method: str = "pca"):
         quiet.setLevel(level)
     ax.set_xlim(ax.get_xlim())  # fixed from here: new lines must not rescale what is placed in pixels
     ax.set_ylim(ax.get_ylim())
-    _clear_overlaps(fig, ax, labels, xy)  # it may leave a pair touching; none remains after this
+    _clear_overlaps(fig, ax, labels, xy)  # it may leave a pair touching; this clears them while the map has room
     _leader_lines(fig, ax, labels, xy)
     return fig, chosen
 
 
 def _clear_overlaps(fig, ax, labels, anchors):
     """Moves each label that still covers an earlier one to the free place nearest its point:
-    candidates on rings of growing radius around the point, inside the axes."""
+    candidates on rings of growing radius around the point, inside the axes. A label with no free
+    place left (a map packed full, or a label wider than the map) stays where it is."""
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     to_pixels, to_data = ax.transData, ax.transData.inverted()
