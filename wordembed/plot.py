@@ -107,7 +107,7 @@ def draw_word_map(vectors, words, neighbours: int = 5, method: str = "pca"):
     colours = plt.get_cmap("tab10")
     labels = []
     for (x, y), word in zip(xy, chosen):
-        is_query = word in group_of and queries[group_of[word]] == word
+        is_query = queries[group_of[word]] == word
         colour = colours(group_of[word] % 10)
         ax.scatter(x, y, color=colour, s=60 if is_query else 20, zorder=3)
         labels.append(ax.text(x, y, word, color=colour, fontsize=11 if is_query else 9,

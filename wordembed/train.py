@@ -232,7 +232,8 @@ class Trainer:
                     epoch_start, words_this_run = time.perf_counter(), 0
                     for ids, starts in self._chunks_on(device, bounds, self.chunk):
                         done = self.epoch * per_epoch + chunk_start[self.chunk]
-                        lr0, lr1 = alpha_at(cfg, done, total), alpha_at(cfg, done + len(ids), total)
+                        done_after = done + len(ids)
+                        lr0, lr1 = alpha_at(cfg, done, total), alpha_at(cfg, done_after, total)
                         consistent = False
                         stats = train_chunk(
                             self.input_vectors, self.output_vectors, ids, starts, keep, noise_prob, noise_alias,
@@ -246,7 +247,7 @@ class Trainer:
                         self.epoch_loss += loss
                         self.epoch_examples += examples
                         if examples:  # a chunk may lose every word to subsampling
-                            self.curve.append({"epoch": (done + len(ids)) / per_epoch, "words": done + len(ids),
+                            self.curve.append({"epoch": done_after / per_epoch, "words": done_after,
                                                "loss": loss / examples, "lr": lr1})
                         self.chunk += 1
                         consistent = True
