@@ -58,7 +58,8 @@ use_cuda = (cuda_home is not None and torch.version.cuda is not None
 # to Hopper natively (sm_86/89 run sm_80 code) and newer GPUs through the sm_90 PTX.
 os.environ.setdefault("TORCH_CUDA_ARCH_LIST", "7.5;8.0;9.0+PTX")
 
-sources = sorted(glob.glob(os.path.join("csrc", "*.cpp")) + glob.glob(os.path.join("csrc", "cpu", "*.cpp")))
+sources = sorted(glob.glob(os.path.join("csrc", "*.cpp")) + glob.glob(os.path.join("csrc", "cpu", "*.cpp"))
+                 + glob.glob(os.path.join("csrc", "corpus", "*.cpp")))
 cxx_flags = ["-O0", "-g"] if debug else ["-O3"]
 cxx_flags += ["-fopenmp"]  # at::parallel_for is OpenMP-backed in torch's builds
 link_flags = ["-fopenmp"]

@@ -46,4 +46,15 @@ TORCH_LIBRARY(wordembed, m) {
         "Tensor sentence_starts, Tensor keep_prob, Tensor noise_prob, Tensor noise_alias, int window, "
         "int negative, float lr_start, float lr_end, int seed, bool deterministic, "
         "bool full_context_update=True) -> Tensor");
+
+  // The corpus pipeline (corpus/corpus_ops.cpp), over a UTF-8 text file read in blocks by
+  // `threads` threads; the results do not depend on `threads`. cancel: a uint8 flag, polled
+  // between blocks (Ctrl-C). count_words -> (words as UTF-8 joined by '\n', in order of first
+  // appearance, counts, tokens, the highest count that pruning dropped).
+  m.def("count_words(str path, int min_count, int max_vocab_size, int block_bytes, int threads, "
+        "Tensor cancel) -> (Tensor, Tensor, int, int)");
+  // Writes the int32 id stream to ids_fd and the int64 sentence offsets to starts_fd; token
+  // words[k] becomes ids[offsets[k]:offsets[k+1]]. Returns the number of ids written.
+  m.def("encode_words(str path, Tensor words, Tensor offsets, Tensor ids, int ids_fd, int starts_fd, "
+        "int max_sentence_words, int block_bytes, int threads, Tensor cancel) -> int");
 }

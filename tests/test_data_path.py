@@ -106,7 +106,8 @@ def test_encoding_in_pieces_equals_encoding_whole_lines(tmp_path_factory, text, 
     path = folder / "c.txt"
     path.write_bytes(text.encode("utf-8"))
     vocab = Vocabulary.from_file(path, min_count=min_count)
-    corpus = encode_corpus(path, vocab, folder / "enc", max_sentence_words=max_words, piece_chars=piece_chars)
+    corpus = encode_corpus(path, vocab, folder / "enc", max_sentence_words=max_words, piece_chars=piece_chars,
+                           pipeline="python")
     expected = []
     with open(path, encoding="utf-8", errors="replace", newline="\n") as f:
         for line in f:

@@ -180,6 +180,7 @@ BAD_NUMBERS = ["-1", "0", "nan", "inf", "-inf", "1e400", str(10**30), "x", "", "
 TRAIN_OPTIONS = {
     "--dim": BAD_NUMBERS + ["8"], "--window": BAD_NUMBERS + ["2", "20000"], "--negative": BAD_NUMBERS + ["3"],
     "--min-count": BAD_NUMBERS + ["1"], "--max-vocab-size": BAD_NUMBERS + ["10"],
+    "--max-final-vocab": BAD_NUMBERS + ["5"],
     "--sample": BAD_NUMBERS + ["0", "1e-3"], "--epochs": [v for v in BAD_NUMBERS if v != str(10**30)] + ["1", "2"], "--alpha": BAD_NUMBERS + ["0.05"],
     "--threads": BAD_NUMBERS + ["1", "5000"], "--seed": BAD_NUMBERS + ["3"], "--init-scale": BAD_NUMBERS + ["4"],
     "--chunk-words": BAD_NUMBERS + ["100"], "--checkpoint-seconds": BAD_NUMBERS + ["0"],

@@ -69,6 +69,7 @@ def test_a_corpus_inside_the_working_folder_is_refused(tmp_path):
     ("min_count", 0, "min_count must be at least 1"),
     ("max_vocab_size", 0, "max_vocab_size must be at least 1"),
     ("max_vocab_size", -1, "max_vocab_size must be at least 1"),
+    ("max_final_vocab", 0, "max_final_vocab must be at least 1"),
     ("seed", 10**30, "seed must be from 0"),
     ("seed", -1, "seed must be from 0"),
     ("chunk_words", 0, "chunk_words must be from 1"),
@@ -91,6 +92,7 @@ def test_every_setting_is_checked_before_any_work(tmp_path, setting, value, mess
     (["--negative", str(10**9)], "negative must be from 1 to 1000"),
     (["--seed", str(10**30)], "seed must be from 0"),
     (["--max-vocab-size", "-1"], "max_vocab_size must be at least 1"),
+    (["--max-final-vocab", "0"], "max_final_vocab must be at least 1"),
     (["--dim", str(10**9)], "the two tables need"),
 ])
 def test_the_command_line_reports_bad_settings_in_one_line(tmp_path, args, message):

@@ -7,7 +7,7 @@ import torch
 
 from .fileio import save_torch
 
-VERSION = 3  # 3: adds the per-chunk loss curve
+VERSION = 4  # 3: adds the per-chunk loss curve; 4: max_vocab_size prunes, max_final_vocab caps
 # The settings that may change between a run and its resumption: they do not change the result.
 MAY_CHANGE_ON_RESUME = ("threads", "checkpoint_seconds")
 CURVE_KEYS = {"epoch", "words", "loss", "lr"}  # one point of the per-chunk loss curve

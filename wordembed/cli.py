@@ -19,7 +19,8 @@ def _load(path, limit=None):
 def cmd_train(args):
     from .train import TrainConfig, train_vectors
     config = TrainConfig(dim=args.dim, window=args.window, negative=args.negative, min_count=args.min_count,
-                         max_vocab_size=args.max_vocab_size, sample=args.sample, epochs=args.epochs,
+                         max_vocab_size=args.max_vocab_size, max_final_vocab=args.max_final_vocab,
+                         sample=args.sample, epochs=args.epochs,
                          alpha=args.alpha, threads=args.threads, seed=args.seed, device=args.device,
                          deterministic=args.deterministic, init_scale=args.init_scale,
                          checkpoint_seconds=args.checkpoint_seconds, chunk_words=args.chunk_words,
@@ -126,6 +127,9 @@ def build_parser():
                         "('said.' becomes 'said' '.')")
     p.add_argument("--lowercase", action="store_true", help="lower-case the text before counting words")
     p.add_argument("--max-vocab-size", type=int, default=None,
+                   help="bound the distinct words held while counting, as word2vec and gensim do: past it, "
+                        "the rarest so far are dropped (default: no bound, exact counts)")
+    p.add_argument("--max-final-vocab", type=int, default=None,
                    help="then keep only this many of the most frequent words (default: no cap)")
     p.add_argument("--sample", type=float, default=d.sample,
                    help="word2vec's subsampling threshold for frequent words (0: off)")

@@ -24,7 +24,10 @@ class TrainConfig:
     min_count: int = 5
     tokenize: str = "whitespace"  # or "words": punctuation split off words (tokenizing.py)
     lowercase: bool = False
+    # Distinct words held while counting, at most (word2vec's and gensim's pruning: wordembed/
+    # pipeline.py says what it may drop); None: no bound, exact counts.
     max_vocab_size: int | None = None
+    max_final_vocab: int | None = None  # then keep only this many of the most frequent (gensim's name)
     sample: float = 1e-3
     epochs: int = 5
     alpha: float = 0.05          # word2vec's default for CBOW
@@ -69,6 +72,7 @@ class TrainConfig:
         whole("negative", 1, MAX_NEGATIVE)
         whole("min_count", 1)
         whole("max_vocab_size", 1, optional=True)
+        whole("max_final_vocab", 1, optional=True)
         whole("epochs", 1)
         whole("threads", 1, MAX_THREADS, optional=True)
         whole("seed", 0, (1 << 63) - 1)

@@ -12,21 +12,30 @@ from array import array
 import numpy as np
 
 from .fileio import PIECE_CHARS, atomic_write, fingerprint
-from .sentences import token_pieces
+from .pipeline import check_pipeline, encode_file_native
+from .sentences import check_corpus, is_path, token_pieces
 
 MAX_SENTENCE_WORDS = 10_000
 _FLUSH_WORDS = 1 << 20  # ids buffered in memory before they are written
 
 
 def encode_corpus(corpus, vocab, prefix, max_sentence_words=MAX_SENTENCE_WORDS,
-                  piece_chars=PIECE_CHARS, tokenizer=None) -> "EncodedCorpus":
+                  piece_chars=PIECE_CHARS, tokenizer=None, pipeline="native", threads=None) -> "EncodedCorpus":
     """Writes P.ids and P.starts for a corpus (a text file's path, or an iterable of sentences);
-    returns the encoded corpus, memory-mapped. A file is read piece_chars characters at a time,
-    so that a line of any length never sits in memory whole."""
+    returns the encoded corpus, memory-mapped. A file is encoded by the compiled pipeline on
+    `threads` threads (pipeline.py), or with pipeline="python" by the Python code below, its
+    twin, which reads piece_chars characters at a time, so that a line of any length never sits in
+    memory whole; sentences are always encoded in Python."""
     if max_sentence_words < 1:
         raise ValueError(f"max_sentence_words must be positive, got {max_sentence_words}")
-    word_to_ix = vocab.word_to_ix
+    check_pipeline(pipeline)
     prefix = os.fspath(prefix)
+    if pipeline == "native" and is_path(corpus):
+        check_corpus(corpus)
+        with atomic_write(prefix + ".ids") as ids_file, atomic_write(prefix + ".starts") as starts_file:
+            encode_file_native(corpus, vocab, ids_file, starts_file, max_sentence_words, tokenizer, threads)
+        return EncodedCorpus(prefix)
+    word_to_ix = vocab.word_to_ix
     written = 0
     # Both streams are written as they come, in bounded buffers: neither the ids nor the
     # sentence offsets of a large corpus are ever held in memory whole.

@@ -49,8 +49,8 @@ def save_word2vec(path, words, vectors, binary: bool) -> None:
         else:
             # %.9g prints every float32 exactly, so the text round trip loses nothing.
             row_format = " ".join(["%.9g"] * dim)
-            for word, row in zip(words, vectors.tolist()):
-                f.write((word + " " + (row_format % tuple(row)) + "\n").encode("utf-8"))
+            for word, row in zip(words, vectors):  # a row at a time: a table as Python floats is 8x larger
+                f.write((word + " " + (row_format % tuple(row.tolist())) + "\n").encode("utf-8"))
 
 
 class _ByteStream:

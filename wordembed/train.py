@@ -129,7 +129,7 @@ class Trainer:
         if have is not None and need > have:
             raise TrainingError(f"the two tables need {need / 2**30:.2f} GiB ({num_words:,} words x dim {cfg.dim} "
                                 f"x float32, twice) but {device.type} memory has {have / 2**30:.2f} GiB free: "
-                                "lower --dim, or raise --min-count, or set --max-vocab-size")
+                                "lower --dim, or raise --min-count, or set --max-final-vocab")
         try:
             return (zeros_table((num_words, cfg.dim), device=device),
                     zeros_table((num_words, cfg.dim), device=device))
@@ -149,7 +149,13 @@ class Trainer:
             print(f"no checkpoint in {self.work_dir} yet: starting from the beginning", file=self.log, flush=True)
         cfg = self.config
         tokenizer = Tokenizer(cfg.tokenize, cfg.lowercase)
-        self.vocab = Vocabulary.from_corpus(self.corpus, cfg.min_count, cfg.max_vocab_size, tokenizer)
+        # The reference backend is plain Python and PyTorch throughout, its corpus pipeline too.
+        pipeline = "native" if cfg.backend == "fused" else "python"
+        self.vocab = Vocabulary.from_corpus(self.corpus, cfg.min_count, cfg.max_final_vocab, tokenizer,
+                                            cfg.max_vocab_size, pipeline, cfg.threads)
+        if self.vocab.pruned_below:
+            print(f"counting held more than max_vocab_size={cfg.max_vocab_size:,} distinct words: words seen at "
+                  f"most {self.vocab.pruned_below} times so far were dropped as it went", file=self.log, flush=True)
         if self.vocab.total_tokens == 0:
             raise TrainingError(f"the corpus {self.corpus_name} holds no words")
         if len(self.vocab) == 0:
@@ -157,7 +163,7 @@ class Trainer:
                                 f"min_count={cfg.min_count} times; lower --min-count")
         self.input_vectors, self.output_vectors = self._allocate_tables(len(self.vocab))
         self.encoded = encode_corpus(self.corpus, self.vocab, os.path.join(self.work_dir, "corpus"),
-                                     tokenizer=tokenizer)
+                                     tokenizer=tokenizer, pipeline=pipeline, threads=cfg.threads)
         self.fingerprints = {"corpus": corpus_fingerprint, "encoded": self.encoded.fingerprint()}
         # small random input vectors, zero output vectors (see TrainConfig.init_scale)
         g = torch.Generator().manual_seed(cfg.seed)
@@ -279,7 +285,12 @@ class Trainer:
         finally:
             progress.close()
             torch.set_num_threads(threads_before)
-        return WordVectors(self.vocab.ix_to_word, self.input_vectors.cpu().clone(), self.vocab.counts)
+        vectors = WordVectors.from_index(self.vocab.ix_to_word, self.vocab.word_to_ix, self.input_vectors.cpu(),
+                                         self.vocab.counts)
+        # Training is over: the input table is the vectors' now (not copied: it may be most of
+        # the memory), and the output table is not kept. A later train() prepares them again.
+        self.input_vectors = self.output_vectors = None
+        return vectors
 
     def _chunks_on(self, device, bounds, first):
         """(ids, sentence_starts) of chunks first.. on the device. On CUDA the next chunk is

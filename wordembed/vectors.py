@@ -29,6 +29,19 @@ class WordVectors:
         self.counts = None if counts is None else torch.as_tensor(counts, dtype=torch.int64)
         self._normed = None
 
+    @classmethod
+    def from_index(cls, index_to_key, key_to_index, vectors, counts=None) -> "WordVectors":
+        """Vectors over a word list and its index that already exist, shared, not copied (a trained
+        vocabulary's: a large vocabulary's Python structures are built once)."""
+        if vectors.dim() != 2 or vectors.shape[0] != len(index_to_key) or len(key_to_index) != len(index_to_key):
+            raise ValueError(f"need one vector per word: {len(index_to_key)} words, {len(key_to_index)} in the "
+                             f"index, vectors of shape {tuple(vectors.shape)}")
+        wv = cls.__new__(cls)
+        wv.index_to_key, wv.key_to_index, wv.vectors = index_to_key, key_to_index, vectors
+        wv.counts = None if counts is None else torch.as_tensor(counts, dtype=torch.int64)
+        wv._normed = None
+        return wv
+
     # ---- basics
     @property
     def vector_size(self) -> int:

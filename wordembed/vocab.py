@@ -7,7 +7,8 @@ import collections
 
 import torch
 
-from .sentences import token_pieces
+from .pipeline import check_pipeline, count_file_native, count_file_python, prune
+from .sentences import check_corpus, is_path, token_pieces
 
 NOISE_POWER = 0.75  # word2vec's exponent for the negative-sampling distribution
 
@@ -24,10 +25,13 @@ class Vocabulary:
         self.counts = torch.as_tensor(counts, dtype=torch.int64)
         # tokens of the corpus, the words that min_count and the cap left out included
         self.total_tokens = int(self.counts.sum()) if total_tokens is None else total_tokens
+        self.pruned_below = 0  # counting dropped words seen at most this often as it went (0: none)
 
     @classmethod
-    def from_counts(cls, counter, min_count=5, max_size=None):
-        """Keeps words seen at least min_count times, then the max_size most frequent."""
+    def from_counts(cls, counter, min_count=5, max_size=None, total_tokens=None):
+        """Keeps words seen at least min_count times, then the max_size most frequent; counter
+        holds words in order of first appearance (a dict or Counter). total_tokens: the corpus's
+        tokens, if counter does not hold them all."""
         if min_count < 1:
             raise ValueError(f"min_count must be at least 1, got {min_count}")
         if max_size is not None and max_size < 1:
@@ -36,16 +40,42 @@ class Vocabulary:
         kept.sort(key=lambda wc: -wc[1])  # stable: ties keep their first-appearance order
         if max_size is not None:
             kept = kept[:max_size]
-        return cls([w for w, _ in kept], [c for _, c in kept], total_tokens=sum(counter.values()))
+        total = sum(counter.values()) if total_tokens is None else total_tokens
+        return cls([w for w, _ in kept], [c for _, c in kept], total_tokens=total)
 
     @classmethod
-    def from_corpus(cls, corpus, min_count=5, max_size=None, tokenizer=None):
+    def from_corpus(cls, corpus, min_count=5, max_size=None, tokenizer=None, max_vocab_size=None,
+                    pipeline="native", threads=None):
         """Counts the tokens of a corpus: a text file's path or an iterable of sentences (lists of
-        str); tokenizer: a tokenizing.Tokenizer (default: the tokens as they are)."""
-        counter = collections.Counter()
-        for tokens, _ in token_pieces(corpus):
-            counter.update(tokenizer(tokens) if tokenizer is not None else tokens)
-        return cls.from_counts(counter, min_count, max_size)
+        str); tokenizer: a tokenizing.Tokenizer (default: the tokens as they are).
+
+        max_vocab_size bounds the distinct words held while counting (word2vec's and gensim's
+        pruning, see pipeline.py: it may drop words that are rare early in the corpus); max_size
+        then keeps only the most frequent words (gensim's max_final_vocab). A file is counted by
+        the compiled pipeline on `threads` threads, or by its Python twin with
+        pipeline="python"; sentences are always counted in Python."""
+        check_pipeline(pipeline)
+        if max_vocab_size is not None and max_vocab_size < 1:
+            raise ValueError(f"max_vocab_size must be at least 1 (or None for no bound), got {max_vocab_size}")
+        min_reduce = 0
+        if is_path(corpus):
+            check_corpus(corpus)
+            if pipeline == "native":
+                counter, total, min_reduce = count_file_native(corpus, tokenizer, max_vocab_size, min_count,
+                                                               threads)
+                vocab = cls.from_counts(counter, min_count, max_size, total_tokens=total)
+                vocab.pruned_below = min_reduce
+                return vocab
+            counter, min_reduce = count_file_python(corpus, tokenizer, max_vocab_size)
+        else:
+            counter = collections.Counter()
+            for tokens, _ in token_pieces(corpus):
+                counter.update(tokenizer(tokens) if tokenizer is not None else tokens)
+                if max_vocab_size is not None:  # gensim's rule for sentences: after each one
+                    counter, min_reduce = prune(counter, max_vocab_size, min_reduce)
+        vocab = cls.from_counts(counter, min_count, max_size)
+        vocab.pruned_below = min_reduce
+        return vocab
 
     from_file = from_corpus  # the name for a path
 

@@ -1,0 +1,209 @@
+// The corpus pipeline's two passes over a UTF-8 text file, multi-threaded over blocks
+// (text_blocks.h): count_words builds the vocabulary's counts, encode_words writes the int32 id
+// stream and its sentence offsets. Both give exactly what wordembed/corpus.py and vocab.py, their
+// Python twins, give (tests/test_corpus_native.py compares them byte for byte).
+#include <ATen/ATen.h>
+#include <torch/library.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "corpus/text_blocks.h"
+#include "corpus/utf8_tokens.h"
+#include "corpus/word_table.h"
+
+namespace wordembed::corpus {
+namespace {
+
+const volatile uint8_t* cancel_flag(const at::Tensor& cancel) {
+  TORCH_CHECK_VALUE(cancel.scalar_type() == at::kByte && cancel.numel() == 1 && cancel.is_contiguous(),
+                    "cancel must be a uint8 tensor of one element");
+  return cancel.data_ptr<uint8_t>();
+}
+
+void check_blocks(int64_t block_bytes, int64_t threads) {
+  TORCH_CHECK_VALUE(block_bytes >= 1, "block_bytes must be positive, got ", block_bytes);
+  TORCH_CHECK_VALUE(threads >= 1, "threads must be positive, got ", threads);
+}
+
+// Counts every token; when more than max_vocab_size distinct words are held after a block
+// (0: no bound), drops those seen at most min_reduce times, min_reduce = 1, 2, ... until they
+// fit (word2vec's ReduceVocab, checked per block instead of per word, so that the result does
+// not depend on the thread count). Returns the words counted at least min_count times, in order
+// of first appearance, as UTF-8 joined by '\n' (no token holds a '\n'), their counts, the number
+// of tokens, and the highest min_reduce used (0: nothing was dropped).
+std::tuple<at::Tensor, at::Tensor, int64_t, int64_t> count_words(
+    const std::string& path, int64_t min_count, int64_t max_vocab_size, int64_t block_bytes,
+    int64_t threads, const at::Tensor& cancel) {
+  check_blocks(block_bytes, threads);
+  TORCH_CHECK_VALUE(min_count >= 1, "min_count must be at least 1, got ", min_count);
+  TORCH_CHECK_VALUE(max_vocab_size >= 0, "max_vocab_size must be >= 0 (0: no bound), got ", max_vocab_size);
+  const auto* stop = cancel_flag(cancel);
+  TextFile file(path);
+  const auto bounds = file.block_bounds(block_bytes);
+  struct Local {
+    WordTable counts;
+    int64_t tokens = 0;
+    std::string scratch;
+  };
+  std::vector<Local> locals(threads);
+  WordTable total;
+  int64_t tokens = 0, min_reduce = 0;
+  for_blocks_in_order(
+      file, bounds, static_cast<int>(threads), stop,
+      [&](int w, const char* text, size_t length) {
+        Local& local = locals[w];
+        local.counts.clear();
+        local.tokens = 0;
+        scan_tokens(
+            text, text + length, local.scratch,
+            [&](const char* s, size_t n) {
+              ++local.counts(s, n, hash_word(s, n));
+              ++local.tokens;
+            },
+            [] {});
+      },
+      [&](int w) {
+        Local& local = locals[w];
+        for (const auto& e : local.counts.entries()) {
+          const auto word = local.counts.word(e);
+          total(word.data(), word.size(), e.hash) += e.value;
+        }
+        tokens += local.tokens;
+        while (max_vocab_size > 0 && static_cast<int64_t>(total.size()) > max_vocab_size) {
+          ++min_reduce;
+          total.remove_if([&](const WordTable::Entry& e) { return e.value <= min_reduce; });
+        }
+      });
+  locals.clear();
+  int64_t kept = 0, bytes = 0;
+  for (const auto& e : total.entries())
+    if (e.value >= min_count) ++kept, bytes += static_cast<int64_t>(e.length) + 1;
+  at::Tensor words = at::empty({std::max<int64_t>(bytes - 1, 0)}, at::kByte);
+  at::Tensor counts = at::empty({kept}, at::kLong);
+  auto* out = reinterpret_cast<char*>(words.data_ptr<uint8_t>());
+  auto* count = counts.data_ptr<int64_t>();
+  for (const auto& e : total.entries()) {
+    if (e.value < min_count) continue;
+    if (count != counts.data_ptr<int64_t>()) *out++ = '\n';
+    std::memcpy(out, total.word(e).data(), e.length);
+    out += e.length;
+    *count++ = e.value;
+  }
+  return {words, counts, tokens, min_reduce};
+}
+
+void write_all(int fd, const void* data, size_t bytes) {
+  const char* p = static_cast<const char*>(data);
+  while (bytes > 0) {
+    const ssize_t n = ::write(fd, p, bytes);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      throw std::runtime_error("wordembed: writing the encoded corpus failed: errno " + std::to_string(error) +
+                               " (" + std::strerror(error) + ")");
+    }
+    p += n, bytes -= static_cast<size_t>(n);
+  }
+}
+
+// Writes the id stream of the file to ids_fd (int32) and the sentence offsets to starts_fd
+// (int64: 0, the end of each sentence); returns the number of ids. Token words[k] (words: UTF-8
+// joined by '\n') becomes ids[offsets[k]:offsets[k+1]]: one id for a vocabulary word, or the ids
+// of the words a tokenizer makes of it; other tokens are dropped. A line ends a sentence, and so
+// does every max_sentence_words-th id of a line.
+int64_t encode_words(const std::string& path, const at::Tensor& words, const at::Tensor& offsets,
+                     const at::Tensor& ids, int64_t ids_fd, int64_t starts_fd, int64_t max_sentence_words,
+                     int64_t block_bytes, int64_t threads, const at::Tensor& cancel) {
+  check_blocks(block_bytes, threads);
+  TORCH_CHECK_VALUE(max_sentence_words >= 1, "max_sentence_words must be positive, got ", max_sentence_words);
+  TORCH_CHECK_TYPE(words.scalar_type() == at::kByte && words.dim() == 1 && words.is_contiguous(),
+                   "words must be a 1-D uint8 tensor");
+  TORCH_CHECK_TYPE(offsets.scalar_type() == at::kLong && offsets.dim() == 1 && offsets.is_contiguous(),
+                   "offsets must be a 1-D int64 tensor");
+  TORCH_CHECK_TYPE(ids.scalar_type() == at::kInt && ids.dim() == 1 && ids.is_contiguous(),
+                   "ids must be a 1-D int32 tensor");
+  const auto* stop = cancel_flag(cancel);
+  const auto* offset = offsets.data_ptr<int64_t>();
+  const auto* id = ids.data_ptr<int32_t>();
+  WordTable lookup;  // word -> 1 + its row of offsets (0 marks a word not seen before)
+  int64_t rows = 0;
+  if (words.numel() > 0) {
+    const char* p = reinterpret_cast<const char*>(words.data_ptr<uint8_t>());
+    const char* end = p + words.numel();
+    for (;;) {
+      const char* newline = static_cast<const char*>(std::memchr(p, '\n', end - p));
+      const char* word_end = newline ? newline : end;
+      int64_t& row = lookup(p, word_end - p, hash_word(p, word_end - p));
+      TORCH_CHECK_VALUE(row == 0, "words holds '", std::string(p, word_end), "' twice");
+      row = ++rows;
+      if (!newline) break;
+      p = newline + 1;
+    }
+  }
+  TORCH_CHECK_VALUE(offsets.numel() == rows + 1, "offsets must have one entry per word and one more");
+  for (int64_t k = 0; k < rows; ++k) TORCH_CHECK_VALUE(offset[k] <= offset[k + 1], "offsets must not decrease");
+  TORCH_CHECK_VALUE(offset[0] == 0 && offset[rows] == ids.numel(), "offsets must run from 0 to len(ids)");
+  TextFile file(path);
+  const auto bounds = file.block_bounds(block_bytes);
+  struct Local {
+    std::vector<int32_t> ids;
+    std::vector<int64_t> line_ends;  // positions in ids where a line ended
+    std::string scratch;
+  };
+  std::vector<Local> locals(threads);
+  std::vector<int64_t> starts;  // the sentence ends found in one block
+  int64_t written = 0, sentence = 0;  // ids written; ids of the current sentence
+  write_all(static_cast<int>(starts_fd), &written, sizeof(int64_t));  // the offsets begin with 0
+  for_blocks_in_order(
+      file, bounds, static_cast<int>(threads), stop,
+      [&](int w, const char* text, size_t length) {
+        Local& local = locals[w];
+        local.ids.clear();
+        local.line_ends.clear();
+        scan_tokens(
+            text, text + length, local.scratch,
+            [&](const char* s, size_t n) {
+              if (const auto* e = lookup.find(s, n, hash_word(s, n)))
+                local.ids.insert(local.ids.end(), id + offset[e->value - 1], id + offset[e->value]);
+            },
+            [&] { local.line_ends.push_back(static_cast<int64_t>(local.ids.size())); });
+      },
+      [&](int w) {
+        Local& local = locals[w];
+        starts.clear();
+        int64_t at = 0;  // ids of this block placed in sentences so far
+        auto place = [&](int64_t upto) {  // ids up to `upto` join the sentence, which fills and breaks
+          while (upto - at >= max_sentence_words - sentence) {
+            at += max_sentence_words - sentence;
+            starts.push_back(written + at);
+            sentence = 0;
+          }
+          sentence += upto - at;
+          at = upto;
+        };
+        for (const int64_t line_end : local.line_ends) {
+          place(line_end);
+          if (sentence > 0) starts.push_back(written + at), sentence = 0;
+        }
+        place(static_cast<int64_t>(local.ids.size()));
+        write_all(static_cast<int>(ids_fd), local.ids.data(), local.ids.size() * sizeof(int32_t));
+        written += static_cast<int64_t>(local.ids.size());
+        write_all(static_cast<int>(starts_fd), starts.data(), starts.size() * sizeof(int64_t));
+      });
+  if (sentence > 0) write_all(static_cast<int>(starts_fd), &written, sizeof(int64_t));  // no final '\n'
+  return written;
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(wordembed, CPU, m) {
+  m.impl("count_words", &count_words);
+  m.impl("encode_words", &encode_words);
+}
+
+}  // namespace wordembed::corpus

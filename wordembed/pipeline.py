@@ -1,0 +1,204 @@
+"""The corpus pipeline's two passes over a text file, counting words and encoding them to ids,
+done by the compiled ops (csrc/corpus: multi-threaded over blocks of the file), with the Python
+twins that tests compare them to byte for byte.
+
+Both read the file in the same blocks (text_blocks.h says where they start), so that word2vec's
+pruning (max_vocab_size) drops the same words in both: after each block, while more than
+max_vocab_size distinct words are held, the words seen at most 1, then 2, ... times so far are
+dropped. A dropped word starts again from zero if it comes back, so pruning may lose words that
+are rare early in the corpus and frequent later, and lowers the counts of the words it drops and
+re-adds. Without max_vocab_size, counts are exact.
+
+The compiled ops release the GIL and poll a flag between blocks, so that Ctrl-C stops them."""
+import collections
+import os
+import re
+import threading
+
+import torch
+
+PIPELINES = ("native", "python")  # the compiled ops, or their Python twins
+BLOCK_BYTES = 1 << 20  # where pruning is checked, and how much text one thread takes at a time
+_ASCII_SPACE = re.compile(rb"[\t\n\x0b\x0c\r\x1c-\x20]")  # str.isspace() for bytes < 0x80
+_SCAN_BYTES = 1 << 16
+
+
+def check_pipeline(pipeline) -> None:
+    if pipeline not in PIPELINES:
+        raise ValueError(f"pipeline must be one of {', '.join(PIPELINES)}, got {pipeline!r}")
+
+
+def default_threads(threads=None) -> int:
+    return max(1, threads or torch.get_num_threads())
+
+
+def block_bounds(f, size, block_bytes=BLOCK_BYTES):
+    """Python twin of TextFile::block_bounds: block k of the open binary file f starts at the
+    first position p >= k * block_bytes whose previous byte is ASCII whitespace."""
+    bounds = [0]
+    for start in range(block_bytes, size, block_bytes):
+        if bounds[-1] >= start:
+            bounds.append(bounds[-1])
+            continue
+        p, bound = start, size
+        while p < size:
+            f.seek(p - 1)
+            buffer = f.read(min(_SCAN_BYTES, size - p + 1))
+            if not buffer:
+                break
+            if match := _ASCII_SPACE.search(buffer):
+                bound = p + match.start()
+                break
+            p += len(buffer)
+        bounds.append(bound)
+    bounds.append(size)
+    return bounds
+
+
+def text_blocks(path, block_bytes=BLOCK_BYTES):
+    """The file's blocks, decoded as UTF-8 with bad bytes replaced (no block cuts a character)."""
+    with open(path, "rb") as f:
+        bounds = block_bounds(f, os.fstat(f.fileno()).st_size, block_bytes)
+        for begin, end in zip(bounds, bounds[1:]):
+            f.seek(begin)
+            yield f.read(end - begin).decode("utf-8", errors="replace")
+
+
+def prune(counter, max_vocab_size, min_reduce):
+    """word2vec's ReduceVocab until at most max_vocab_size words are left; returns the counter
+    and the new min_reduce (the highest count dropped so far)."""
+    while len(counter) > max_vocab_size:
+        min_reduce += 1
+        counter = collections.Counter({w: c for w, c in counter.items() if c > min_reduce})
+    return counter, min_reduce
+
+
+def count_file_python(path, tokenizer=None, max_vocab_size=None, block_bytes=BLOCK_BYTES):
+    """Twin of the native count: (Counter of every token in order of first appearance, the
+    highest count that pruning dropped)."""
+    counter, min_reduce = collections.Counter(), 0
+    for text in text_blocks(path, block_bytes):
+        tokens = text.split()
+        counter.update(tokenizer(tokens) if tokenizer is not None else tokens)
+        if max_vocab_size is not None:
+            counter, min_reduce = prune(counter, max_vocab_size, min_reduce)
+    return counter, min_reduce
+
+
+def _interruptible(op, *args):
+    """Runs a compiled op in a thread, so that Ctrl-C reaches Python; it then sets the op's
+    cancel flag (the last argument), waits for the op to stop and raises KeyboardInterrupt."""
+    cancel = args[-1]
+    result, error = [], []
+
+    def run():
+        try:
+            result.append(op(*args))
+        except BaseException as e:  # noqa: BLE001 (handed to the caller's thread)
+            error.append(e)
+
+    worker = threading.Thread(target=run, name="wordembed-corpus", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        cancel.fill_(1)
+        worker.join()
+        raise
+    if error:
+        raise _os_error(error[0]) from None
+    return result[0]
+
+
+def _os_error(error):
+    """The ops say 'errno N' for a failed read or write: give it as the OSError it is."""
+    match = re.search(r"errno (\d+) \(([^)]*)\)", str(error))
+    if isinstance(error, RuntimeError) and match:
+        return OSError(int(match.group(1)), match.group(2), str(error).split(": errno")[0])
+    return error
+
+
+def _load_ops():
+    from . import ops  # noqa: F401  (loads the compiled library)
+    return torch.ops.wordembed
+
+
+def count_file_native(path, tokenizer=None, max_vocab_size=None, min_count=1, threads=None,
+                      block_bytes=BLOCK_BYTES):
+    """(Counter of the tokens counted at least min_count times, in order of first appearance;
+    total tokens; the highest count that pruning dropped). With a tokenizer, its rule maps each
+    distinct whitespace token once; pruning then applies to the whitespace tokens."""
+    op = _load_ops().count_words
+    cancel = torch.zeros(1, dtype=torch.uint8)
+    raw_min_count = 1 if tokenizer is not None and not tokenizer.is_identity else min_count
+    words, counts, total, min_reduce = _interruptible(
+        op, os.fspath(path), raw_min_count, max_vocab_size or 0, block_bytes, default_threads(threads), cancel)
+    words = _decode_words(words)
+    counts = counts.tolist()
+    if tokenizer is None or tokenizer.is_identity:
+        return collections.Counter(dict(zip(words, counts))), total, min_reduce
+    counter = collections.Counter()
+    for word, count in zip(words, counts):
+        for token in tokenizer([word]):
+            counter[token] += count
+    return counter, sum(counter.values()), min_reduce
+
+
+def _decode_words(blob):
+    """The op's words: UTF-8 joined by '\n' (no token holds one)."""
+    text = blob.numpy().tobytes().decode("utf-8")  # the op has replaced every bad byte already
+    return text.split("\n") if text else []
+
+
+def _words_blob(words):
+    return torch.frombuffer(bytearray("\n".join(words).encode("utf-8")), dtype=torch.uint8) if words else \
+        torch.zeros(0, dtype=torch.uint8)
+
+
+def _can_be_a_token(word) -> bool:
+    """Whether a whitespace token of a decoded file can be this word (a vocabulary built from
+    sentences may hold others, which no file token matches)."""
+    return word.split() == [word] and not any(0xD800 <= ord(c) <= 0xDFFF for c in word)
+
+
+def _all_can_be_tokens(words) -> bool:
+    """_can_be_a_token for every word, at C speed for the usual case (a vocabulary of a file)."""
+    joined = "\n".join(words)
+    try:
+        joined.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return joined.split() == list(words)
+
+
+def encode_file_native(path, vocab, ids_file, starts_file, max_sentence_words, tokenizer=None, threads=None,
+                       block_bytes=BLOCK_BYTES):
+    """Writes the id stream and sentence offsets of a text file to two open binary files (at
+    their current ends); returns the number of ids."""
+    ops = _load_ops()
+    if tokenizer is None or tokenizer.is_identity:
+        words = vocab.ix_to_word
+        if not _all_can_be_tokens(words):
+            words = [w for w in words if _can_be_a_token(w)]
+        ids = torch.tensor([vocab.word_to_ix[w] for w in words], dtype=torch.int32) \
+            if words is not vocab.ix_to_word else torch.arange(len(words), dtype=torch.int32)
+        offsets = torch.arange(len(words) + 1, dtype=torch.int64)
+    else:  # every whitespace token of the file that yields a kept word, and the ids it yields
+        raw, _, _ = count_file_native(path, None, None, 1, threads, block_bytes)
+        word_to_ix, words, pieces = vocab.word_to_ix, [], []
+        for word in raw:
+            kept = [word_to_ix[t] for t in tokenizer([word]) if t in word_to_ix]
+            if kept:
+                words.append(word)
+                pieces.append(kept)
+        del raw
+        ids = torch.tensor([i for p in pieces for i in p], dtype=torch.int32)
+        offsets = torch.tensor([0] + [len(p) for p in pieces], dtype=torch.int64).cumsum(0)
+        del pieces
+    ids_file.flush()
+    starts_file.flush()
+    cancel = torch.zeros(1, dtype=torch.uint8)
+    return _interruptible(ops.encode_words, os.fspath(path), _words_blob(words), offsets, ids,
+                          ids_file.fileno(), starts_file.fileno(), max_sentence_words, block_bytes,
+                          default_threads(threads), cancel)
