@@ -91,11 +91,24 @@ struct Logistic {
   T loss, step;
 };
 
+// The same without the logarithm: e = exp(-|y|), the step, and max(-y, 0), so that the loss is
+// log1p(e) + hinge. The CPU trainer sums an example's losses as one log of a product of (1 + e):
+// log1pf took a tenth of its time, once per output.
+template <typename T>
+struct LogisticParts {
+  T e, step, hinge;
+};
+
+template <typename T>
+WORDEMBED_HOST_DEVICE LogisticParts<T> logistic_parts(T y) {
+  const T e = exp_of(y < T(0) ? y : -y);
+  return y >= T(0) ? LogisticParts<T>{e, e / (T(1) + e), T(0)} : LogisticParts<T>{e, T(1) / (T(1) + e), -y};
+}
+
 template <typename T>
 WORDEMBED_HOST_DEVICE Logistic<T> logistic(T y) {
-  const T e = exp_of(y < T(0) ? y : -y);
-  const T log_term = log1p_of(e);
-  return y >= T(0) ? Logistic<T>{log_term, e / (T(1) + e)} : Logistic<T>{log_term - y, T(1) / (T(1) + e)};
+  const LogisticParts<T> parts = logistic_parts(y);
+  return Logistic<T>{log1p_of(parts.e) + parts.hinge, parts.step};
 }
 
 }  // namespace wordembed

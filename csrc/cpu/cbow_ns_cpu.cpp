@@ -42,13 +42,17 @@ double train_example(T* in, T* out, int64_t D, const int64_t* ctx, int64_t n, co
   sum_rows(s.hidden.data(), s.rows.data(), n, D, inv_n);
   std::fill(s.hidden_grad.begin(), s.hidden_grad.end(), T(0));
   s.step.resize(m);
-  double loss = 0;
+  // The loss is sum_j log1p(e_j) + hinge_j = log(prod_j (1 + e_j)) + sum_j hinge_j: one log per
+  // example. Each factor is in (1, 2], so the product of at most 1 + 1000 of them fits a double.
+  double product = 1, hinge = 0;
   for (int64_t j = 0; j < m; ++j) {
     const T score = dot(s.hidden.data(), out + outputs[j] * D, D);
-    const Logistic<T> term = logistic(j == 0 ? score : -score);
-    loss += term.loss;
+    const LogisticParts<T> term = logistic_parts(j == 0 ? score : -score);
+    product *= 1.0 + static_cast<double>(term.e);
+    hinge += static_cast<double>(term.hinge);
     s.step[j] = j == 0 ? lr * term.step : -lr * term.step;  // minus the gradient, times lr
   }
+  const double loss = std::log(product) + hinge;
   for (int64_t j = 0; j < m; ++j) axpy(s.hidden_grad.data(), out + outputs[j] * D, s.step[j], D);
   for (int64_t j = 0; j < m; ++j) axpy(out + outputs[j] * D, s.hidden.data(), s.step[j], D);
   const T context_scale = full_context_update ? T(1) : inv_n;
