@@ -150,9 +150,16 @@ int64_t encode_words(const std::string& path, const at::Tensor& words, const at:
   TORCH_CHECK_VALUE(offset[0] == 0 && offset[rows] == ids.numel(), "offsets must run from 0 to len(ids)");
   TextFile file(path);
   const auto bounds = file.block_bounds(block_bytes);
+  // Each thread looks its block's tokens up in a table of their own first (small enough to stay
+  // in its cache), then each distinct token once in the vocabulary's table, which for a large
+  // vocabulary is far bigger than a core's cache.
   struct Local {
+    WordTable distinct;                // the block's distinct tokens -> 1 + their number
+    std::vector<int32_t> tokens;       // the block's tokens, as numbers in `distinct`
+    std::vector<int64_t> rows;         // distinct token -> its row of offsets, or -1
     std::vector<int32_t> ids;
-    std::vector<int64_t> line_ends;  // positions in ids where a line ended
+    std::vector<int64_t> line_ends;    // positions in ids where a line ended
+    std::vector<int64_t> token_line_ends;  // the same in tokens
     std::string scratch;
   };
   std::vector<Local> locals(threads);
@@ -163,15 +170,36 @@ int64_t encode_words(const std::string& path, const at::Tensor& words, const at:
       file, bounds, static_cast<int>(threads), stop,
       [&](int w, const char* text, size_t length) {
         Local& local = locals[w];
-        local.ids.clear();
-        local.line_ends.clear();
+        local.distinct.clear();
+        local.tokens.clear();
+        local.token_line_ends.clear();
         scan_tokens(
             text, text + length, local.scratch,
             [&](const char* s, size_t n) {
-              if (const auto* e = lookup.find(s, n, hash_word(s, n)))
-                local.ids.insert(local.ids.end(), id + offset[e->value - 1], id + offset[e->value]);
+              int64_t& number = local.distinct(s, n, hash_word(s, n));
+              if (number == 0) number = static_cast<int64_t>(local.distinct.size());
+              local.tokens.push_back(static_cast<int32_t>(number - 1));
             },
-            [&] { local.line_ends.push_back(static_cast<int64_t>(local.ids.size())); });
+            [&] { local.token_line_ends.push_back(static_cast<int64_t>(local.tokens.size())); });
+        local.rows.clear();
+        for (const auto& e : local.distinct.entries()) {
+          const auto word = local.distinct.word(e);
+          const auto* found = lookup.find(word.data(), word.size(), e.hash);
+          local.rows.push_back(found ? found->value - 1 : -1);
+        }
+        local.ids.clear();
+        local.line_ends.clear();
+        const int64_t n_tokens = static_cast<int64_t>(local.tokens.size());
+        size_t line = 0;  // the next line end, in local.token_line_ends
+        for (int64_t t = 0; t <= n_tokens; ++t) {
+          for (; line < local.token_line_ends.size() && local.token_line_ends[line] == t; ++line)
+            local.line_ends.push_back(static_cast<int64_t>(local.ids.size()));
+          if (t == n_tokens) break;
+          const int64_t row = local.rows[local.tokens[t]];
+          if (row < 0) continue;
+          if (offset[row + 1] - offset[row] == 1) local.ids.push_back(id[offset[row]]);  // the usual case
+          else local.ids.insert(local.ids.end(), id + offset[row], id + offset[row + 1]);
+        }
       },
       [&](int w) {
         Local& local = locals[w];
