@@ -87,24 +87,32 @@ def count_file_python(path, tokenizer=None, max_vocab_size=None, block_bytes=BLO
 
 def _interruptible(op, *args):
     """Runs a compiled op in a thread, so that Ctrl-C reaches Python; it then sets the op's
-    cancel flag (the last argument), waits for the op to stop and raises KeyboardInterrupt."""
+    cancel flag (the last argument), waits for the op to stop (within a block) and raises
+    KeyboardInterrupt. The op never outlives this call: a process that exits while one runs
+    is aborted by its C++ threads."""
     cancel = args[-1]
-    result, error = [], []
+    result, error, done = [], [], threading.Event()
 
     def run():
         try:
             result.append(op(*args))
         except BaseException as e:  # noqa: BLE001 (handed to the caller's thread)
             error.append(e)
+        finally:
+            done.set()
 
     worker = threading.Thread(target=run, name="wordembed-corpus", daemon=True)
-    worker.start()
     try:
-        while worker.is_alive():
-            worker.join(0.1)
-    except KeyboardInterrupt:
+        worker.start()
+        while not done.wait(0.1):
+            pass
+    except BaseException:
         cancel.fill_(1)
-        worker.join()
+        while worker.is_alive() and not done.is_set():
+            try:
+                done.wait()
+            except KeyboardInterrupt:  # pressed again: the op stops at its next block anyway
+                pass
         raise
     if error:
         raise _os_error(error[0]) from None
