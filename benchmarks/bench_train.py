@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -67,12 +66,14 @@ def quality(vectors_path, args):
 
 
 def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not getrusage: a child started by fork and exec would report its parent's peak
+    from wordembed.memory import resident_bytes
+    return resident_bytes(peak=True) / 2**20
 
 
 def resident_mb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    from wordembed.memory import resident_bytes
+    return resident_bytes() / 2**20
 
 
 def imported(args):

@@ -50,8 +50,9 @@ TORCH_LIBRARY(wordembed, m) {
   // The corpus pipeline (corpus/corpus_ops.cpp), over a UTF-8 text file read in blocks by
   // `threads` threads; the results do not depend on `threads`. cancel: a uint8 flag, polled
   // between blocks (Ctrl-C). count_words -> (words as UTF-8 joined by '\n', in order of first
-  // appearance, counts, tokens, the highest count that pruning dropped).
-  m.def("count_words(str path, int min_count, int max_vocab_size, int block_bytes, int threads, "
+  // appearance or, by_count, most frequent first; counts; tokens; the highest count that pruning
+  // dropped).
+  m.def("count_words(str path, int min_count, int max_vocab_size, bool by_count, int block_bytes, int threads, "
         "Tensor cancel) -> (Tensor, Tensor, int, int)");
   // Writes the int32 id stream to ids_fd and the int64 sentence offsets to starts_fd; token
   // words[k] becomes ids[offsets[k]:offsets[k+1]]. Returns the number of ids written.

@@ -215,7 +215,7 @@ def test_a_set_cancel_flag_stops_the_op(tmp_path):
     path = write(tmp_path, b"a b c\n" * 1000)
     cancel = torch.ones(1, dtype=torch.uint8)
     with pytest.raises(RuntimeError, match="interrupted"):
-        pipeline._load_ops().count_words(str(path), 1, 0, 64, 2, cancel)
+        pipeline._load_ops().count_words(str(path), 1, 0, False, 64, 2, cancel)
 
 
 def test_ctrl_c_stops_counting_at_once(tmp_path):

@@ -124,13 +124,14 @@ def test_a_corpus_of_one_long_line_is_prepared_in_bounded_memory(tmp_path):
         for block in range(40):
             f.write(" ".join(f"w{(block * 7919 + i) % 5000}" for i in range(100_000)) + " ")
     script = f"""
-import resource, wordembed
+import wordembed
 from wordembed.corpus import encode_corpus
+from wordembed.memory import resident_bytes
 from wordembed.vocab import Vocabulary
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = resident_bytes()
 vocab = Vocabulary.from_file({str(path)!r}, min_count=1)
 corpus = encode_corpus({str(path)!r}, vocab, {str(tmp_path / "enc")!r})
-print(corpus.num_words, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) // 1024)
+print(corpus.num_words, (resident_bytes(peak=True) - base) // 2**20)
 """
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr

@@ -69,3 +69,12 @@ def test_modules_and_trainer_tables_use_it():
 def test_zeros_table_on_cuda_is_torch_zeros():
     table = zeros_table((1000, 1000), device="cuda")
     assert table.is_cuda and not table.any()
+
+
+def test_resident_bytes_reads_this_process_now_and_at_its_peak():
+    from wordembed.memory import resident_bytes
+    now = resident_bytes()
+    block = bytearray(64 << 20)  # touched: 64 MB more resident memory
+    assert resident_bytes() >= now + (60 << 20)
+    del block
+    assert resident_bytes(peak=True) >= now + (60 << 20)

@@ -34,17 +34,14 @@ def test_training_stays_within_the_memory_budget(tmp_path):
     write_corpus(corpus)
     assert os.path.getsize(corpus) > budget_bytes(VOCAB, DIM) and 4 * TOKENS > budget_bytes(VOCAB, DIM)
     script = f"""
-import os, resource
+import os
 import wordembed
-def resident():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-base = resident()
+from wordembed.memory import resident_bytes
+base = resident_bytes()
 from wordembed.train import train_vectors
 vectors = train_vectors({str(corpus)!r}, {str(tmp_path / "v.bin")!r}, dim={DIM}, min_count=5, epochs=1,
                         threads=2, max_vocab_size=200_000, log=open(os.devnull, "w"))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(len(vectors), base, peak)
+print(len(vectors), base, resident_bytes(peak=True))
 """
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr

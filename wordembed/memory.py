@@ -19,6 +19,18 @@ import torch
 HUGE_PAGE_BYTES = 2 << 20
 
 
+def resident_bytes(peak=False) -> int:
+    """This process's resident memory now (VmRSS), or its peak so far (VmHWM), from Linux's
+    /proc/self/status. Not getrusage's ru_maxrss: a process started by fork and exec inherits
+    the parent's peak there, so a small child of a large parent would report the parent's."""
+    key = "VmHWM:" if peak else "VmRSS:"
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key):
+                return int(line.split()[1]) * 1024
+    raise OSError("/proc/self/status gives no resident memory")
+
+
 def available_bytes(device) -> int | None:
     """Memory that a new table on `device` may take: MemAvailable of /proc/meminfo for the CPU,
     the free memory the driver reports for a GPU; None where that cannot be read."""

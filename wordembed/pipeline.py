@@ -132,19 +132,31 @@ def _load_ops():
     return torch.ops.wordembed
 
 
+def _count(path, min_count, max_vocab_size, by_count, threads, block_bytes):
+    words, counts, total, min_reduce = _interruptible(
+        _load_ops().count_words, os.fspath(path), min_count, max_vocab_size or 0, by_count, block_bytes,
+        default_threads(threads), torch.zeros(1, dtype=torch.uint8))
+    return _decode_words(words), counts, total, min_reduce
+
+
+def count_vocabulary_native(path, min_count=1, max_vocab_size=None, threads=None, block_bytes=BLOCK_BYTES):
+    """(words counted at least min_count times, most frequent first, ties in order of first
+    appearance; their counts as an int64 tensor; total tokens; the highest count that pruning
+    dropped): the vocabulary of the whitespace tokens, sorted by the compiled code, so that no
+    Python structure but the word list is made on the way."""
+    return _count(path, min_count, max_vocab_size, True, threads, block_bytes)
+
+
 def count_file_native(path, tokenizer=None, max_vocab_size=None, min_count=1, threads=None,
                       block_bytes=BLOCK_BYTES):
     """(Counter of the tokens counted at least min_count times, in order of first appearance;
     total tokens; the highest count that pruning dropped). With a tokenizer, its rule maps each
     distinct whitespace token once; pruning then applies to the whitespace tokens."""
-    op = _load_ops().count_words
-    cancel = torch.zeros(1, dtype=torch.uint8)
-    raw_min_count = 1 if tokenizer is not None and not tokenizer.is_identity else min_count
-    words, counts, total, min_reduce = _interruptible(
-        op, os.fspath(path), raw_min_count, max_vocab_size or 0, block_bytes, default_threads(threads), cancel)
-    words = _decode_words(words)
+    identity = tokenizer is None or tokenizer.is_identity
+    words, counts, total, min_reduce = _count(path, min_count if identity else 1, max_vocab_size, False, threads,
+                                              block_bytes)
     counts = counts.tolist()
-    if tokenizer is None or tokenizer.is_identity:
+    if identity:
         return collections.Counter(dict(zip(words, counts))), total, min_reduce
     counter = collections.Counter()
     for word, count in zip(words, counts):
@@ -159,25 +171,29 @@ def _decode_words(blob):
     return text.split("\n") if text else []
 
 
-def _words_blob(words):
-    return torch.frombuffer(bytearray("\n".join(words).encode("utf-8")), dtype=torch.uint8) if words else \
-        torch.zeros(0, dtype=torch.uint8)
+def _blob(data: bytes):
+    return torch.frombuffer(bytearray(data), dtype=torch.uint8) if data else torch.zeros(0, dtype=torch.uint8)
+
+
+_SPACE_BUT_NEWLINE = re.compile(r"[^\S\n]")  # re's \s is str.isspace()
+
+
+def _as_token_blob(words):
+    """The op's words argument, UTF-8 joined by '\n', if every word could be a whitespace
+    token of a decoded file; else None. Checked on the joined text, at C speed and without a
+    second list of the words (a file's vocabulary always passes)."""
+    joined = "\n".join(words)
+    if words and (not joined or joined.count("\n") != len(words) - 1 or "\n\n" in joined or joined[0] == "\n"
+                  or joined[-1] == "\n" or _SPACE_BUT_NEWLINE.search(joined)):
+        return None  # a word holds whitespace, or is empty
+    try:
+        return joined.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which no decoded file holds
+        return None
 
 
 def _can_be_a_token(word) -> bool:
-    """Whether a whitespace token of a decoded file can be this word (a vocabulary built from
-    sentences may hold others, which no file token matches)."""
-    return word.split() == [word] and not any(0xD800 <= ord(c) <= 0xDFFF for c in word)
-
-
-def _all_can_be_tokens(words) -> bool:
-    """_can_be_a_token for every word, at C speed for the usual case (a vocabulary of a file)."""
-    joined = "\n".join(words)
-    try:
-        joined.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate
-        return False
-    return joined.split() == list(words)
+    return _as_token_blob([word]) is not None
 
 
 def encode_file_native(path, vocab, ids_file, starts_file, max_sentence_words, tokenizer=None, threads=None,
@@ -186,12 +202,14 @@ def encode_file_native(path, vocab, ids_file, starts_file, max_sentence_words, t
     their current ends); returns the number of ids."""
     ops = _load_ops()
     if tokenizer is None or tokenizer.is_identity:
-        words = vocab.ix_to_word
-        if not _all_can_be_tokens(words):
-            words = [w for w in words if _can_be_a_token(w)]
-        ids = torch.tensor([vocab.word_to_ix[w] for w in words], dtype=torch.int32) \
-            if words is not vocab.ix_to_word else torch.arange(len(words), dtype=torch.int32)
-        offsets = torch.arange(len(words) + 1, dtype=torch.int64)
+        blob = _as_token_blob(vocab.ix_to_word)
+        if blob is not None:
+            ids = torch.arange(len(vocab), dtype=torch.int32)
+        else:  # a vocabulary built from sentences may hold words that no file token matches
+            kept = [i for i, w in enumerate(vocab.ix_to_word) if _can_be_a_token(w)]
+            blob = _as_token_blob([vocab.ix_to_word[i] for i in kept])
+            ids = torch.tensor(kept, dtype=torch.int32)
+        offsets = torch.arange(len(ids) + 1, dtype=torch.int64)
     else:  # every whitespace token of the file that yields a kept word, and the ids it yields
         raw, _, _ = count_file_native(path, None, None, 1, threads, block_bytes)
         word_to_ix, words, pieces = vocab.word_to_ix, [], []
@@ -201,12 +219,13 @@ def encode_file_native(path, vocab, ids_file, starts_file, max_sentence_words, t
                 words.append(word)
                 pieces.append(kept)
         del raw
+        blob = "\n".join(words).encode("utf-8")
         ids = torch.tensor([i for p in pieces for i in p], dtype=torch.int32)
         offsets = torch.tensor([0] + [len(p) for p in pieces], dtype=torch.int64).cumsum(0)
-        del pieces
+        del pieces, words
     ids_file.flush()
     starts_file.flush()
     cancel = torch.zeros(1, dtype=torch.uint8)
-    return _interruptible(ops.encode_words, os.fspath(path), _words_blob(words), offsets, ids,
+    return _interruptible(ops.encode_words, os.fspath(path), _blob(blob), offsets, ids,
                           ids_file.fileno(), starts_file.fileno(), max_sentence_words, block_bytes,
                           default_threads(threads), cancel)

@@ -7,7 +7,7 @@ import collections
 
 import torch
 
-from .pipeline import check_pipeline, count_file_native, count_file_python, prune
+from .pipeline import check_pipeline, count_file_native, count_file_python, count_vocabulary_native, prune
 from .sentences import check_corpus, is_path, token_pieces
 
 NOISE_POWER = 0.75  # word2vec's exponent for the negative-sampling distribution
@@ -60,6 +60,14 @@ class Vocabulary:
         min_reduce = 0
         if is_path(corpus):
             check_corpus(corpus)
+            if pipeline == "native" and (tokenizer is None or tokenizer.is_identity):
+                if max_size is not None and max_size < 1:
+                    raise ValueError(f"max_size must be at least 1 (or None for no cap), got {max_size}")
+                words, counts, total, min_reduce = count_vocabulary_native(corpus, min_count, max_vocab_size,
+                                                                           threads)
+                vocab = cls(words[:max_size], counts[:max_size], total_tokens=total)
+                vocab.pruned_below = min_reduce
+                return vocab
             if pipeline == "native":
                 counter, total, min_reduce = count_file_native(corpus, tokenizer, max_vocab_size, min_count,
                                                                threads)

@@ -5,6 +5,10 @@
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -18,6 +22,14 @@
 
 namespace wordembed::corpus {
 namespace {
+
+// The threads' tables and buffers were freed into glibc's per-thread arenas, which keep them:
+// hand them back, so that they do not stay in the process's resident memory while it trains.
+void release_free_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 const volatile uint8_t* cancel_flag(const at::Tensor& cancel) {
   TORCH_CHECK_VALUE(cancel.scalar_type() == at::kByte && cancel.numel() == 1 && cancel.is_contiguous(),
@@ -34,10 +46,11 @@ void check_blocks(int64_t block_bytes, int64_t threads) {
 // (0: no bound), drops those seen at most min_reduce times, min_reduce = 1, 2, ... until they
 // fit (word2vec's ReduceVocab, checked per block instead of per word, so that the result does
 // not depend on the thread count). Returns the words counted at least min_count times, in order
-// of first appearance, as UTF-8 joined by '\n' (no token holds a '\n'), their counts, the number
-// of tokens, and the highest min_reduce used (0: nothing was dropped).
+// of first appearance (by_count: most frequent first, ties in that order), as UTF-8 joined by
+// '\n' (no token holds a '\n'), their counts, the number of tokens, and the highest min_reduce
+// used (0: nothing was dropped).
 std::tuple<at::Tensor, at::Tensor, int64_t, int64_t> count_words(
-    const std::string& path, int64_t min_count, int64_t max_vocab_size, int64_t block_bytes,
+    const std::string& path, int64_t min_count, int64_t max_vocab_size, bool by_count, int64_t block_bytes,
     int64_t threads, const at::Tensor& cancel) {
   check_blocks(block_bytes, threads);
   TORCH_CHECK_VALUE(min_count >= 1, "min_count must be at least 1, got ", min_count);
@@ -80,20 +93,25 @@ std::tuple<at::Tensor, at::Tensor, int64_t, int64_t> count_words(
         }
       });
   locals.clear();
-  int64_t kept = 0, bytes = 0;
-  for (const auto& e : total.entries())
-    if (e.value >= min_count) ++kept, bytes += static_cast<int64_t>(e.length) + 1;
+  std::vector<size_t> kept;  // entries counted min_count times, in order of first appearance
+  int64_t bytes = 0;
+  const auto& entries = total.entries();
+  for (size_t k = 0; k < entries.size(); ++k)
+    if (entries[k].value >= min_count) kept.push_back(k), bytes += static_cast<int64_t>(entries[k].length) + 1;
+  if (by_count)  // most frequent first; stable, so ties stay in order of first appearance
+    std::stable_sort(kept.begin(), kept.end(), [&](size_t a, size_t b) { return entries[a].value > entries[b].value; });
   at::Tensor words = at::empty({std::max<int64_t>(bytes - 1, 0)}, at::kByte);
-  at::Tensor counts = at::empty({kept}, at::kLong);
+  at::Tensor counts = at::empty({static_cast<int64_t>(kept.size())}, at::kLong);
   auto* out = reinterpret_cast<char*>(words.data_ptr<uint8_t>());
   auto* count = counts.data_ptr<int64_t>();
-  for (const auto& e : total.entries()) {
-    if (e.value < min_count) continue;
-    if (count != counts.data_ptr<int64_t>()) *out++ = '\n';
+  for (size_t i = 0; i < kept.size(); ++i) {
+    const auto& e = entries[kept[i]];
+    if (i > 0) *out++ = '\n';
     std::memcpy(out, total.word(e).data(), e.length);
     out += e.length;
-    *count++ = e.value;
+    count[i] = e.value;
   }
+  release_free_memory();
   return {words, counts, tokens, min_reduce};
 }
 
@@ -224,6 +242,8 @@ int64_t encode_words(const std::string& path, const at::Tensor& words, const at:
         write_all(static_cast<int>(starts_fd), starts.data(), starts.size() * sizeof(int64_t));
       });
   if (sentence > 0) write_all(static_cast<int>(starts_fd), &written, sizeof(int64_t));  // no final '\n'
+  locals.clear();
+  release_free_memory();
   return written;
 }
 
