@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the extension's CPU code with AddressSanitizer and UndefinedBehaviorSanitizer (in
-# build/sanitize, apart from the normal build) and runs the operator and trainer tests on it.
+# build/sanitize, apart from the normal build) and runs the operator, trainer and
+# corpus pipeline tests on it.
 # Any invalid read or write, use after free, overflow or undefined behaviour stops the run with a
 # report. Usage: bash scripts/sanitize.sh [extra pytest arguments]
 set -euo pipefail
@@ -31,4 +32,5 @@ cd "$out"
     || { echo "sanitize.sh: the sanitized build is not the one imported" >&2; exit 1; }
 exec "$root/.venv/bin/pytest" -c "$root/pytest.ini" --rootdir "$root" -p no:cacheprovider -q \
     "$root/tests/test_context_sum.py" "$root/tests/test_cbow_ns.py" "$root/tests/test_train.py" \
-    "$root/tests/test_train_reliability.py" "$root/tests/test_properties.py" "$@"
+    "$root/tests/test_train_reliability.py" "$root/tests/test_properties.py" \
+    "$root/tests/test_corpus_native.py" "$@"
