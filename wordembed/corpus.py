@@ -30,16 +30,20 @@ def encode_corpus(corpus, vocab, prefix, max_sentence_words=MAX_SENTENCE_WORDS,
         raise ValueError(f"max_sentence_words must be positive, got {max_sentence_words}")
     check_pipeline(pipeline)
     prefix = os.fspath(prefix)
+    # Not synced to disk: the trainer's working copy, checked against its fingerprint on resume,
+    # so that a file a power cut damaged is an error that says to start over, never garbage.
     if pipeline == "native" and is_path(corpus):
         check_corpus(corpus)
-        with atomic_write(prefix + ".ids") as ids_file, atomic_write(prefix + ".starts") as starts_file:
+        with atomic_write(prefix + ".ids", durable=False) as ids_file, \
+                atomic_write(prefix + ".starts", durable=False) as starts_file:
             encode_file_native(corpus, vocab, ids_file, starts_file, max_sentence_words, tokenizer, threads)
         return EncodedCorpus(prefix)
     word_to_ix = vocab.word_to_ix
     written = 0
     # Both streams are written as they come, in bounded buffers: neither the ids nor the
     # sentence offsets of a large corpus are ever held in memory whole.
-    with atomic_write(prefix + ".ids") as ids_file, atomic_write(prefix + ".starts") as starts_file:
+    with atomic_write(prefix + ".ids", durable=False) as ids_file, \
+            atomic_write(prefix + ".starts", durable=False) as starts_file:
         buffer, starts = array("i"), array("q", [0])
         sentence_words = 0  # kept words of the line since its last sentence break
         for tokens, line_ends in token_pieces(corpus, piece_chars):

@@ -80,12 +80,13 @@ def resolve_output(path) -> str:
 
 
 @contextlib.contextmanager
-def atomic_write(path, mode="wb"):
+def atomic_write(path, mode="wb", durable=True):
     """Yields a file object; on success the file replaces `path` at once, on error it vanishes.
 
     A link is followed (its target is replaced, the link stays), the new file gets the mode of the
     file it replaces or, for a new file, the mode the umask gives, as open() would; temporaries of
-    `path` left by a killed save are removed first."""
+    `path` left by a killed save are removed first. durable=True also syncs the file and the
+    rename to disk, so that they survive a power cut, not only a killed process."""
     target = resolve_output(path)
     folder = os.path.dirname(target)
     _remove_stale_temporaries(target)
@@ -100,9 +101,11 @@ def atomic_write(path, mode="wb"):
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, target)
-        _fsync_folder(folder)
+        if durable:
+            _fsync_folder(folder)
     except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -17,6 +17,8 @@ import threading
 
 import torch
 
+from .sentences import token_pieces
+
 PIPELINES = ("native", "python")  # the compiled ops, or their Python twins
 BLOCK_BYTES = 1 << 20  # where pruning is checked, and how much text one thread takes at a time
 _ASCII_SPACE = re.compile(rb"[\t\n\x0b\x0c\r\x1c-\x20]")  # str.isspace() for bytes < 0x80
@@ -79,6 +81,17 @@ def count_file_python(path, tokenizer=None, max_vocab_size=None, block_bytes=BLO
     counter, min_reduce = collections.Counter(), 0
     for text in text_blocks(path, block_bytes):
         tokens = text.split()
+        counter.update(tokenizer(tokens) if tokenizer is not None else tokens)
+        if max_vocab_size is not None:
+            counter, min_reduce = prune(counter, max_vocab_size, min_reduce)
+    return counter, min_reduce
+
+
+def count_sentences(sentences, tokenizer=None, max_vocab_size=None):
+    """(Counter of the tokens of a Python iterable of sentences, the highest count that pruning
+    dropped); pruning is checked after each sentence, as gensim does."""
+    counter, min_reduce = collections.Counter(), 0
+    for tokens, _ in token_pieces(sentences):
         counter.update(tokenizer(tokens) if tokenizer is not None else tokens)
         if max_vocab_size is not None:
             counter, min_reduce = prune(counter, max_vocab_size, min_reduce)

@@ -3,12 +3,11 @@ word2vec's subsampling probabilities and its unigram^0.75 noise distribution.
 
 Text is read as UTF-8 (bad bytes become U+FFFD, never an error), one sentence or document per line,
 tokens separated by whitespace."""
-import collections
-
 import torch
 
-from .pipeline import check_pipeline, count_file_native, count_file_python, count_vocabulary_native, prune
-from .sentences import check_corpus, is_path, token_pieces
+from .pipeline import (check_pipeline, count_file_native, count_file_python, count_sentences,
+                       count_vocabulary_native)
+from .sentences import check_corpus, is_path
 
 NOISE_POWER = 0.75  # word2vec's exponent for the negative-sampling distribution
 
@@ -55,34 +54,27 @@ class Vocabulary:
         the compiled pipeline on `threads` threads, or by its Python twin with
         pipeline="python"; sentences are always counted in Python."""
         check_pipeline(pipeline)
+        if max_size is not None and max_size < 1:
+            raise ValueError(f"max_size must be at least 1 (or None for no cap), got {max_size}")
         if max_vocab_size is not None and max_vocab_size < 1:
             raise ValueError(f"max_vocab_size must be at least 1 (or None for no bound), got {max_vocab_size}")
-        min_reduce = 0
-        if is_path(corpus):
-            check_corpus(corpus)
-            if pipeline == "native" and (tokenizer is None or tokenizer.is_identity):
-                if max_size is not None and max_size < 1:
-                    raise ValueError(f"max_size must be at least 1 (or None for no cap), got {max_size}")
-                words, counts, total, min_reduce = count_vocabulary_native(corpus, min_count, max_vocab_size,
-                                                                           threads)
-                vocab = cls(words[:max_size], counts[:max_size], total_tokens=total)
-                vocab.pruned_below = min_reduce
-                return vocab
-            if pipeline == "native":
-                counter, total, min_reduce = count_file_native(corpus, tokenizer, max_vocab_size, min_count,
-                                                               threads)
-                vocab = cls.from_counts(counter, min_count, max_size, total_tokens=total)
-                vocab.pruned_below = min_reduce
-                return vocab
-            counter, min_reduce = count_file_python(corpus, tokenizer, max_vocab_size)
+        total = None  # the counter's sum, unless the count says otherwise
+        if not is_path(corpus):
+            counter, pruned = count_sentences(corpus, tokenizer, max_vocab_size)
         else:
-            counter = collections.Counter()
-            for tokens, _ in token_pieces(corpus):
-                counter.update(tokenizer(tokens) if tokenizer is not None else tokens)
-                if max_vocab_size is not None:  # gensim's rule for sentences: after each one
-                    counter, min_reduce = prune(counter, max_vocab_size, min_reduce)
-        vocab = cls.from_counts(counter, min_count, max_size)
-        vocab.pruned_below = min_reduce
+            check_corpus(corpus)
+            if pipeline == "python":
+                counter, pruned = count_file_python(corpus, tokenizer, max_vocab_size)
+            elif tokenizer is None or tokenizer.is_identity:
+                # sorted by the compiled code: no Python structure but the word list is made
+                words, counts, total, pruned = count_vocabulary_native(corpus, min_count, max_vocab_size, threads)
+                vocab = cls(words[:max_size], counts[:max_size], total_tokens=total)
+                vocab.pruned_below = pruned
+                return vocab
+            else:
+                counter, total, pruned = count_file_native(corpus, tokenizer, max_vocab_size, min_count, threads)
+        vocab = cls.from_counts(counter, min_count, max_size, total_tokens=total)
+        vocab.pruned_below = pruned
         return vocab
 
     from_file = from_corpus  # the name for a path
