@@ -65,15 +65,19 @@ def quality(vectors_path, args):
                 simlex=spearman(sets["simlex"]) if sets["simlex"] else nan, vocab=len(kv))
 
 
+def _status_mb(key):
+    """A memory line of /proc/self/status, read here rather than through wordembed, which would
+    import torch into the peers' processes."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(key)) / 1024
+
+
 def peak_mb():
-    # VmHWM, not getrusage: a child started by fork and exec would report its parent's peak
-    from wordembed.memory import resident_bytes
-    return resident_bytes(peak=True) / 2**20
+    return _status_mb("VmHWM:")  # not getrusage: across fork and exec it carries the parent's peak
 
 
 def resident_mb():
-    from wordembed.memory import resident_bytes
-    return resident_bytes() / 2**20
+    return _status_mb("VmRSS:")
 
 
 def imported(args):
