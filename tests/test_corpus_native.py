@@ -30,6 +30,12 @@ PIECES = [b"a", b"b", b"ab", b"the", b" ", b"  ", b"\n", b"\r\n", b"\t", b"\x0b"
           b"\x80", b"\xbf", b"\xc0\xaf", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"\xf0\x90\x80", b"\xf0\x80",
           b"\xf4\x90\x80\x80", b"\xf5", b"\xff", b"\xe0\x80\xaf"]
 CORPUS = st.lists(st.sampled_from(PIECES), max_size=200).map(b"".join)
+BLOCK_BYTES = st.integers(1, 40)  # blocks far smaller than a line: every cut is tried
+
+
+def examples(n):
+    """Hypothesis settings of these tests: n files each, written into the test's tmp_path."""
+    return settings(max_examples=n, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def write(folder, data: bytes, name="c.txt"):
@@ -62,22 +68,26 @@ def test_whitespace_is_what_str_split_splits_on(tmp_path):
     assert total == len(text.split())
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=CORPUS, block_bytes=st.integers(1, 40), threads=st.integers(1, 4), min_count=st.integers(1, 3))
-def test_counts_equal_the_python_twin_and_plain_decoding(tmp_path, data, block_bytes, threads, min_count):
+@examples(450)
+@given(data=CORPUS, block_bytes=BLOCK_BYTES, threads=st.integers(1, 4), min_count=st.integers(1, 3),
+       bound=st.none() | st.integers(1, 6))
+def test_counts_and_pruning_equal_the_python_twin(tmp_path, data, block_bytes, threads, min_count, bound):
     path = write(tmp_path, data)
-    native, total, _ = pipeline.count_file_native(path, min_count=min_count, threads=threads,
-                                                  block_bytes=block_bytes)
-    twin, _ = pipeline.count_file_python(path, block_bytes=block_bytes)
-    # the twin reads blocks; the trainer's reference reads the text as a stream: all agree
-    stream = collections.Counter(data.decode("utf-8", errors="replace").split())
-    assert list(twin.items()) == list(stream.items())
-    assert list(native.items()) == [(w, c) for w, c in stream.items() if c >= min_count]
-    assert total == sum(stream.values())
+    native, total, native_reduce = pipeline.count_file_native(path, max_vocab_size=bound, min_count=min_count,
+                                                              threads=threads, block_bytes=block_bytes)
+    twin, twin_reduce = pipeline.count_file_python(path, max_vocab_size=bound, block_bytes=block_bytes)
+    assert list(native.items()) == [(w, c) for w, c in twin.items() if c >= min_count]
+    assert native_reduce == twin_reduce
+    tokens = data.decode("utf-8", errors="replace").split()
+    assert total == len(tokens)
+    if bound is None:  # the twin reads blocks; the trainer's reference reads the text as a stream: all agree
+        assert list(twin.items()) == list(collections.Counter(tokens).items()) and twin_reduce == 0
+    else:
+        assert len(twin) <= bound
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=CORPUS, block_bytes=st.integers(1, 40), threads=st.integers(1, 4), min_count=st.integers(1, 3),
+@examples(300)
+@given(data=CORPUS, block_bytes=BLOCK_BYTES, threads=st.integers(1, 4), min_count=st.integers(1, 3),
        max_words=st.integers(1, 5))
 def test_encoded_files_are_byte_identical_to_the_python_twin(tmp_path, data, block_bytes, threads, min_count,
                                                              max_words):
@@ -140,17 +150,6 @@ def test_results_do_not_depend_on_threads_or_blocks(tmp_path):
             pipeline.encode_file_native(path, vocab, ids, starts, 50, threads=threads, block_bytes=block_bytes)
         outputs.add((tuple(vocab.ix_to_word), (tmp_path / "i").read_bytes(), (tmp_path / "s").read_bytes()))
     assert len(outputs) == 1
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=CORPUS, block_bytes=st.integers(1, 40), threads=st.integers(1, 3), bound=st.integers(1, 6))
-def test_pruning_equals_the_python_twin(tmp_path, data, block_bytes, threads, bound):
-    path = write(tmp_path, data)
-    native, total, native_reduce = pipeline.count_file_native(path, max_vocab_size=bound, threads=threads,
-                                                              block_bytes=block_bytes)
-    twin, twin_reduce = pipeline.count_file_python(path, max_vocab_size=bound, block_bytes=block_bytes)
-    assert list(native.items()) == list(twin.items()) and native_reduce == twin_reduce
-    assert len(native) <= bound and total == len(data.decode("utf-8", "replace").split())
 
 
 def test_pruning_drops_the_rarest_words_seen_so_far(tmp_path):
