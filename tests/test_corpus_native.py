@@ -238,10 +238,13 @@ except KeyboardInterrupt:
     sys.exit(0)
 """
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "ready"
-    time.sleep(1.0)
-    sent = time.monotonic()
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0 and "interrupted" in out
-    assert time.monotonic() - sent < 5
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(1.0)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0 and "interrupted" in out
+        assert time.monotonic() - sent < 5
+    finally:
+        proc.kill()  # a hung child must not outlive the test

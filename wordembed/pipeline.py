@@ -14,6 +14,7 @@ import collections
 import os
 import re
 import threading
+import time
 
 import torch
 
@@ -102,34 +103,47 @@ def _interruptible(op, *args):
     """Runs a compiled op in a thread, so that Ctrl-C reaches Python; it then sets the op's
     cancel flag (the last argument), waits for the op to stop (within a block) and raises
     KeyboardInterrupt. The op never outlives this call: a process that exits while one runs
-    is aborted by its C++ threads."""
+    may hang or abort in its C++ threads.
+
+    The two threads share only a dict and the main thread polls it with time.sleep, because
+    waiting on an Event or a join is not safe against Ctrl-C: a KeyboardInterrupt that lands
+    inside a lock's `with` can leave the lock held, and the worker then blocks forever when it
+    reports that it is done (CPython issue 29988)."""
     cancel = args[-1]
-    result, error, done = [], [], threading.Event()
+    state = {}  # the worker's "began", then "result" or "error", then "done"
 
     def run():
+        state["began"] = True
         try:
-            result.append(op(*args))
+            state["result"] = op(*args)
         except BaseException as e:  # noqa: BLE001 (handed to the caller's thread)
-            error.append(e)
+            state["error"] = e
         finally:
-            done.set()
+            state["done"] = True
 
     worker = threading.Thread(target=run, name="wordembed-corpus", daemon=True)
     try:
         worker.start()
-        while not done.wait(0.1):
-            pass
+        pause = 0.001  # short for the short ops of small files, then up to 50 ms
+        while "done" not in state:
+            time.sleep(pause)
+            pause = min(2 * pause, 0.05)
     except BaseException:
-        cancel.fill_(1)
-        while worker.is_alive() and not done.is_set():
+        cancel.fill_(1)  # the op stops at its next block, or at once if it has not begun yet
+        # Ctrl-C may have landed in worker.start(), before the thread ran or even existed: a
+        # thread that has not begun within a second never will.
+        give_up = time.monotonic() + 1.0
+        while "done" not in state:
             try:
-                done.wait()
+                if "began" not in state and time.monotonic() > give_up and not worker.is_alive():
+                    break
+                time.sleep(0.01)
             except KeyboardInterrupt:  # pressed again: the op stops at its next block anyway
                 pass
         raise
-    if error:
-        raise _os_error(error[0]) from None
-    return result[0]
+    if "error" in state:
+        raise _os_error(state["error"]) from None
+    return state["result"]
 
 
 def _os_error(error):
