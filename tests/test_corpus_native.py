@@ -192,6 +192,13 @@ def test_a_vocabulary_from_sentences_may_hold_words_no_file_token_matches(tmp_pa
     encodings_agree(path, vocab, tmp_path)
 
 
+def test_settings_beyond_int64_mean_no_bound(tmp_path):
+    path = write(tmp_path, b"a b a\n")
+    vocab = Vocabulary.from_corpus(path, 1, max_vocab_size=10**30)
+    assert vocab.ix_to_word == ["a", "b"] and vocab.pruned_below == 0
+    assert len(Vocabulary.from_corpus(path, 10**30)) == 0
+
+
 def test_missing_or_unreadable_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="corpus file not found"):
         Vocabulary.from_corpus(tmp_path / "nope.txt")
@@ -224,8 +231,12 @@ def test_ctrl_c_stops_counting_at_once(tmp_path):
         line = " ".join(f"w{i}" for i in range(2000)) + "\n"
         for _ in range(20_000):  # 200 MB: counting it many times takes far longer than the test waits
             f.write(line)
+    # Whatever SIGINT state the test runner hands down (a child inherits ignored signals and the
+    # signal mask across exec), the child takes Ctrl-C as a user's shell gives it.
     script = f"""
-import sys, time
+import signal, sys, time
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {{signal.SIGINT}})
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from wordembed import pipeline
 pipeline._load_ops()
 print("ready", flush=True)

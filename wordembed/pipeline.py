@@ -159,9 +159,13 @@ def _load_ops():
     return torch.ops.wordembed
 
 
+_INT64_ENOUGH = 1 << 62  # more words or counts than any file holds: what larger settings mean
+
+
 def _count(path, min_count, max_vocab_size, by_count, threads, block_bytes):
+    bound = 0 if max_vocab_size is None else min(max_vocab_size, _INT64_ENOUGH)  # the op takes int64
     words, counts, total, min_reduce = _interruptible(
-        _load_ops().count_words, os.fspath(path), min_count, max_vocab_size or 0, by_count, block_bytes,
+        _load_ops().count_words, os.fspath(path), min(min_count, _INT64_ENOUGH), bound, by_count, block_bytes,
         default_threads(threads), torch.zeros(1, dtype=torch.uint8))
     return _decode_words(words), counts, total, min_reduce
 
