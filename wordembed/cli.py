@@ -136,7 +136,7 @@ def build_parser():
     p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the corpus")
     p.add_argument("--alpha", type=float, default=d.alpha,
                    help="learning rate at the start; it falls linearly to alpha * 1e-4")
-    p.add_argument("--threads", type=int, default=None, help="training threads (default: the cores torch uses)")
+    p.add_argument("--threads", type=int, default=None, help="threads that prepare the corpus and train (default: the cores torch uses)")
     p.add_argument("--seed", type=int, default=d.seed, help="seed of the initial vectors and of every draw")
     p.add_argument("--init-scale", type=float, default=d.init_scale,
                    help="input vectors start uniform in +-INIT_SCALE/dim (word2vec: 0.5, gensim: 1.0)")

@@ -68,12 +68,13 @@ class Vocabulary:
             elif tokenizer is None or tokenizer.is_identity:
                 # sorted by the compiled code: no Python structure but the word list is made
                 words, counts, total, pruned = count_vocabulary_native(corpus, min_count, max_vocab_size, threads)
-                vocab = cls(words[:max_size], counts[:max_size], total_tokens=total)
-                vocab.pruned_below = pruned
-                return vocab
+                counter = None
             else:
                 counter, total, pruned = count_file_native(corpus, tokenizer, max_vocab_size, min_count, threads)
-        vocab = cls.from_counts(counter, min_count, max_size, total_tokens=total)
+        if counter is None:
+            vocab = cls(words[:max_size], counts[:max_size], total_tokens=total)
+        else:
+            vocab = cls.from_counts(counter, min_count, max_size, total_tokens=total)
         vocab.pruned_below = pruned
         return vocab
 
