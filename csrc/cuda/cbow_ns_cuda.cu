@@ -12,6 +12,7 @@
 #include <c10/cuda/CUDAStream.h>
 #include <torch/library.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "cbow_math.h"
@@ -24,6 +25,13 @@ namespace {
 constexpr int kMaxPerLane = 16;                   // numbers of a row per lane: D <= 512
 constexpr int kMaxOutputs = 65;                   // 1 target + up to 64 negatives
 constexpr int kStepSlots = (kMaxOutputs + kWarp - 1) / kWarp;  // output steps held per lane
+// At most this many sentences are trained at once (a warp each, every warp walking sentences in a
+// grid-stride loop). Hogwild's lost and stale updates grow with the number of writers: on an H100
+// with GCIDE (session 7), every resident warp (about 8,400) gave 51 M words/s but 12.4% analogy
+// accuracy against the CPU's 19.8%; 2,048 warps 13.6%; 512 warps 30 M words/s and 19.2%; 128
+// warps 11 M words/s and 19.3%. A bound on writers, not on SMs: the quality depends on how many
+// updates race, whatever the card.
+constexpr int64_t kMaxTrainingWarps = 512;
 
 // A lane's share of a row of D numbers is d = lane + 32 k, k < kMaxPerLane: kept in registers.
 // row[d] += a * x[k] over the lane's share.
@@ -271,9 +279,10 @@ at::Tensor cbow_ns_train_chunk_cuda(at::Tensor& in, at::Tensor& out, const at::T
               noise_prob.const_data_ptr<double>(), noise_alias.const_data_ptr<int64_t>(),
               loss.mutable_data_ptr<double>(), trained.mutable_data_ptr<float>(), S, N, V, D, window, negative,
               lr_start, lr_end, static_cast<uint64_t>(seed), full_context_update};
-  // Deterministic: one warp walks every sentence in order. Otherwise a warp per sentence.
+  // Deterministic: one warp walks every sentence in order. Otherwise a warp per sentence, at most
+  // kMaxTrainingWarps at a time.
   const dim3 block = deterministic ? dim3(kWarp, 1) : dim3(kWarp, kWarpsPerBlock);
-  const dim3 grid = deterministic ? dim3(1) : warp_blocks(S);
+  const dim3 grid = deterministic ? dim3(1) : warp_blocks(std::min(S, kMaxTrainingWarps));
   cbow_ns_chunk_kernel<<<grid, block, 0, stream>>>(a);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   result[0] = loss.sum().item<double>();
