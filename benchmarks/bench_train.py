@@ -134,7 +134,7 @@ def run_fasttext(args, out):
 
 def run_plain_pytorch(args, out):
     """What a user would write by hand: embedding_bag and embedding with sparse gradients,
-    torch.optim.SGD, minibatches of 1024 examples (drawn by wordembed.reference.cbow_examples)."""
+    torch.optim.SGD, minibatches of 1024 examples (drawn by wordembed.reference.ns_examples)."""
     import torch
     import torch.nn.functional as F
     from wordembed import reference
@@ -159,7 +159,7 @@ def run_plain_pytorch(args, out):
     start = time.perf_counter()
     for _ in range(epochs):
         for ids, starts in corpus.chunks(cfg.words_per_chunk):
-            context, target, negatives, _ = reference.cbow_examples(
+            context, target, negatives, _ = reference.ns_examples(
                 torch.from_numpy(ids), torch.from_numpy(starts), keep, prob, alias, SETTINGS["window"],
                 SETTINGS["negative"], g)
             for group in opt.param_groups:

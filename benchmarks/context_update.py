@@ -20,13 +20,13 @@ def main():
     parser.add_argument("--init-scale", type=float, default=0.5)
     args = parser.parse_args()
     from wordembed import ops
-    whole_gradient = ops.cbow_ns_train_chunk_
+    whole_gradient = ops.ns_train_chunk_
     rows = [("whole", quality_over_seeds(args, "whole gradient", init_scale=args.init_scale))]
-    ops.cbow_ns_train_chunk_ = functools.partial(whole_gradient, full_context_update=False)
+    ops.ns_train_chunk_ = functools.partial(whole_gradient, full_context_update=False)
     try:
         rows.append(("1/n share", quality_over_seeds(args, "1/n share", init_scale=args.init_scale)))
     finally:
-        ops.cbow_ns_train_chunk_ = whole_gradient
+        ops.ns_train_chunk_ = whole_gradient
     print_table("update", rows)
 
 

@@ -98,47 +98,53 @@ inline void check_sgd_args(const at::Tensor& weight, const at::Tensor& grad_out,
   TORCH_CHECK_VALUE(std::isfinite(lr), "lr must be a finite number, got ", lr);
 }
 
-// The two tables of the training ops: float32 or float64, contiguous, of one shape, on one device,
-// and not the same memory (each is updated in place as if the other stood still).
+// The two tables of the training ops: float32 or float64, contiguous, of one width, on one device,
+// and not the same memory (each is updated in place as if the other stood still). The input table
+// may hold more rows than the output table: a subword model's input rows are its words, then its
+// n-gram buckets.
 inline void check_tables(const at::Tensor& in, const at::Tensor& out) {
   TORCH_CHECK_TYPE(in.scalar_type() == out.scalar_type() &&
                        (in.scalar_type() == at::kFloat || in.scalar_type() == at::kDouble),
                    "input_vectors and output_vectors must both be float32 or both float64, got ",
                    dtype_name(in.scalar_type()), " and ", dtype_name(out.scalar_type()));
-  TORCH_CHECK_VALUE(in.dim() == 2 && out.dim() == 2 && in.sizes() == out.sizes(),
-                    "input_vectors and output_vectors must be 2-D of the same shape, got ", in.sizes(),
+  TORCH_CHECK_VALUE(in.dim() == 2 && out.dim() == 2 && in.size(1) == out.size(1),
+                    "input_vectors and output_vectors must be 2-D of the same width, got ", in.sizes(),
                     " and ", out.sizes());
   TORCH_CHECK_VALUE(in.is_contiguous() && out.is_contiguous(), "the tables must be contiguous");
   check_same_device(in, "input_vectors", out, "output_vectors");
-  TORCH_CHECK_VALUE(in.numel() == 0 || at::get_overlap_status(in, out) == at::MemOverlapStatus::No,
+  TORCH_CHECK_VALUE(in.numel() == 0 || out.numel() == 0 ||
+                        at::get_overlap_status(in, out) == at::MemOverlapStatus::No,
                     "input_vectors and output_vectors share memory: pass two separate tables");
 }
 
-// The samples of cbow_ns_step_: context (B, C) with -1 padding, targets (B), negatives (B, K), all
-// rows of the tables (on any device: the index check reads two numbers back from a GPU).
+// The samples of ns_step_: context (B, C) with -1 padding, rows of the input table; targets (B)
+// and negatives (B, K), rows of the output table (on any device: the index check reads two
+// numbers back from a GPU).
 inline void check_step_args(const at::Tensor& in, const at::Tensor& out, const at::Tensor& context,
                             const at::Tensor& targets, const at::Tensor& negatives) {
   check_tables(in, out);
   check_context(context);
-  const int64_t B = context.size(0), V = in.size(0);
+  const int64_t B = context.size(0), V = out.size(0);
   TORCH_CHECK_VALUE(targets.dim() == 1 && targets.size(0) == B, "targets must be (", B, "), got ",
                     targets.sizes());
   TORCH_CHECK_VALUE(negatives.dim() == 2 && negatives.size(0) == B, "negatives must be (", B,
                     ", K), got ", negatives.sizes());
   for (const auto* t : {&context, &targets, &negatives})
     check_same_device(*t, "context, targets and negatives", in, "the tables");
-  check_word_ids(context, "context", V, true);
+  check_word_ids(context, "context", in.size(0), true);
   check_word_ids(targets, "targets", V, false);
   check_word_ids(negatives, "negatives", V, false);
 }
 
-// The arguments of cbow_ns_train_chunk_ that every device checks alike (the offsets are checked
-// on the host by check_sentence_starts).
+// The arguments of ns_train_chunk_ that every device checks alike (the offsets are checked on the
+// host by check_sentence_starts, the bags by check_bags). Words are the output table's rows.
 inline void check_chunk_args(const at::Tensor& in, const at::Tensor& out, const at::Tensor& ids,
                              const at::Tensor& starts, const at::Tensor& keep_prob, const at::Tensor& noise_prob,
-                             const at::Tensor& noise_alias, int64_t window, int64_t negative) {
+                             const at::Tensor& noise_alias, int64_t window, int64_t negative, bool bags) {
   check_tables(in, out);
-  const int64_t V = in.size(0);
+  const int64_t V = out.size(0);
+  TORCH_CHECK_VALUE(bags || in.size(0) == V, "without subword bags the tables must have the same shape, got ",
+                    in.sizes(), " and ", out.sizes());
   TORCH_CHECK_VALUE(window >= 1, "window must be at least 1, got ", window);
   TORCH_CHECK_VALUE(negative >= 0, "negative must be >= 0, got ", negative);
   for (const auto* t : {&ids, &starts, &keep_prob, &noise_prob, &noise_alias})
@@ -149,6 +155,22 @@ inline void check_chunk_args(const at::Tensor& in, const at::Tensor& out, const 
   TORCH_CHECK_VALUE(ids.dim() == 1, "ids must be 1-D");
   check_word_ids(ids, "ids", V, false);
   check_word_ids(noise_alias, "noise_alias", V, false);
+}
+
+// A subword model's bags (read on the host): word w trains the input rows
+// bag_rows[bag_offsets[w] : bag_offsets[w + 1]], at least one each, all rows of the input table.
+inline void check_bags(const at::Tensor& offsets, const at::Tensor& rows, int64_t num_words, int64_t num_rows) {
+  TORCH_CHECK_VALUE(offsets.dim() == 1 && offsets.numel() == num_words + 1 && offsets.scalar_type() == at::kLong &&
+                        offsets.is_contiguous() && offsets.is_cpu(),
+                    "bag_offsets must be a contiguous int64 CPU tensor of one entry per word plus one (",
+                    num_words + 1, ")");
+  TORCH_CHECK_VALUE(rows.dim() == 1, "bag_rows must be 1-D");
+  const int64_t* o = offsets.const_data_ptr<int64_t>();
+  TORCH_CHECK_VALUE(o[0] == 0 && o[num_words] == rows.numel(), "bag_offsets must begin at 0 and end at len(bag_rows) = ",
+                    rows.numel());
+  for (int64_t w = 0; w < num_words; ++w)
+    TORCH_CHECK_VALUE(o[w] < o[w + 1], "every word needs a bag of at least one row (word ", w, " has none)");
+  check_word_ids(rows, "bag_rows", num_rows, false);
 }
 
 // Sentence offsets of a chunk of N words (read on the host): from 0 to N, never decreasing.

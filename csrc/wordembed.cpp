@@ -29,23 +29,27 @@ TORCH_LIBRARY(wordembed, m) {
   m.def("context_sum_fused_sgd(Tensor weight, Tensor context, bool mean, float lr, "
         "bool deterministic=True) -> Tensor");
 
-  // Word2vec CBOW with negative sampling, level 2 of the operator (see cpu/cbow_ns_cpu.cpp).
-  // One SGD step per example on given samples: h = mean of input_vectors[context[b]] (-1 is
-  // padding), loss = -log sigmoid(h . out[target]) - sum_k log sigmoid(-h . out[negative_k]);
-  // examples in order. Returns each example's loss (float64). full_context_update gives every
-  // context word the whole gradient of h, as word2vec and gensim do for the mean (False: the
-  // exact gradient, 1/n of it).
-  m.def("cbow_ns_step_(Tensor(a!) input_vectors, Tensor(b!) output_vectors, Tensor context, "
+  // Word2vec with negative sampling, level 2 of the operator (see cpu/ns_train_cpu.cpp). One SGD
+  // step per example on given samples: h = mean of input_vectors[context[b]] (-1 is padding; a
+  // skip-gram example is a bag of one word, a subword example the word's row and its n-gram rows),
+  // loss = -log sigmoid(h . out[target]) - sum_k log sigmoid(-h . out[negative_k]); examples in
+  // order. Returns each example's loss (float64). full_context_update gives every row of the bag
+  // the whole gradient of h, as word2vec, gensim and fastText do (False: the exact 1/n share).
+  m.def("ns_step_(Tensor(a!) input_vectors, Tensor(b!) output_vectors, Tensor context, "
         "Tensor targets, Tensor negatives, float lr, bool full_context_update=True) -> Tensor");
   // Trains on a chunk of the id stream: subsampling (keep_prob), word2vec's shrinking window,
   // negatives drawn from the alias table (noise_prob, noise_alias), learning rate falling
-  // linearly from lr_start to lr_end across the chunk. Threads share the tables lock-free
-  // (Hogwild) unless deterministic (one CPU thread, or one CUDA warp, walks the chunk in order).
-  // Returns [loss sum, examples, words] (float64) on the CPU, whatever the tables' device.
-  m.def("cbow_ns_train_chunk_(Tensor(a!) input_vectors, Tensor(b!) output_vectors, Tensor ids, "
+  // linearly from lr_start to lr_end across the chunk. CBOW (the words around a position predict
+  // it) or skipgram (a word predicts each word around it, fastText's orientation). With
+  // bag_offsets and bag_rows, word w stands for the input rows bag_rows[bag_offsets[w] :
+  // bag_offsets[w+1]] (fastText's subwords); without, for row w. Threads share the tables
+  // lock-free (Hogwild) unless deterministic (one CPU thread, or one CUDA warp, walks the chunk in
+  // order). Returns [loss sum, examples, words] (float64) on the CPU, whatever the tables' device.
+  m.def("ns_train_chunk_(Tensor(a!) input_vectors, Tensor(b!) output_vectors, Tensor ids, "
         "Tensor sentence_starts, Tensor keep_prob, Tensor noise_prob, Tensor noise_alias, int window, "
         "int negative, float lr_start, float lr_end, int seed, bool deterministic, "
-        "bool full_context_update=True) -> Tensor");
+        "bool full_context_update=True, bool skipgram=False, Tensor? bag_offsets=None, "
+        "Tensor? bag_rows=None) -> Tensor");
 
   // The corpus pipeline (corpus/corpus_ops.cpp), over a UTF-8 text file read in blocks by
   // `threads` threads; the results do not depend on `threads`. cancel: a uint8 flag, polled

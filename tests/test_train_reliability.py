@@ -107,7 +107,7 @@ def interrupt_after_chunks(monkeypatch, chunks, times=1):
     """Sends this process SIGINT `times` times right after the given chunk's compiled step
     returns: where a KeyboardInterrupt used to land between the step and the chunk counter."""
     calls = {"n": 0}
-    real = ops.cbow_ns_train_chunk_
+    real = ops.ns_train_chunk_
 
     def step_then_interrupt(*args, **kwargs):
         stats = real(*args, **kwargs)
@@ -117,7 +117,7 @@ def interrupt_after_chunks(monkeypatch, chunks, times=1):
                 signal.raise_signal(signal.SIGINT)
         return stats
 
-    monkeypatch.setattr(ops, "cbow_ns_train_chunk_", step_then_interrupt)
+    monkeypatch.setattr(ops, "ns_train_chunk_", step_then_interrupt)
 
 
 @pytest.mark.parametrize("chunks,times", [(3, 1), (11, 1), (5, 2)])

@@ -101,7 +101,7 @@ class TrainConfig:
         if device.type == "cuda":
             if not torch.cuda.is_available():
                 raise TrainingError(f"device {self.device!r}: no CUDA GPU is visible to torch here")
-            if not torch._C._dispatch_has_kernel_for_dispatch_key("wordembed::cbow_ns_train_chunk_", "CUDA"):
+            if not torch._C._dispatch_has_kernel_for_dispatch_key("wordembed::ns_train_chunk_", "CUDA"):
                 raise TrainingError("wordembed was built without its CUDA kernels: rebuild it with a CUDA "
                                     "torch and nvcc (bash scripts/setup.sh)")
             if self.backend != "fused":

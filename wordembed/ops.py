@@ -20,7 +20,7 @@ except ImportError as error:
         "with the same torch installed that you run it with."
     ) from error
 
-__all__ = ["context_sum", "context_sum_sgd_", "cbow_ns_step_", "cbow_ns_train_chunk_"]
+__all__ = ["context_sum", "context_sum_sgd_", "ns_step_", "ns_train_chunk_"]
 
 
 def context_sum(weight: Tensor, context: Tensor, mode: str = "mean", *, sparse_grad: bool = False,
@@ -50,38 +50,43 @@ def context_sum_sgd_(weight: Tensor, grad_out: Tensor, context: Tensor, mode: st
     return weight
 
 
-def cbow_ns_step_(input_vectors: Tensor, output_vectors: Tensor, context: Tensor, targets: Tensor,
-                  negatives: Tensor, lr: float, *, full_context_update: bool = True) -> Tensor:
-    """One word2vec CBOW negative-sampling SGD step per example, in order, on given samples:
-    context (B, C) with -1 padding, targets (B,), negatives (B, K). Updates both tables in place;
-    returns each example's loss (float64). full_context_update: each context word gets the whole
-    gradient of the context mean, as word2vec and gensim do; False gives it the exact 1/n share."""
-    return torch.ops.wordembed.cbow_ns_step_.default(input_vectors, output_vectors, context, targets,
-                                                    negatives, float(lr), full_context_update)
+def ns_step_(input_vectors: Tensor, output_vectors: Tensor, context: Tensor, targets: Tensor,
+             negatives: Tensor, lr: float, *, full_context_update: bool = True) -> Tensor:
+    """One word2vec negative-sampling SGD step per example, in order, on given samples: context
+    (B, C), rows of input_vectors with -1 padding, whose mean predicts targets (B,) against
+    negatives (B, K), rows of output_vectors. A CBOW example's context is the words around a
+    position, a skip-gram example's a single word, a subword example's a word's row and its n-gram
+    rows. Updates both tables in place; returns each example's loss (float64).
+    full_context_update: each context row gets the whole gradient of the mean, as word2vec, gensim
+    and fastText do; False gives it the exact 1/n share."""
+    return torch.ops.wordembed.ns_step_.default(input_vectors, output_vectors, context, targets,
+                                               negatives, float(lr), full_context_update)
 
 
-def cbow_ns_train_chunk_(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor,
-                         sentence_starts: Tensor, keep_prob: Tensor, noise_prob: Tensor,
-                         noise_alias: Tensor, *, window: int, negative: int, lr_start: float,
-                         lr_end: float, seed: int, deterministic: bool = False,
-                         full_context_update: bool = True) -> Tensor:
-    """Trains CBOW with negative sampling on a chunk of the id stream, in place; returns
-    [loss sum, examples, words] (float64). See csrc/wordembed.cpp for the contract."""
-    return torch.ops.wordembed.cbow_ns_train_chunk_.default(
+def ns_train_chunk_(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor,
+                    sentence_starts: Tensor, keep_prob: Tensor, noise_prob: Tensor,
+                    noise_alias: Tensor, *, window: int, negative: int, lr_start: float,
+                    lr_end: float, seed: int, deterministic: bool = False,
+                    full_context_update: bool = True, skipgram: bool = False,
+                    bag_offsets: Tensor | None = None, bag_rows: Tensor | None = None) -> Tensor:
+    """Trains CBOW (or skip-gram) with negative sampling on a chunk of the id stream, in place;
+    with bag_offsets and bag_rows (wordembed.subwords), each word trains its subword bag.
+    Returns [loss sum, examples, words] (float64). See csrc/wordembed.cpp for the contract."""
+    return torch.ops.wordembed.ns_train_chunk_.default(
         input_vectors, output_vectors, ids, sentence_starts, keep_prob, noise_prob, noise_alias,
         int(window), int(negative), float(lr_start), float(lr_end), int(seed), bool(deterministic),
-        bool(full_context_update))
+        bool(full_context_update), bool(skipgram), bag_offsets, bag_rows)
 
 
-@torch.library.register_fake("wordembed::cbow_ns_step_")
-def _cbow_ns_step_fake(input_vectors, output_vectors, context, targets, negatives, lr, full_context_update=True):
+@torch.library.register_fake("wordembed::ns_step_")
+def _ns_step_fake(input_vectors, output_vectors, context, targets, negatives, lr, full_context_update=True):
     return input_vectors.new_empty((context.shape[0],), dtype=torch.float64)
 
 
-@torch.library.register_fake("wordembed::cbow_ns_train_chunk_")
-def _cbow_ns_train_chunk_fake(input_vectors, output_vectors, ids, sentence_starts, keep_prob, noise_prob,
-                              noise_alias, window, negative, lr_start, lr_end, seed, deterministic,
-                              full_context_update=True):
+@torch.library.register_fake("wordembed::ns_train_chunk_")
+def _ns_train_chunk_fake(input_vectors, output_vectors, ids, sentence_starts, keep_prob, noise_prob,
+                         noise_alias, window, negative, lr_start, lr_end, seed, deterministic,
+                         full_context_update=True, skipgram=False, bag_offsets=None, bag_rows=None):
     # [loss sum, examples, words]: read by the host, so every device's kernel returns it on the CPU
     return torch.empty((3,), dtype=torch.float64, device="cpu")
 

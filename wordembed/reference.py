@@ -25,21 +25,42 @@ def context_sum(weight: Tensor, context: Tensor, mode: str = "mean") -> Tensor:
     return summed
 
 
-def cbow_ns_loss(input_vectors: Tensor, output_vectors: Tensor, context: Tensor, targets: Tensor,
+def ns_loss(input_vectors: Tensor, output_vectors: Tensor, context: Tensor, targets: Tensor,
                  negatives: Tensor) -> Tensor:
-    """Each example's word2vec CBOW negative-sampling loss, the twin of ops.cbow_ns_step_:
-    -log sigmoid(h . out[target]) - sum_k log sigmoid(-h . out[negative_k]), h = context mean."""
+    """Each example's word2vec negative-sampling loss, the twin of ops.ns_step_:
+    -log sigmoid(h . out[target]) - sum_k log sigmoid(-h . out[negative_k]), h = the mean of the
+    context's input rows (a CBOW window, a skip-gram word, or a subword bag)."""
     hidden = context_sum(input_vectors, context, "mean")
     positive = (hidden * output_vectors[targets.long()]).sum(-1)
     negative = torch.einsum("bd,bkd->bk", hidden, output_vectors[negatives.long()])
     return -torch.nn.functional.logsigmoid(positive) - torch.nn.functional.logsigmoid(-negative).sum(-1)
 
 
-def cbow_examples(ids: Tensor, sentence_starts: Tensor, keep_prob: Tensor, noise_prob: Tensor,
-                  noise_alias: Tensor, window: int, negative: int, generator: torch.Generator):
+def padded_bags(bag_offsets: Tensor, bag_rows: Tensor) -> Tensor:
+    """Subword bags as a (V, longest) table of input rows, -1 where a bag is shorter."""
+    sizes = bag_offsets.diff()
+    table = torch.full((len(sizes), int(sizes.max()) if len(sizes) else 0), -1, dtype=torch.long)
+    slot = torch.arange(len(bag_rows)) - torch.repeat_interleave(bag_offsets[:-1], sizes)
+    table[torch.repeat_interleave(torch.arange(len(sizes)), sizes), slot] = bag_rows.long()
+    return table
+
+
+def _expand_bags(context: Tensor, bags: Tensor | None) -> Tensor:
+    """Each word of context (E, C) replaced by its bag's rows: (E, C * longest), -1 padded."""
+    if bags is None:
+        return context
+    rows = torch.where(context[..., None] >= 0, bags[context.clamp(min=0)], -1)
+    return rows.reshape(context.shape[0], -1)
+
+
+def ns_examples(ids: Tensor, sentence_starts: Tensor, keep_prob: Tensor, noise_prob: Tensor,
+                noise_alias: Tensor, window: int, negative: int, generator: torch.Generator,
+                skipgram: bool = False, bags: Tensor | None = None):
     """The training examples of a chunk, drawn as the fused op draws them (subsampling, shrinking
-    window within the sentence, negatives from the alias table), in plain PyTorch: returns
-    context (E, 2*window) with -1 padding, targets (E,), negatives (E, negative) and each
+    window within the sentence, negatives from the alias table), in plain PyTorch. CBOW: the words
+    around a kept position predict it; skip-gram: each kept word predicts each word around it.
+    bags (V, longest), from padded_bags: each word stands for its subword rows. Returns context
+    (E, C) of input rows with -1 padding, targets (E,), negatives (E, negative) and each
     example's sentence start in the chunk (E,)."""
     V = len(keep_prob)
     ids, starts = ids.long(), sentence_starts.long()
@@ -53,26 +74,34 @@ def cbow_examples(ids: Tensor, sentence_starts: Tensor, keep_prob: Tensor, noise
     inside = (where >= 0) & (where < len(words)) & (offsets.abs()[None, :] <= reach[:, None])
     where = where.clamp(0, max(len(words) - 1, 0))
     inside &= sentence[where] == sentence[:, None]
-    context = torch.where(inside, words[where], torch.full_like(where, -1))
-    has_context = inside.any(1)
-    context, target = context[has_context], words[has_context]
+    if skipgram:  # one example per (centre, word around it): the centre predicts the other
+        centre, slot = inside.nonzero(as_tuple=True)
+        context, target, sentence = words[centre, None], words[where[centre, slot]], sentence[centre]
+    else:
+        context = torch.where(inside, words[where], torch.full_like(where, -1))
+        has_context = inside.any(1)
+        context, target, sentence = context[has_context], words[has_context], sentence[has_context]
     picks = torch.randint(0, V, (len(target), negative), generator=generator)
     flips = torch.rand(len(target), negative, generator=generator, dtype=torch.float64) >= noise_prob[picks]
     negatives = torch.where(flips, noise_alias[picks], picks)
-    return context, target, negatives, starts[sentence[has_context]]
+    return _expand_bags(context, bags), target, negatives, starts[sentence]
 
 
-def cbow_ns_train_chunk(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor, sentence_starts: Tensor,
-                        keep_prob: Tensor, noise_prob: Tensor, noise_alias: Tensor, *, window: int,
-                        negative: int, lr_start: float, lr_end: float, seed: int, batch: int = 256,
-                        deterministic: bool = True, full_context_update: bool = True) -> Tensor:
-    """The twin of ops.cbow_ns_train_chunk_ in plain PyTorch: the same kind of examples
-    (cbow_examples, from its own random stream), then autograd on cbow_ns_loss and plain SGD over
-    minibatches of `batch` examples. Slow; for tests and benchmarks."""
+def ns_train_chunk(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor, sentence_starts: Tensor,
+                   keep_prob: Tensor, noise_prob: Tensor, noise_alias: Tensor, *, window: int,
+                   negative: int, lr_start: float, lr_end: float, seed: int, batch: int = 256,
+                   deterministic: bool = True, full_context_update: bool = True, skipgram: bool = False,
+                   bag_offsets: Tensor | None = None, bag_rows: Tensor | None = None) -> Tensor:
+    """The twin of ops.ns_train_chunk_ in plain PyTorch: the same kind of examples (ns_examples,
+    from its own random stream), then autograd on ns_loss and plain SGD over minibatches of
+    `batch` examples. Slow; for tests and benchmarks."""
+    if (bag_offsets is None) != (bag_rows is None):
+        raise ValueError("bag_offsets and bag_rows go together: pass both or neither")
+    bags = None if bag_offsets is None else padded_bags(bag_offsets.long(), bag_rows.long())
     g = torch.Generator().manual_seed(seed)
     N = len(ids)
-    context, target, negatives, positions = cbow_examples(ids, sentence_starts, keep_prob, noise_prob,
-                                                          noise_alias, window, negative, g)
+    context, target, negatives, positions = ns_examples(ids, sentence_starts, keep_prob, noise_prob,
+                                                        noise_alias, window, negative, g, skipgram, bags)
     total = 0.0
     for b0 in range(0, len(target), batch):
         sl = slice(b0, b0 + batch)

@@ -229,7 +229,7 @@ class Trainer:
             torch.set_num_threads(cfg.threads)
         resumed_at = self.epoch * per_epoch + (chunk_start[self.chunk] if self.chunk < len(bounds) else per_epoch)
         progress = Progress(total - resumed_at, stream=self.log)
-        train_chunk = ops.cbow_ns_train_chunk_ if cfg.backend == "fused" else reference.cbow_ns_train_chunk
+        train_chunk = ops.ns_train_chunk_ if cfg.backend == "fused" else reference.ns_train_chunk
         # False while the tables have moved past what the counters say: no checkpoint then.
         consistent = True
         try:

@@ -1,5 +1,8 @@
-// Word2vec CBOW with negative sampling on the CPU: level 2 of the operator, the trainer's fast
-// path. The context mean goes through the same row loops as context_sum (row_kernels.h). Threads
+// Word2vec CBOW and skip-gram with negative sampling, with or without fastText's subword bags, on
+// the CPU: level 2 of the operator, the trainer's fast path. Every example is one bag of input
+// rows (CBOW: the words around a position; skip-gram: the centre word; with subwords each word
+// stands for its own row and its n-gram rows) predicting one word against negatives; the bag's
+// mean goes through the same row loops as context_sum (row_kernels.h). Threads
 // share both tables without locks (Hogwild, as word2vec and gensim do); each keeps its own
 // scratch rows and random stream, as fastText's Model::State does.
 #include <ATen/ATen.h>
@@ -9,9 +12,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
-#include "cbow_math.h"
+#include "ns_math.h"
 #include "checks.h"
 #include "cpu/row_kernels.h"
 
@@ -60,7 +64,7 @@ double train_example(T* in, T* out, int64_t D, const int64_t* ctx, int64_t n, co
   return loss;
 }
 
-at::Tensor cbow_ns_step_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& context,
+at::Tensor ns_step_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& context,
                             const at::Tensor& targets, const at::Tensor& negatives, double lr,
                             bool full_context_update) {
   check_step_args(in, out, context, targets, negatives);
@@ -70,7 +74,7 @@ at::Tensor cbow_ns_step_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& c
   const auto neg = negatives.to(at::kLong).contiguous();
   const int64_t K = neg.size(1);
   auto losses = at::empty({B}, in.options().dtype(at::kDouble));
-  AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "cbow_ns_step_cpu", [&] {
+  AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "ns_step_cpu", [&] {
     Scratch<scalar_t> scratch(D);
     std::vector<int64_t> rows(C), outputs(K + 1);
     const int64_t* c = ctx.const_data_ptr<int64_t>();
@@ -90,13 +94,38 @@ at::Tensor cbow_ns_step_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& c
   return losses;
 }
 
-at::Tensor cbow_ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& ids_in,
-                                   const at::Tensor& starts_in, const at::Tensor& keep_in,
-                                   const at::Tensor& noise_prob_in, const at::Tensor& noise_alias_in,
-                                   int64_t window, int64_t negative, double lr_start, double lr_end,
-                                   int64_t seed, bool deterministic, bool full_context_update) {
-  check_chunk_args(in, out, ids_in, starts_in, keep_in, noise_prob_in, noise_alias_in, window, negative);
-  const int64_t V = in.size(0), D = in.size(1);
+// The input rows a word trains: its bag (subword models), else its own row.
+struct Bags {
+  const int64_t* offsets = nullptr;  // V + 1, or null: word w is row w
+  const int64_t* rows = nullptr;
+  template <typename F>
+  void for_each(int64_t w, F&& f) const {
+    if (!offsets) return f(w);
+    for (int64_t r = offsets[w]; r < offsets[w + 1]; ++r) f(rows[r]);
+  }
+};
+
+at::Tensor ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& ids_in,
+                              const at::Tensor& starts_in, const at::Tensor& keep_in,
+                              const at::Tensor& noise_prob_in, const at::Tensor& noise_alias_in, int64_t window,
+                              int64_t negative, double lr_start, double lr_end, int64_t seed, bool deterministic,
+                              bool full_context_update, bool skipgram, const std::optional<at::Tensor>& bag_offsets,
+                              const std::optional<at::Tensor>& bag_rows) {
+  TORCH_CHECK_VALUE(bag_offsets.has_value() == bag_rows.has_value(),
+                    "bag_offsets and bag_rows go together: pass both or neither");
+  check_chunk_args(in, out, ids_in, starts_in, keep_in, noise_prob_in, noise_alias_in, window, negative,
+                   bag_offsets.has_value());
+  const int64_t V = out.size(0), D = in.size(1);
+  at::Tensor offsets, rows;
+  Bags bags;
+  if (bag_offsets) {
+    check_same_device(*bag_offsets, "bag_offsets", in, "input_vectors");
+    check_same_device(*bag_rows, "bag_rows", in, "input_vectors");
+    offsets = bag_offsets->to(at::kLong).contiguous();
+    rows = bag_rows->to(at::kLong).contiguous();
+    check_bags(offsets, rows, V, in.size(0));
+    bags = Bags{offsets.const_data_ptr<int64_t>(), rows.const_data_ptr<int64_t>()};
+  }
   const auto ids = ids_in.to(at::kInt).contiguous();
   const auto starts = starts_in.to(at::kLong).contiguous();
   const auto keep = keep_in.to(at::kDouble).contiguous();
@@ -109,7 +138,7 @@ at::Tensor cbow_ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Te
 
   const int64_t parts = deterministic ? 1 : std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), S));
   std::vector<double> loss(parts, 0.0), examples(parts, 0.0);
-  AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "cbow_ns_train_chunk_cpu", [&] {
+  AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "ns_train_chunk_cpu", [&] {
     scalar_t* in_ptr = in.mutable_data_ptr<scalar_t>();
     scalar_t* out_ptr = out.mutable_data_ptr<scalar_t>();
     const int32_t* word = ids.const_data_ptr<int32_t>();
@@ -123,8 +152,21 @@ at::Tensor cbow_ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Te
         const int64_t s1 = p + 1 == parts ? S : std::upper_bound(st, st + S, N * (p + 1) / parts - 1) - st;
         Random random(static_cast<uint64_t>(seed) * 0x2545F4914F6CDD1Dull + static_cast<uint64_t>(p) + 1);
         Scratch<scalar_t> scratch(D);
-        std::vector<int64_t> kept, context, outputs(negative + 1);
+        std::vector<int64_t> kept, input, outputs(negative + 1);
         const auto uniform = [&random] { return random.uniform(); };
+        const auto push_row = [&input](int64_t r) { input.push_back(r); };
+        // Trains input (rows of the input table) to predict `target` against fresh negatives.
+        const auto train = [&](int64_t target, scalar_t lr) {
+          int64_t m = 0;
+          outputs[m++] = target;
+          for (int64_t k = 0; k < negative; ++k) {
+            const int64_t w = draw_negative(V, prob, alias, uniform);
+            if (w != target) outputs[m++] = w;  // a negative equal to the target is left out
+          }
+          loss[p] += train_example(in_ptr, out_ptr, D, input.data(), static_cast<int64_t>(input.size()),
+                                   outputs.data(), m, lr, full_context_update, scratch);
+          examples[p] += 1;
+        };
         for (int64_t s = std::min(s0, S); s < s1; ++s) {
           const scalar_t lr = static_cast<scalar_t>(learning_rate(lr_start, lr_end, st[s], N));
           kept.clear();
@@ -133,19 +175,18 @@ at::Tensor cbow_ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Te
           const int64_t L = static_cast<int64_t>(kept.size());
           for (int64_t i = 0; i < L; ++i) {
             const int64_t reach = window_reach(window, uniform);
-            context.clear();
-            for (int64_t j = std::max<int64_t>(0, i - reach); j < std::min(L, i + reach + 1); ++j)
-              if (j != i) context.push_back(kept[j]);
-            if (context.empty()) continue;
-            int64_t m = 0;
-            outputs[m++] = kept[i];
-            for (int64_t k = 0; k < negative; ++k) {
-              const int64_t w = draw_negative(V, prob, alias, uniform);
-              if (w != kept[i]) outputs[m++] = w;  // a negative equal to the target is left out
+            const int64_t lo = std::max<int64_t>(0, i - reach), hi = std::min(L, i + reach + 1);
+            if (skipgram) {  // fastText's way round: the centre's bag predicts each word around it
+              input.clear();
+              bags.for_each(kept[i], push_row);
+              for (int64_t j = lo; j < hi; ++j)
+                if (j != i) train(kept[j], lr);
+            } else {  // the bags of the words around predict the centre
+              input.clear();
+              for (int64_t j = lo; j < hi; ++j)
+                if (j != i) bags.for_each(kept[j], push_row);
+              if (!input.empty()) train(kept[i], lr);
             }
-            loss[p] += train_example(in_ptr, out_ptr, D, context.data(), static_cast<int64_t>(context.size()),
-                                     outputs.data(), m, lr, full_context_update, scratch);
-            examples[p] += 1;
           }
         }
       }
@@ -159,8 +200,8 @@ at::Tensor cbow_ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Te
 }  // namespace
 
 TORCH_LIBRARY_IMPL(wordembed, CPU, m) {
-  m.impl("cbow_ns_step_", &cbow_ns_step_cpu);
-  m.impl("cbow_ns_train_chunk_", &cbow_ns_train_chunk_cpu);
+  m.impl("ns_step_", &ns_step_cpu);
+  m.impl("ns_train_chunk_", &ns_train_chunk_cpu);
 }
 
 }  // namespace wordembed

@@ -1,6 +1,7 @@
-// Word2vec CBOW with negative sampling on CUDA: the twin of cpu/cbow_ns_cpu.cpp, with the same
-// arguments, the same checks (checks.h) and the same per-example math (cbow_math.h). A warp
-// trains one example at a time, its lanes sharing the D numbers of each row.
+// Word2vec CBOW and skip-gram with negative sampling, with or without subword bags, on CUDA: the
+// twin of cpu/ns_train_cpu.cpp, with the same arguments, the same checks (checks.h) and the same
+// per-example math (ns_math.h). A warp trains one example at a time, its lanes sharing the D
+// numbers of each row.
 //
 // The chunk trainer gives each warp whole sentences and walks their positions in order, as a CPU
 // thread does, so that the warps' lock-free (Hogwild) updates collide only where the CPU threads'
@@ -14,8 +15,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
-#include "cbow_math.h"
+#include "ns_math.h"
 #include "checks.h"
 #include "cuda/warp.cuh"
 
@@ -54,7 +56,7 @@ __device__ __forceinline__ void lane_accumulate(T (&acc)[kMaxPerLane], const T* 
   }
 }
 
-// One SGD step on one example, by one warp, as cpu/cbow_ns_cpu.cpp's train_example: the context
+// One SGD step on one example, by one warp, as cpu/ns_train_cpu.cpp's train_example: the context
 // rows given by for_each_context(f) (f called with each row of the input table), the outputs by
 // output_row(j) for j < m (row 0 the target, then the negatives; -1 for an output left out).
 // Every output is scored before anything moves. Returns the example's loss (in every lane).
@@ -109,9 +111,9 @@ __device__ double train_example_warp(T* in, T* out, int64_t D, int64_t n, ForEac
   return loss;
 }
 
-// cbow_ns_step_: one warp trains the examples in order, as the CPU does.
+// ns_step_: one warp trains the examples in order, as the CPU does.
 template <typename T>
-__global__ void cbow_ns_step_kernel(T* in, T* out, int64_t D, const int64_t* __restrict__ ctx, int64_t B,
+__global__ void ns_step_kernel(T* in, T* out, int64_t D, const int64_t* __restrict__ ctx, int64_t B,
                                     int64_t C, const int64_t* __restrict__ targets,
                                     const int64_t* __restrict__ negatives, int64_t K, T lr,
                                     bool full_context_update, double* __restrict__ losses) {
@@ -150,16 +152,29 @@ struct ChunkArgs {
   const double* noise_prob;
   const int64_t* noise_alias;
   double* loss;                // per kept position (M)
-  float* trained;              // 1 where an example was trained (M)
+  float* trained;              // examples trained at each kept position (M)
+  const int64_t* bag_offsets;  // V + 1, or null: word w is input row w
+  const int64_t* bag_rows;
   int64_t S, N, V, D, window, negative;
   double lr_start, lr_end;
   uint64_t seed;
-  bool full_context_update;
+  bool full_context_update, skipgram;
 };
 
-// A warp per sentence, its positions in order (draws 1.. of a kept position: the window, then
-// two per negative).
-__global__ void cbow_ns_chunk_kernel(ChunkArgs a) {
+// The input rows of word w, f(row) for each: its subword bag, else row w.
+template <typename F>
+__device__ __forceinline__ void for_each_bag_row(const ChunkArgs& a, int64_t w, F&& f) {
+  if (!a.bag_offsets) return f(w);
+  for (int64_t r = a.bag_offsets[w]; r < a.bag_offsets[w + 1]; ++r) f(a.bag_rows[r]);
+}
+
+__device__ __forceinline__ int64_t bag_size(const ChunkArgs& a, int64_t w) {
+  return a.bag_offsets ? a.bag_offsets[w + 1] - a.bag_offsets[w] : 1;
+}
+
+// A warp per sentence, its positions in order (draws 1.. of a kept position: the window, then two
+// per negative; in skip-gram, two per negative of each word around it, in window slot order).
+__global__ void ns_chunk_kernel(ChunkArgs a) {
   const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.y;
   for (int64_t s = first; s < a.S; s += stride) {
@@ -170,28 +185,45 @@ __global__ void cbow_ns_chunk_kernel(ChunkArgs a) {
       const int64_t reach = window_reach(a.window, [&] { return random.uniform(); });
       const int64_t lo = p - reach < s0 ? s0 : p - reach;
       const int64_t hi = p + reach + 1 > s1 ? s1 : p + reach + 1;
-      const int64_t n = hi - lo - 1;
-      if (threadIdx.x == 0) {
-        a.loss[p] = 0.0;
-        a.trained[p] = n > 0 ? 1.f : 0.f;
+      // The outputs of an example predicting `target`, negatives from draw `first_draw` on.
+      const auto outputs = [&](int64_t target, uint64_t first_draw) {
+        return [&a, p, target, first_draw](int j) -> int64_t {  // drawn again on each call: no array
+          if (j == 0) return target;
+          CounterRandom draws(a.seed, static_cast<uint64_t>(p), first_draw + 2 * static_cast<uint64_t>(j - 1));
+          const int64_t w = draw_negative(a.V, a.noise_prob, a.noise_alias, [&] { return draws.uniform(); });
+          return w == target ? -1 : w;  // a negative equal to the target is left out, as on the CPU
+        };
+      };
+      double loss = 0.0;
+      float trained = 0.f;
+      if (a.skipgram) {  // fastText's way round: the centre's bag predicts each word around it
+        const int64_t centre = a.words[p];
+        for (int64_t q = lo; q < hi; ++q) {
+          if (q == p) continue;
+          const uint64_t slot = static_cast<uint64_t>(q - p + a.window);
+          loss += train_example_warp<float>(
+              a.in, a.out, a.D, bag_size(a, centre), [&](auto&& f) { for_each_bag_row(a, centre, f); },
+              static_cast<int>(a.negative + 1), outputs(a.words[q], 2 + 2 * a.negative * slot), lr,
+              a.full_context_update);
+          trained += 1.f;
+        }
+      } else if (hi - lo > 1) {  // the bags of the words around predict the centre
+        int64_t n = 0;
+        for (int64_t q = lo; q < hi; ++q)
+          if (q != p) n += bag_size(a, a.words[q]);
+        loss = train_example_warp<float>(
+            a.in, a.out, a.D, n,
+            [&](auto&& f) {
+              for (int64_t q = lo; q < hi; ++q)
+                if (q != p) for_each_bag_row(a, a.words[q], f);
+            },
+            static_cast<int>(a.negative + 1), outputs(a.words[p], 2), lr, a.full_context_update);
+        trained = 1.f;
       }
-      if (n == 0) continue;  // uniform across the warp
-      const int64_t target = a.words[p];
-      const double loss = train_example_warp<float>(
-          a.in, a.out, a.D, n,
-          [&](auto&& f) {
-            for (int64_t q = lo; q < hi; ++q)
-              if (q != p) f(static_cast<int64_t>(a.words[q]));
-          },
-          static_cast<int>(a.negative + 1),
-          [&](int j) -> int64_t {  // drawn again on each call: the same draws, no array to keep
-            if (j == 0) return target;
-            CounterRandom draws(a.seed, static_cast<uint64_t>(p), 2 + 2 * static_cast<uint64_t>(j - 1));
-            const int64_t w = draw_negative(a.V, a.noise_prob, a.noise_alias, [&] { return draws.uniform(); });
-            return w == target ? -1 : w;  // a negative equal to the target is left out, as on the CPU
-          },
-          lr, a.full_context_update);
-      if (threadIdx.x == 0) a.loss[p] = loss;
+      if (threadIdx.x == 0) {
+        a.loss[p] = loss;
+        a.trained[p] = trained;
+      }
     }
   }
 }
@@ -207,7 +239,7 @@ void check_cuda_limits(const at::Tensor& in, int64_t D, int64_t negative) {
                     " negatives, got ", negative);
 }
 
-at::Tensor cbow_ns_step_cuda(at::Tensor& in, at::Tensor& out, const at::Tensor& context,
+at::Tensor ns_step_cuda(at::Tensor& in, at::Tensor& out, const at::Tensor& context,
                              const at::Tensor& targets, const at::Tensor& negatives, double lr,
                              bool full_context_update) {
   const c10::cuda::CUDAGuard guard(in.device());
@@ -225,8 +257,8 @@ at::Tensor cbow_ns_step_cuda(at::Tensor& in, at::Tensor& out, const at::Tensor& 
   auto losses = at::empty({B}, in.options().dtype(at::kDouble));
   if (B == 0) return losses;
   const auto stream = c10::cuda::getCurrentCUDAStream();
-  AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "cbow_ns_step_cuda", [&] {
-    cbow_ns_step_kernel<scalar_t><<<1, kWarp, 0, stream>>>(
+  AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "ns_step_cuda", [&] {
+    ns_step_kernel<scalar_t><<<1, kWarp, 0, stream>>>(
         in.mutable_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), D, ctx.const_data_ptr<int64_t>(), B, C,
         tgt.const_data_ptr<int64_t>(), neg.const_data_ptr<int64_t>(), K, static_cast<scalar_t>(lr),
         full_context_update, losses.mutable_data_ptr<double>());
@@ -235,15 +267,27 @@ at::Tensor cbow_ns_step_cuda(at::Tensor& in, at::Tensor& out, const at::Tensor& 
   return losses;
 }
 
-at::Tensor cbow_ns_train_chunk_cuda(at::Tensor& in, at::Tensor& out, const at::Tensor& ids_in,
-                                    const at::Tensor& starts_in, const at::Tensor& keep_in,
-                                    const at::Tensor& noise_prob_in, const at::Tensor& noise_alias_in,
-                                    int64_t window, int64_t negative, double lr_start, double lr_end,
-                                    int64_t seed, bool deterministic, bool full_context_update) {
+at::Tensor ns_train_chunk_cuda(at::Tensor& in, at::Tensor& out, const at::Tensor& ids_in,
+                               const at::Tensor& starts_in, const at::Tensor& keep_in,
+                               const at::Tensor& noise_prob_in, const at::Tensor& noise_alias_in, int64_t window,
+                               int64_t negative, double lr_start, double lr_end, int64_t seed, bool deterministic,
+                               bool full_context_update, bool skipgram, const std::optional<at::Tensor>& bag_offsets,
+                               const std::optional<at::Tensor>& bag_rows) {
   const c10::cuda::CUDAGuard guard(in.device());
-  check_chunk_args(in, out, ids_in, starts_in, keep_in, noise_prob_in, noise_alias_in, window, negative);
-  const int64_t V = in.size(0), D = in.size(1);
+  TORCH_CHECK_VALUE(bag_offsets.has_value() == bag_rows.has_value(),
+                    "bag_offsets and bag_rows go together: pass both or neither");
+  check_chunk_args(in, out, ids_in, starts_in, keep_in, noise_prob_in, noise_alias_in, window, negative,
+                   bag_offsets.has_value());
+  const int64_t V = out.size(0), D = in.size(1);
   check_cuda_limits(in, D, negative);
+  at::Tensor offsets, rows;
+  if (bag_offsets) {
+    check_same_device(*bag_offsets, "bag_offsets", in, "input_vectors");
+    check_same_device(*bag_rows, "bag_rows", in, "input_vectors");
+    offsets = bag_offsets->to(at::kLong).contiguous();
+    rows = bag_rows->to(at::kLong).contiguous();
+    check_bags(offsets.cpu(), rows, V, in.size(0));  // reads the offsets back to the host
+  }
   const auto ids = ids_in.to(at::kInt).contiguous();
   const auto starts = starts_in.to(at::kLong).contiguous();
   const int64_t N = ids.numel(), S = starts.numel() - 1;
@@ -277,13 +321,15 @@ at::Tensor cbow_ns_train_chunk_cuda(at::Tensor& in, at::Tensor& out, const at::T
   ChunkArgs a{in.mutable_data_ptr<float>(), out.mutable_data_ptr<float>(), words.const_data_ptr<int32_t>(),
               kept_starts.const_data_ptr<int64_t>(), starts.const_data_ptr<int64_t>(),
               noise_prob.const_data_ptr<double>(), noise_alias.const_data_ptr<int64_t>(),
-              loss.mutable_data_ptr<double>(), trained.mutable_data_ptr<float>(), S, N, V, D, window, negative,
-              lr_start, lr_end, static_cast<uint64_t>(seed), full_context_update};
+              loss.mutable_data_ptr<double>(), trained.mutable_data_ptr<float>(),
+              bag_offsets ? offsets.const_data_ptr<int64_t>() : nullptr,
+              bag_offsets ? rows.const_data_ptr<int64_t>() : nullptr, S, N, V, D, window, negative,
+              lr_start, lr_end, static_cast<uint64_t>(seed), full_context_update, skipgram};
   // Deterministic: one warp walks every sentence in order. Otherwise a warp per sentence, at most
   // kMaxTrainingWarps at a time.
   const dim3 block = deterministic ? dim3(kWarp, 1) : dim3(kWarp, kWarpsPerBlock);
   const dim3 grid = deterministic ? dim3(1) : warp_blocks(std::min(S, kMaxTrainingWarps));
-  cbow_ns_chunk_kernel<<<grid, block, 0, stream>>>(a);
+  ns_chunk_kernel<<<grid, block, 0, stream>>>(a);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   result[0] = loss.sum().item<double>();
   result[1] = trained.to(at::kDouble).sum().item<double>();
@@ -293,8 +339,8 @@ at::Tensor cbow_ns_train_chunk_cuda(at::Tensor& in, at::Tensor& out, const at::T
 }  // namespace
 
 TORCH_LIBRARY_IMPL(wordembed, CUDA, m) {
-  m.impl("cbow_ns_step_", &cbow_ns_step_cuda);
-  m.impl("cbow_ns_train_chunk_", &cbow_ns_train_chunk_cuda);
+  m.impl("ns_step_", &ns_step_cuda);
+  m.impl("ns_train_chunk_", &ns_train_chunk_cuda);
 }
 
 }  // namespace wordembed

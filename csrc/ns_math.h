@@ -1,5 +1,5 @@
-// The per-example math of word2vec CBOW with negative sampling, written once for the CPU trainer
-// (cpu/cbow_ns_cpu.cpp) and the CUDA trainer (cuda/cbow_ns_cuda.cu): random numbers, the
+// The per-example math of word2vec with negative sampling (CBOW and skip-gram), written once for the CPU trainer
+// (cpu/ns_train_cpu.cpp) and the CUDA trainer (cuda/ns_train_cuda.cu): random numbers, the
 // subsampling, window and negative draws, the learning rate, and the logistic loss and step.
 // Compiled by the host compiler and by nvcc (for host and device).
 #pragma once
