@@ -58,10 +58,12 @@ def load(path, config: dict, corpus_fingerprint: str) -> dict:
         _fail(path, "the vocabulary holds something that is not a word")
     if state["counts"].shape != (V,) or state["counts"].dtype != torch.int64:
         _fail(path, f"'counts' does not hold one count per word ({V})")
-    for key in ("input_vectors", "output_vectors"):
+    # a subword model's input table holds its n-gram buckets' rows after the words'
+    buckets = config["bucket"] if config.get("bucket") and config.get("maxn") else 0
+    for key, rows in (("input_vectors", V + buckets), ("output_vectors", V)):
         table = state[key]
-        if table.shape != (V, D) or table.dtype != torch.float32:
-            _fail(path, f"{key!r} is not a float32 table of {V} x {D}")
+        if table.shape != (rows, D) or table.dtype != torch.float32:
+            _fail(path, f"{key!r} is not a float32 table of {rows} x {D}")
     if not all(isinstance(point, dict) and set(point) == CURVE_KEYS for point in state["curve"]):
         _fail(path, f"the loss curve holds something other than points with {sorted(CURVE_KEYS)}")
     if not (0 <= state["epoch"] <= config["epochs"] and state["chunk"] >= 0):

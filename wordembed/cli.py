@@ -18,7 +18,8 @@ def _load(path, limit=None):
 
 def cmd_train(args):
     from .train import TrainConfig, train_vectors
-    config = TrainConfig(dim=args.dim, window=args.window, negative=args.negative, min_count=args.min_count,
+    config = TrainConfig(model=args.model, minn=args.minn, maxn=args.maxn, bucket=args.bucket,
+                         dim=args.dim, window=args.window, negative=args.negative, min_count=args.min_count,
                          max_vocab_size=args.max_vocab_size, max_final_vocab=args.max_final_vocab,
                          sample=args.sample, epochs=args.epochs,
                          alpha=args.alpha, threads=args.threads, seed=args.seed, device=args.device,
@@ -34,7 +35,8 @@ def cmd_train(args):
         check_installed()  # before training, not at the first epoch's end
         callbacks.append(lambda trainer, entry: plot_training(trainer.history, args.plot_curves, trainer.curve))
     try:
-        vectors = train_vectors(args.corpus, args.output, config, resume=args.resume, callbacks=callbacks)
+        vectors = train_vectors(args.corpus, args.output, config, resume=args.resume, callbacks=callbacks,
+                                output_format=args.output_format)
     except KeyboardInterrupt:
         print(f"\ninterrupted: the state at the last chunk is saved in {args.output}.work; "
               "run the same command with --resume to continue", file=sys.stderr)
@@ -113,10 +115,22 @@ def build_parser():
                                    "one sentence or document per line, whitespace-separated tokens.")
     p.add_argument("corpus", help="UTF-8 text file")
     p.add_argument("-o", "--output", required=True,
-                   help="vectors file: .txt for word2vec text, .pt for wordembed's format, else word2vec binary")
-    from .config import TrainConfig
+                   help="vectors file: .txt for word2vec text, .pt for wordembed's format (keeps subwords), else word2vec binary (see --output-format)")
+    from .config import MODELS, TrainConfig
     from .tokenizing import TOKENIZE_MODES
     d = TrainConfig()
+    p.add_argument("--model", choices=MODELS, default=d.model,
+                   help="cbow: the words around a position predict it; skipgram: each word predicts the "
+                        "words around it (slower, often better for rare words)")
+    p.add_argument("--minn", type=int, default=d.minn, help="shortest character n-gram of a subword model")
+    p.add_argument("--maxn", type=int, default=d.maxn, help="longest character n-gram of a subword model (0: none)")
+    p.add_argument("--bucket", type=int, default=d.bucket,
+                   help="n-gram buckets of a subword model, as fastText (0: no subwords; fastText uses "
+                        "2000000); the vectors then answer for unseen words too: save them as .pt or with "
+                        "--output-format fasttext to keep that")
+    p.add_argument("--output-format", choices=["text", "binary", "native", "fasttext"], default=None,
+                   help="default by the output's name: .txt/.vec word2vec text, .pt native, else word2vec "
+                        "binary; fasttext: a .bin that fastText loads (subword models)")
     p.add_argument("--dim", type=int, default=d.dim, help="length of the word vectors")
     p.add_argument("--window", type=int, default=d.window,
                    help="context words on each side, at most (word2vec shrinks it at random per word)")
@@ -135,7 +149,8 @@ def build_parser():
                    help="word2vec's subsampling threshold for frequent words (0: off)")
     p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the corpus")
     p.add_argument("--alpha", type=float, default=d.alpha,
-                   help="learning rate at the start; it falls linearly to alpha * 1e-4")
+                   help="learning rate at the start; it falls linearly to alpha * 1e-4 (default: 0.05 for "
+                        "cbow, 0.025 for skipgram, as word2vec)")
     p.add_argument("--threads", type=int, default=None, help="threads that prepare the corpus and train (default: the cores torch uses)")
     p.add_argument("--seed", type=int, default=d.seed, help="seed of the initial vectors and of every draw")
     p.add_argument("--init-scale", type=float, default=d.init_scale,

@@ -14,10 +14,20 @@ from .tokenizing import Tokenizer
 
 MAX_NEGATIVE = 1000  # negatives per example; word2vec suggests 2-20
 MAX_THREADS = 1024
+MODELS = ("cbow", "skipgram")
+# The learning rate each model starts from unless alpha is given: word2vec's defaults (gensim
+# and word2vec.c use 0.025 for skip-gram and 0.05 for CBOW).
+DEFAULT_ALPHA = {"cbow": 0.05, "skipgram": 0.025}
 
 
 @dataclasses.dataclass
 class TrainConfig:
+    model: str = "cbow"          # or "skipgram": each word predicts the words around it
+    # fastText's subwords: the character n-grams of "<word>" of minn to maxn characters, hashed
+    # into `bucket` rows (wordembed/subwords.py); bucket 0 (or maxn 0) trains words alone.
+    minn: int = 3
+    maxn: int = 6
+    bucket: int = 0
     dim: int = 100
     window: int = 5
     negative: int = 5
@@ -30,7 +40,7 @@ class TrainConfig:
     max_final_vocab: int | None = None  # then keep only this many of the most frequent (gensim's name)
     sample: float = 1e-3
     epochs: int = 5
-    alpha: float = 0.05          # word2vec's default for CBOW
+    alpha: float | None = None   # default DEFAULT_ALPHA[model]
     min_alpha: float | None = None  # default alpha * 1e-4, as word2vec
     # Input vectors start uniform in [-init_scale / dim, init_scale / dim); output vectors at zero.
     # word2vec uses 0.5 and gensim 4 uses 1.0; 4.0 learned better vectors on both corpora we
@@ -44,6 +54,15 @@ class TrainConfig:
     chunk_words: int | None = None  # words per call of the fused op (default 2^18 CPU, 2^22 CUDA)
     checkpoint_seconds: float = 300.0  # also at epoch ends and on Ctrl-C; 0: after every chunk
     backend: str = "fused"       # or "reference": the plain-PyTorch twin, for tests and benchmarks
+
+    @property
+    def start_alpha(self) -> float:
+        """The learning rate at the start: alpha, or the model's default."""
+        return DEFAULT_ALPHA.get(self.model, DEFAULT_ALPHA["cbow"]) if self.alpha is None else self.alpha
+
+    @property
+    def subwords(self) -> bool:
+        return bool(self.bucket) and bool(self.maxn)
 
     def check(self):
         """TrainingError naming the first setting that is of the wrong type or out of range; run
@@ -67,6 +86,13 @@ class TrainConfig:
             if value < low or (positive and value == low):
                 raise TrainingError(f"{name} must be {'>' if positive else '>='} {low}, got {value}")
 
+        if self.model not in MODELS:
+            raise TrainingError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+        whole("minn", 0)
+        whole("maxn", 0)
+        whole("bucket", 0, 2**31 - 1)
+        if self.subwords and not 1 <= self.minn <= self.maxn:
+            raise TrainingError(f"subwords need 1 <= minn <= maxn, got minn {self.minn} and maxn {self.maxn}")
         whole("dim", 1)
         whole("window", 1, MAX_SENTENCE_WORDS)  # a wider window reaches past every sentence
         whole("negative", 1, MAX_NEGATIVE)
@@ -78,10 +104,10 @@ class TrainConfig:
         whole("seed", 0, (1 << 63) - 1)
         whole("chunk_words", 1, 1 << 30, optional=True)
         number("sample", 0)
-        number("alpha", 0, positive=True)
+        number("alpha", 0, positive=True, optional=True)
         number("min_alpha", 0, optional=True)
-        if self.min_alpha is not None and self.min_alpha > self.alpha:
-            raise TrainingError(f"min_alpha ({self.min_alpha}) must not exceed alpha ({self.alpha})")
+        if self.min_alpha is not None and self.min_alpha > self.start_alpha:
+            raise TrainingError(f"min_alpha ({self.min_alpha}) must not exceed alpha ({self.start_alpha})")
         number("init_scale", 0)
         number("checkpoint_seconds", 0)
         if not isinstance(self.deterministic, bool):

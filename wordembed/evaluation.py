@@ -92,23 +92,35 @@ def evaluate_word_analogies(vectors, path, restrict_vocab=RESTRICT_VOCAB, case_i
 
 
 def evaluate_word_pairs(vectors, path, delimiter="\t", restrict_vocab=RESTRICT_VOCAB, case_insensitive=True,
-                        dummy4unknown=False) -> PairScores:
+                        dummy4unknown=False, oov_by_subwords=True) -> PairScores:
     """Lines 'word1<delimiter>word2<delimiter>score' ('#' starts a comment). Correlates the gold
-    scores with cosine similarities."""
+    scores with cosine similarities. A pair with a word outside the (restricted) vocabulary is
+    left out, or scored 0 with dummy4unknown, as gensim does; with oov_by_subwords and vectors of a
+    subword model, it is scored with the vector its n-grams give (fastText's way; lower-cased when
+    case_insensitive). oov_ratio counts those pairs either way."""
     ok_vocab, fold = _restricted_vocab(vectors, restrict_vocab, case_insensitive)
-    gold, model, oov = [], [], 0
+    by_subwords = oov_by_subwords and getattr(vectors, "subwords", None) is not None
+    gold, model, oov, pairs = [], [], 0, 0
     for line in _read_lines(path, "word-pair"):
         if not line or line.startswith("#"):
             continue
-        parts = [fold(p) for p in line.split(delimiter)]
+        raw = line.split(delimiter)
+        parts = [fold(p) for p in raw]
         if len(parts) != 3:
             continue
         try:
             a, b, score = parts[0], parts[1], float(parts[2])
         except ValueError:
             continue
+        pairs += 1
         if a not in ok_vocab or b not in ok_vocab:
             oov += 1
+            if by_subwords:
+                pair = [raw[k].lower() if case_insensitive else raw[k] for k in (0, 1)]
+                if all(vectors.has_vector(w) for w in pair):
+                    gold.append(score)
+                    model.append(vectors.similarity(*pair))
+                    continue
             if dummy4unknown:
                 gold.append(score)
                 model.append(0.0)
@@ -119,7 +131,7 @@ def evaluate_word_pairs(vectors, path, delimiter="\t", restrict_vocab=RESTRICT_V
         raise ValueError(f"{path}: {'no pair has' if not gold else 'only one pair has'} both words in the "
                          "vocabulary; a correlation needs two or more")
     from scipy import stats  # imported here: `import wordembed` stays light
-    oov_ratio = 100.0 * oov / (len(gold) if dummy4unknown else len(gold) + oov)
+    oov_ratio = 100.0 * oov / pairs
     with warnings.catch_warnings():
         # a constant column (all gold scores equal) has no correlation: NaN, as gensim gives,
         # without scipy's warning for each call

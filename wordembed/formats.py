@@ -13,8 +13,9 @@ from ._checks import check_count
 from .fileio import atomic_write, save_torch
 
 NATIVE_FORMAT = "wordembed-vectors"
-NATIVE_VERSION = 1
+NATIVE_VERSION = 2  # 2 added the subword rows
 _ZIP_MAGIC = b"PK\x03\x04"  # torch.save files are zip archives
+_FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")  # fastText's .bin models
 
 
 class VectorsFileError(ValueError):
@@ -196,11 +197,19 @@ def _read_text_row(stream, i, vectors, name, count, dim, unicode_errors) -> str:
     return parts[0]
 
 
-def save_native(path, words, vectors, counts=None) -> None:
-    """Writes words, vectors and what word2vec files lack: the word counts."""
+def save_native(path, words, vectors, counts=None, subwords=None) -> None:
+    """Writes words, vectors and what word2vec files lack: the word counts, and a subword model's
+    n-gram rows and settings (format version 2)."""
     payload = {"format": NATIVE_FORMAT, "version": NATIVE_VERSION, "words": list(words),
                "vectors": torch.as_tensor(vectors).detach().cpu().contiguous(),
                "counts": None if counts is None else torch.as_tensor(counts, dtype=torch.int64).cpu()}
+    if subwords is not None:
+        payload["subwords"] = {
+            "minn": subwords.minn, "maxn": subwords.maxn, "bucket": subwords.bucket,
+            "word_rows": subwords.word_rows.detach().cpu().contiguous(),
+            "ngram_rows": subwords.ngram_rows.detach().cpu().contiguous(),
+            "output_rows": None if subwords.output_rows is None else subwords.output_rows.detach().cpu().contiguous(),
+            "settings": dict(subwords.settings)}
     save_torch(payload, path)
 
 
@@ -230,7 +239,19 @@ def load_native(path) -> dict:
         raise VectorsFileError(f"{name}: 'counts' must be an int64 tensor with one count per word")
     if len(set(words)) != len(words):
         raise VectorsFileError(f"{name}: a word appears twice")
+    subwords = payload.get("subwords")
+    if subwords is not None:
+        rows = [subwords.get(k) for k in ("word_rows", "ngram_rows")]
+        if not (isinstance(subwords, dict) and all(isinstance(r, torch.Tensor) and r.dim() == 2 for r in rows)
+                and rows[0].shape == vectors.shape
+                and all(isinstance(subwords.get(k), int) for k in ("minn", "maxn", "bucket"))):
+            raise VectorsFileError(f"{name}: 'subwords' must hold minn, maxn, bucket and the word and n-gram rows")
     return payload
+
+
+def is_fasttext(path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == _FASTTEXT_MAGIC
 
 
 def is_native(path) -> bool:

@@ -27,6 +27,7 @@ from .sentences import check_corpus, describe, is_path
 from .sentences import corpus_fingerprint as corpus_fingerprint_of
 from .tokenizing import Tokenizer
 from .vectors import WordVectors
+from .subwords import Subwords, word_bags
 from .vocab import Vocabulary
 
 WORK_FILES = ("checkpoint.pt", "corpus.ids", "corpus.starts", "lock")  # all a run puts in OUT.work
@@ -71,8 +72,9 @@ def initial_input_vectors(num_words, dim, init_scale, generator=None, out=None):
 
 
 def alpha_at(config, words_done, total_words):
-    min_alpha = config.alpha * 1e-4 if config.min_alpha is None else config.min_alpha
-    return max(min_alpha, config.alpha - (config.alpha - min_alpha) * words_done / max(total_words, 1))
+    alpha = config.start_alpha
+    min_alpha = alpha * 1e-4 if config.min_alpha is None else config.min_alpha
+    return max(min_alpha, alpha - (alpha - min_alpha) * words_done / max(total_words, 1))
 
 
 class Trainer:
@@ -122,16 +124,19 @@ class Trainer:
             self._lock = None
 
     def _allocate_tables(self, num_words):
-        """The two tables, after checking that they fit in the memory there is."""
+        """The two tables, after checking that they fit in the memory there is. A subword model's
+        input table holds the words' rows, then the n-gram buckets' rows."""
         cfg, device = self.config, torch.device(self.config.device)
-        need = 2 * num_words * cfg.dim * 4
+        input_rows = num_words + (cfg.bucket if cfg.subwords else 0)
+        need = (num_words + input_rows) * cfg.dim * 4
         have = available_bytes(device)
         if have is not None and need > have:
-            raise TrainingError(f"the two tables need {need / 2**30:.2f} GiB ({num_words:,} words x dim {cfg.dim} "
-                                f"x float32, twice) but {device.type} memory has {have / 2**30:.2f} GiB free: "
-                                "lower --dim, or raise --min-count, or set --max-final-vocab")
+            raise TrainingError(f"the two tables need {need / 2**30:.2f} GiB ({num_words:,} words"
+                                f"{f' and {cfg.bucket:,} n-gram buckets' if cfg.subwords else ''} x dim {cfg.dim} "
+                                f"x float32) but {device.type} memory has {have / 2**30:.2f} GiB free: "
+                                "lower --dim or --bucket, or raise --min-count, or set --max-final-vocab")
         try:
-            return (zeros_table((num_words, cfg.dim), device=device),
+            return (zeros_table((input_rows, cfg.dim), device=device),
                     zeros_table((num_words, cfg.dim), device=device))
         except (MemoryError, OverflowError, OSError, RuntimeError) as e:
             raise TrainingError(f"could not allocate the tables ({num_words:,} words x dim {cfg.dim}): {e}") from None
@@ -168,7 +173,7 @@ class Trainer:
         # small random input vectors, zero output vectors (see TrainConfig.init_scale)
         g = torch.Generator().manual_seed(cfg.seed)
         on_cpu = self.input_vectors.device.type == "cpu"
-        start = initial_input_vectors(len(self.vocab), cfg.dim, cfg.init_scale, g,
+        start = initial_input_vectors(self.input_vectors.shape[0], cfg.dim, cfg.init_scale, g,
                                       out=self.input_vectors if on_cpu else None)
         if not on_cpu:
             self.input_vectors.copy_(start)
@@ -217,6 +222,10 @@ class Trainer:
         device = self.input_vectors.device
         keep = self.vocab.keep_probabilities(cfg.sample).to(device)
         noise_prob, noise_alias = (t.to(device) for t in self.vocab.noise_alias_table())
+        bag_offsets = bag_rows = None
+        if cfg.subwords:  # each word trains its own row and its n-grams' rows
+            bag_offsets, bag_rows = word_bags(self.vocab.ix_to_word, cfg.minn, cfg.maxn, cfg.bucket)
+            bag_offsets, bag_rows = bag_offsets.to(device), bag_rows.to(device)
         # Only the chunk being trained is in memory; the rest stays on disk.
         bounds = self.encoded.chunk_bounds(cfg.words_per_chunk)
         chunk_start = [int(self.encoded.starts[first]) for first, _ in bounds]
@@ -245,11 +254,12 @@ class Trainer:
                             self.input_vectors, self.output_vectors, ids, starts, keep, noise_prob, noise_alias,
                             window=cfg.window, negative=cfg.negative, lr_start=lr0, lr_end=lr1,
                             seed=(cfg.seed * 1_000_003 + self.epoch * 65_537 + self.chunk) % (1 << 62),
-                            deterministic=cfg.deterministic)
+                            deterministic=cfg.deterministic, skipgram=cfg.model == "skipgram",
+                            bag_offsets=bag_offsets, bag_rows=bag_rows)
                         loss, examples, words = stats.tolist()
                         if not math.isfinite(loss):
                             raise TrainingError(f"the loss became non-finite in epoch {self.epoch + 1}; "
-                                                f"try a smaller --alpha (now {cfg.alpha})")
+                                                f"try a smaller --alpha (now {cfg.start_alpha})")
                         self.epoch_loss += loss
                         self.epoch_examples += examples
                         if examples:  # a chunk may lose every word to subsampling
@@ -285,12 +295,25 @@ class Trainer:
         finally:
             progress.close()
             torch.set_num_threads(threads_before)
-        vectors = WordVectors.from_index(self.vocab.ix_to_word, self.vocab.word_to_ix, self.input_vectors.cpu(),
-                                         self.vocab.counts)
+        vectors = self._vectors()
         # Training is over: the input table is the vectors' now (not copied: it may be most of
         # the memory), and the output table is not kept. A later train() prepares them again.
         self.input_vectors = self.output_vectors = None
         return vectors
+
+    def _vectors(self) -> WordVectors:
+        """The trained vectors: the input table's rows, or for a subword model each word's mean
+        of its own row and its n-gram rows, with the n-gram rows kept for unseen words."""
+        cfg, V = self.config, len(self.vocab)
+        table = self.input_vectors.cpu()
+        if not cfg.subwords:
+            return WordVectors.from_index(self.vocab.ix_to_word, self.vocab.word_to_ix, table, self.vocab.counts)
+        settings = {"ws": cfg.window, "epoch": cfg.epochs, "minCount": cfg.min_count, "neg": cfg.negative,
+                    "model": cfg.model, "t": cfg.sample, "ntokens": int(self.vocab.total_tokens)}
+        subwords = Subwords(cfg.minn, cfg.maxn, cfg.bucket, word_rows=table[:V], ngram_rows=table[V:],
+                            output_rows=self.output_vectors.cpu(), settings=settings)
+        return WordVectors.from_index(self.vocab.ix_to_word, self.vocab.word_to_ix,
+                                      subwords.word_vectors(self.vocab.ix_to_word), self.vocab.counts, subwords)
 
     def _chunks_on(self, device, bounds, first):
         """(ids, sentence_starts) of chunks first.. on the device. On CUDA the next chunk is
@@ -329,11 +352,12 @@ class Trainer:
 
 
 def train_vectors(corpus, output_path=None, config=None, resume=False, callbacks=(), log=None,
-                  **settings) -> WordVectors:
-    """Trains CBOW vectors on a corpus: a UTF-8 text file's path (one sentence per line), or a
-    re-iterable of sentences, each a list of str tokens (gensim's `sentences`), streamed as the
-    file is. Writes them to output_path if given (format by name: .txt word2vec text, .pt
-    native, else word2vec binary). settings override TrainConfig fields."""
+                  output_format=None, **settings) -> WordVectors:
+    """Trains CBOW or skip-gram vectors, with or without subwords, on a corpus: a UTF-8 text
+    file's path (one sentence per line), or a re-iterable of sentences, each a list of str tokens
+    (gensim's `sentences`), streamed as the file is. Writes them to output_path if given, in
+    output_format (see WordVectors.save; by default by name: .txt word2vec text, .pt native, else
+    word2vec binary). settings override TrainConfig fields."""
     config = dataclasses.replace(config or TrainConfig(), **settings)
     if output_path is not None and is_path(corpus):
         refuse_overwriting_inputs([("corpus", corpus)], [("output", output_path)])
@@ -347,7 +371,7 @@ def train_vectors(corpus, output_path=None, config=None, resume=False, callbacks
     try:
         vectors = trainer.train(resume=resume)
         if output_path:
-            vectors.save(output_path)
+            vectors.save(output_path, output_format)
     except BaseException as e:
         # Keep what a later --resume can use: a checkpoint made before this run, or one this run
         # made before an interruption or an I/O failure (a full disk). A fresh run that failed

@@ -1,20 +1,24 @@
 """WordVectors: a vocabulary and its vectors, with the queries users know from gensim's
 KeyedVectors. Every query is one batched tensor product (on the GPU when the vectors live there),
 never a Python loop over the vocabulary."""
+import dataclasses
 import difflib
 import warnings
 
 import numpy as np
 import torch
 
-from . import evaluation, formats
+from . import evaluation, fasttext_format, formats
+from . import subwords as subwords_module
 from ._checks import check_count
 
 
 class WordVectors:
-    """Words (most frequent first, as trainers write them) and a (V, D) float tensor of vectors."""
+    """Words (most frequent first, as trainers write them) and a (V, D) float tensor of vectors.
+    A subword model's vectors (trained with buckets, or read from a fastText .bin) also keep their
+    n-gram rows (`subwords`), and answer for words outside the vocabulary as fastText does."""
 
-    def __init__(self, words, vectors, counts=None):
+    def __init__(self, words, vectors, counts=None, subwords=None):
         vectors = torch.as_tensor(vectors)
         if vectors.dim() != 2 or vectors.shape[0] != len(words):
             raise ValueError(f"need one vector per word: {len(words)} words, vectors of shape "
@@ -27,10 +31,11 @@ class WordVectors:
             raise ValueError("the same word appears twice")
         self.vectors = vectors
         self.counts = None if counts is None else torch.as_tensor(counts, dtype=torch.int64)
+        self.subwords = _checked_subwords(subwords, vectors)
         self._normed = None
 
     @classmethod
-    def from_index(cls, index_to_key, key_to_index, vectors, counts=None) -> "WordVectors":
+    def from_index(cls, index_to_key, key_to_index, vectors, counts=None, subwords=None) -> "WordVectors":
         """Vectors over a word list and its index that already exist, shared, not copied (a trained
         vocabulary's: a large vocabulary's Python structures are built once)."""
         if vectors.dim() != 2 or vectors.shape[0] != len(index_to_key) or len(key_to_index) != len(index_to_key):
@@ -39,8 +44,14 @@ class WordVectors:
         wv = cls.__new__(cls)
         wv.index_to_key, wv.key_to_index, wv.vectors = index_to_key, key_to_index, vectors
         wv.counts = None if counts is None else torch.as_tensor(counts, dtype=torch.int64)
+        wv.subwords = _checked_subwords(subwords, vectors)
         wv._normed = None
         return wv
+
+    @classmethod
+    def from_subwords(cls, words, subwords, counts=None) -> "WordVectors":
+        """The vectors of a subword model: each word's the mean of its own row and n-gram rows."""
+        return cls(words, subwords.word_vectors(list(words)), counts, subwords)
 
     # ---- basics
     @property
@@ -51,10 +62,21 @@ class WordVectors:
         return len(self.index_to_key)
 
     def __contains__(self, word) -> bool:
+        """Whether the word is in the vocabulary (a subword model has vectors for others too:
+        see has_vector)."""
         return word in self.key_to_index
 
+    def has_vector(self, word) -> bool:
+        """Whether a vector can be given for the word: in the vocabulary, or built from n-grams."""
+        if word in self.key_to_index:
+            return True
+        return (self.subwords is not None and isinstance(word, str)
+                and bool(subwords_module.ngram_buckets(word, self.subwords.minn, self.subwords.maxn,
+                                                       self.subwords.bucket)))
+
     def __repr__(self) -> str:
-        return f"WordVectors({len(self)} words, dim {self.vector_size}, {self.vectors.device})"
+        extra = f", {self.subwords.bucket} n-gram buckets" if self.subwords is not None else ""
+        return f"WordVectors({len(self)} words, dim {self.vector_size}{extra}, {self.vectors.device})"
 
     def __iter__(self):
         """The words, most frequent first."""
@@ -85,13 +107,22 @@ class WordVectors:
         return f"word {word!r} is not in the vocabulary of {len(self)} words{hint}"
 
     def __getitem__(self, words):
-        """The vector of a word or row number, or the (n, dim) vectors of a list of them."""
+        """The vector of a word or row number, or the (n, dim) vectors of a list of them. With
+        subwords, a word outside the vocabulary gets the mean of its n-gram rows."""
         if isinstance(words, (str, int, np.integer)):
-            return self.vectors[self.get_index(words)]
-        return self.vectors[[self.get_index(w) for w in words]]
+            return self.get_vector(words)
+        return torch.stack([self.get_vector(w) for w in words]) if len(words) else self.vectors[[]]
 
     def to(self, device) -> "WordVectors":
-        return WordVectors(self.index_to_key, self.vectors.to(device), self.counts)
+        subwords = None
+        if self.subwords is not None:
+            subwords = dataclasses.replace(self.subwords, word_rows=self.subwords.word_rows.to(device),
+                                           ngram_rows=self.subwords.ngram_rows.to(device))
+        return WordVectors(self.index_to_key, self.vectors.to(device), self.counts, subwords)
+
+    def _unseen(self, word) -> bool:
+        """A word outside the vocabulary that subwords can answer for."""
+        return self.subwords is not None and isinstance(word, str) and word not in self.key_to_index
 
     @property
     def normed(self) -> torch.Tensor:
@@ -119,7 +150,11 @@ class WordVectors:
         self.normed  # noqa: B018 (computed and kept)
 
     def get_vector(self, word, norm=False) -> torch.Tensor:
-        """The vector of a word or row number; with norm=True, scaled to unit length."""
+        """The vector of a word or row number; with norm=True, scaled to unit length. With
+        subwords, a word outside the vocabulary gets the mean of its n-gram rows (fastText's rule)."""
+        if self._unseen(word):
+            vector = self.subwords.unseen_vector(word).to(self.vectors.device)
+            return vector / vector.float().norm().clamp_min(1e-12) if norm else vector
         i = self.get_index(word)
         return self.normed[i] if norm else self.vectors[i]
 
@@ -137,7 +172,7 @@ class WordVectors:
         for word, weight in zip(words, weights):
             if isinstance(word, (torch.Tensor, np.ndarray)):
                 vector = self._query_vector(word)
-            elif word in self or isinstance(word, (int, np.integer)):
+            elif self.has_vector(word) or isinstance(word, (int, np.integer)):
                 vector = self.get_vector(word, norm=pre_normalize).float()
             elif not ignore_missing:
                 raise KeyError(self.unknown_word_message(word))
@@ -169,7 +204,7 @@ class WordVectors:
         if isinstance(word_or_vector, (torch.Tensor, np.ndarray)):
             query = self._query_vector(word_or_vector)
         else:
-            query = self.vectors[self.get_index(word_or_vector)].float()
+            query = self.get_vector(word_or_vector).float()
         query = query / query.norm().clamp_min(1e-12)
         others = self.normed if not other_words else self.normed[self._indices(_as_list(other_words))]
         return (1 - others @ query).cpu().numpy()
@@ -189,6 +224,9 @@ class WordVectors:
         """Adds words and their vectors; a word already present keeps its vector unless replace."""
         words = _as_list(words)
         vectors = torch.as_tensor(np.asarray(vectors) if not isinstance(vectors, torch.Tensor) else vectors)
+        if self.subwords is not None:
+            raise ValueError("a subword model's words and vectors come from its training: add_vectors would "
+                             "give words vectors their n-grams do not make")
         vectors = vectors.reshape(len(words), -1).to(self.vectors.dtype).to(self.vectors.device)
         if vectors.shape[1] != self.vector_size:
             raise ValueError(f"vectors of dim {vectors.shape[1]} cannot join vectors of dim {self.vector_size}")
@@ -212,8 +250,8 @@ class WordVectors:
 
     # ---- queries
     def similarity(self, a, b) -> float:
-        """Cosine similarity of two words."""
-        return float(self.normed[self.get_index(a)] @ self.normed[self.get_index(b)])
+        """Cosine similarity of two words (with subwords, words outside the vocabulary too)."""
+        return float(self.get_vector(a, norm=True).float() @ self.get_vector(b, norm=True).float())
 
     def most_similar(self, positive=(), negative=(), topn=10, restrict_vocab=None):
         """Words nearest to the mean of the positive terms minus the negative ones, by cosine
@@ -227,6 +265,8 @@ class WordVectors:
         for term, sign in [(t, 1.0) for t in positive] + [(t, -1.0) for t in negative]:
             if isinstance(term, (torch.Tensor, np.ndarray)):
                 terms.append(sign * self._query_vector(term))
+            elif self._unseen(term):  # built from its n-grams; no row of the answers to leave out
+                terms.append(sign * self.get_vector(term, norm=True).float())
             else:
                 i = self.get_index(term)
                 self._check_finite([term], [i])
@@ -315,36 +355,59 @@ class WordVectors:
         return evaluation.evaluate_word_analogies(self, path, restrict_vocab, case_insensitive, dummy4unknown)
 
     def evaluate_word_pairs(self, path, delimiter="\t", restrict_vocab=evaluation.RESTRICT_VOCAB, case_insensitive=True,
-                            dummy4unknown=False):
+                            dummy4unknown=False, oov_by_subwords=True):
         """(pearson, spearman, oov_ratio %) on a WordSim-353 / SimLex-999 style file, as gensim
-        returns them: each correlation is (statistic, pvalue), from scipy.stats."""
+        returns them: each correlation is (statistic, pvalue), from scipy.stats. With subwords
+        (and oov_by_subwords), pairs with a word outside the vocabulary are scored by the vectors
+        their n-grams give, as fastText scores them; oov_ratio still counts them."""
         check_count("restrict_vocab", restrict_vocab)
         return evaluation.evaluate_word_pairs(self, path, delimiter, restrict_vocab, case_insensitive,
-                                              dummy4unknown)
+                                              dummy4unknown, oov_by_subwords)
 
     # ---- files
     def save(self, path, format=None) -> None:
-        """format: 'text' or 'binary' (word2vec) or 'native'; by default chosen from the name
-        (.txt/.vec text, .pt/.wordembed native, anything else word2vec binary)."""
+        """format: 'text' or 'binary' (word2vec), 'native', or 'fasttext' (a fastText .bin model,
+        for vectors with subwords); by default chosen from the name (.txt/.vec text, .pt/.wordembed
+        native, anything else word2vec binary). Only the native and fastText formats keep the
+        n-gram rows that give vectors to words outside the vocabulary."""
         format = format or formats.format_for_path(path)
-        vectors = self.vectors.detach().float().cpu().numpy()
         if format == "native":
-            formats.save_native(path, self.index_to_key, self.vectors, self.counts)
+            formats.save_native(path, self.index_to_key, self.vectors, self.counts, self.subwords)
+        elif format == "fasttext":
+            if self.subwords is None:
+                raise ValueError("the fastText format is for subword models; these vectors have no n-gram rows")
+            sw = self.subwords
+            counts = self.counts if self.counts is not None else torch.ones(len(self), dtype=torch.int64)
+            output = sw.output_rows if sw.output_rows is not None else torch.zeros_like(sw.word_rows)
+            fasttext_format.save_fasttext_bin(
+                path, self.index_to_key, counts.numpy(),
+                torch.cat([sw.word_rows, sw.ngram_rows]).detach().float().cpu().numpy(),
+                output.detach().float().cpu().numpy(),
+                {**sw.settings, "minn": sw.minn, "maxn": sw.maxn})
         elif format in ("text", "binary"):
+            vectors = self.vectors.detach().float().cpu().numpy()
             formats.save_word2vec(path, self.index_to_key, vectors, binary=format == "binary")
         else:
-            raise ValueError(f"format must be 'text', 'binary' or 'native', got {format!r}")
+            raise ValueError(f"format must be 'text', 'binary', 'native' or 'fasttext', got {format!r}")
 
     @classmethod
     def load(cls, path, limit=None, binary=None) -> "WordVectors":
-        """Reads a native file or a word2vec text/binary file (detected when binary is None)."""
+        """Reads a native file, a fastText .bin model, or a word2vec text/binary file (each
+        detected from its first bytes; binary=None also detects word2vec's two forms)."""
         if limit is not None:
             check_count("limit", limit)
         if formats.is_native(path):
             payload = formats.load_native(path)
             n = len(payload["words"]) if limit is None else limit
             counts = payload["counts"][:n] if payload.get("counts") is not None else None
-            vectors = cls(payload["words"][:n], payload["vectors"][:n], counts)
+            subwords = payload.get("subwords")
+            if subwords is not None:
+                subwords = subwords_module.Subwords(**{**subwords, "word_rows": subwords["word_rows"][:n],
+                                                       "output_rows": None if subwords.get("output_rows") is None
+                                                       else subwords["output_rows"][:n]})
+            vectors = cls(payload["words"][:n], payload["vectors"][:n], counts, subwords)
+        elif formats.is_fasttext(path):
+            vectors = cls._from_fasttext(fasttext_format.load_fasttext_bin(path), limit)
         else:
             words, array = formats.load_word2vec(path, binary=binary, limit=limit)
             vectors = cls(words, torch.from_numpy(array))
@@ -353,6 +416,27 @@ class WordVectors:
             warnings.warn(f"{path}: {len(bad)} vectors hold NaN or inf (first: {bad[0]!r}); queries leave "
                           "those words out", RuntimeWarning, stacklevel=2)
         return vectors
+
+    @classmethod
+    def _from_fasttext(cls, model, limit) -> "WordVectors":
+        s, words = model["settings"], model["words"]
+        n = len(words) if limit is None else min(limit, len(words))
+        table = torch.from_numpy(model["input"])
+        V = len(words)
+        if not s["maxn"] or not s["bucket"]:  # no subwords: a word's vector is its own row
+            return cls(words[:n], table[:n].clone(), torch.from_numpy(model["counts"][:n]))
+        settings = {k: v for k, v in s.items() if k not in ("minn", "maxn", "bucket", "dim")}
+        subwords = subwords_module.Subwords(
+            s["minn"], s["maxn"], s["bucket"], word_rows=table[:n], ngram_rows=table[V:],
+            output_rows=torch.from_numpy(model["output"][:n]), settings={**settings, "ntokens": model["ntokens"]})
+        return cls.from_subwords(words[:n], subwords, torch.from_numpy(model["counts"][:n]))
+
+
+def _checked_subwords(subwords, vectors):
+    if subwords is not None and (not isinstance(subwords, subwords_module.Subwords)
+                                 or subwords.word_rows.shape != vectors.shape):
+        raise ValueError("subwords must be a wordembed.subwords.Subwords whose word rows match the vectors' shape")
+    return subwords
 
 
 def _as_list(words):

@@ -1,0 +1,136 @@
+"""fastText's .bin model format (version 12, as fastText 0.9 writes it): read a model fastText
+trained, with its words, counts, settings and both matrices, and write one that fastText loads.
+
+Layout, little-endian: magic int32 793712314, version int32 12; the settings (int32 dim, ws,
+epoch, minCount, neg, wordNgrams, loss, model, bucket, minn, maxn, lrUpdateRate, then float64
+t); the dictionary (int32 size, nwords, nlabels; int64 ntokens, pruneidx_size; per entry the word's
+UTF-8 bytes and a NUL, int64 count, int8 type; then pruneidx_size int32 pairs); bool quantized;
+the input matrix (int64 rows, cols, float32 data); bool quantized; the output matrix.
+"""
+import os
+import struct
+
+import numpy as np
+
+from .fileio import atomic_write
+
+MAGIC, VERSION = 793712314, 12
+MODELS = {1: "cbow", 2: "skipgram", 3: "supervised"}
+LOSSES = {1: "hs", 2: "ns", 3: "softmax", 4: "ova"}
+_SETTINGS = ("dim", "ws", "epoch", "minCount", "neg", "wordNgrams", "loss", "model", "bucket", "minn", "maxn",
+             "lrUpdateRate")
+
+
+class FastTextFormatError(ValueError):
+    """A file that is not a fastText model this reader can take; the message says why."""
+
+
+class _Reader:
+    def __init__(self, f, name):
+        self.f, self.name = f, name
+
+    def take(self, fmt):
+        size = struct.calcsize(fmt)
+        data = self.f.read(size)
+        if len(data) != size:
+            raise FastTextFormatError(f"{self.name}: the file ends early (at byte {self.f.tell()}): truncated?")
+        return struct.unpack(fmt, data)
+
+    def matrix(self, what):
+        rows, cols = self.take("<qq")
+        if rows < 0 or cols < 0:
+            raise FastTextFormatError(f"{self.name}: the {what} matrix has a negative size ({rows} x {cols})")
+        remaining = os.fstat(self.f.fileno()).st_size - self.f.tell()
+        if rows * cols * 4 > remaining:
+            raise FastTextFormatError(f"{self.name}: the {what} matrix ({rows} x {cols}) is longer than the rest "
+                                      "of the file: truncated?")
+        return np.fromfile(self.f, dtype="<f4", count=rows * cols).reshape(rows, cols)
+
+
+def _read_entries(f, name, size):
+    """The dictionary's entries (word, NUL, int64 count, int8 type), read in blocks; leaves the
+    file at the byte after the last one. Returns the words (labels left out) and all counts."""
+    words, counts = [], np.empty(size, dtype=np.int64)
+    buf, pos = b"", 0
+    for i in range(size):
+        while (end := buf.find(b"\0", pos)) < 0 or len(buf) < end + 10:
+            more = f.read(1 << 20)
+            if not more:
+                raise FastTextFormatError(f"{name}: the file ends inside entry {i} of the dictionary")
+            buf, pos = buf[pos:] + more, 0
+        counts[i], kind = struct.unpack_from("<qb", buf, end + 1)
+        if kind == 0:
+            words.append(buf[pos:end].decode("utf-8", "replace"))
+        pos = end + 10
+    f.seek(pos - len(buf), os.SEEK_CUR)
+    return words, counts
+
+
+def load_fasttext_bin(path) -> dict:
+    """A fastText .bin model: {'words', 'counts', 'ntokens', 'settings' (fastText's names; 'model'
+    and 'loss' as words), 'input' (nwords + bucket, dim) and 'output' float32 arrays}."""
+    name = os.path.basename(os.fspath(path))
+    with open(path, "rb") as f:
+        r = _Reader(f, name)
+        magic, version = r.take("<ii")
+        if magic != MAGIC:
+            raise FastTextFormatError(f"{name}: not a fastText model (no fastText magic number)")
+        if version != VERSION:
+            raise FastTextFormatError(f"{name}: fastText model format version {version}; this reader takes "
+                                      f"version {VERSION} (fastText 0.9)")
+        settings = dict(zip(_SETTINGS, r.take("<12i")))
+        (settings["t"],) = r.take("<d")
+        settings["model"] = MODELS.get(settings["model"], settings["model"])
+        settings["loss"] = LOSSES.get(settings["loss"], settings["loss"])
+        size, nwords, nlabels = r.take("<3i")
+        ntokens, pruneidx_size = r.take("<qq")
+        if not 0 <= nwords <= size or nlabels < 0:
+            raise FastTextFormatError(f"{name}: a dictionary of {size} entries cannot hold {nwords} words")
+        words, counts = _read_entries(f, name, size)
+        if len(words) != nwords:
+            raise FastTextFormatError(f"{name}: the dictionary holds {len(words)} words, its header says {nwords}")
+        if pruneidx_size > 0:
+            raise FastTextFormatError(f"{name}: a pruned (quantized) model; load the .bin it was made from")
+        (quantized,) = r.take("<?")
+        if quantized:
+            raise FastTextFormatError(f"{name}: a quantized model (.ftz); load the .bin it was made from")
+        inp = r.matrix("input")
+        (quantized,) = r.take("<?")
+        if quantized:
+            raise FastTextFormatError(f"{name}: its output matrix is quantized")
+        out = r.matrix("output")
+    bucket, dim = settings["bucket"], settings["dim"]
+    if inp.shape != (nwords + bucket, dim) or out.shape[1] != dim:
+        raise FastTextFormatError(f"{name}: matrices of {inp.shape} and {out.shape} do not fit {nwords} words, "
+                                  f"{bucket} buckets and dim {dim}")
+    return {"words": words, "counts": counts[:nwords], "ntokens": ntokens, "settings": settings,
+            "input": inp, "output": out}
+
+
+def save_fasttext_bin(path, words, counts, input_matrix, output_matrix, settings) -> None:
+    """Writes a model fastText 0.9 loads: `settings` holds fastText's names (see load_fasttext_bin;
+    the missing ones get fastText's defaults)."""
+    inp = np.ascontiguousarray(input_matrix, dtype="<f4")
+    out = np.ascontiguousarray(output_matrix, dtype="<f4")
+    nwords = len(words)
+    s = {"ws": 5, "epoch": 5, "minCount": 5, "neg": 5, "wordNgrams": 1, "loss": "ns", "model": "skipgram",
+         "minn": 3, "maxn": 6, "lrUpdateRate": 100, "t": 1e-4, **settings}
+    s["dim"], s["bucket"] = inp.shape[1], inp.shape[0] - nwords
+    if s["bucket"] < 0 or out.shape != (nwords, inp.shape[1]) or len(counts) != nwords:
+        raise ValueError(f"need {nwords} words and counts, an input matrix of at least as many rows and an output "
+                         f"matrix of one row per word, of one width; got {len(counts)} counts, {inp.shape} and {out.shape}")
+    codes = {"model": {v: k for k, v in MODELS.items()}, "loss": {v: k for k, v in LOSSES.items()}}
+    values = [codes[k][s[k]] if k in codes else int(s[k]) for k in _SETTINGS]
+    with atomic_write(path) as f:
+        f.write(struct.pack("<ii", MAGIC, VERSION))
+        f.write(struct.pack("<12i", *values) + struct.pack("<d", float(s["t"])))
+        ntokens = int(s.get("ntokens", int(np.sum(counts))))
+        f.write(struct.pack("<3iqq", nwords, nwords, 0, ntokens, -1))
+        for word, count in zip(words, counts):
+            data = word.encode("utf-8")
+            if b"\0" in data or not data:
+                raise ValueError(f"word {word!r} cannot be stored in a fastText model: it is empty or holds NUL")
+            f.write(data + b"\0" + struct.pack("<qb", int(count), 0))
+        for matrix in (inp, out):
+            f.write(struct.pack("<?qq", False, *matrix.shape))
+            f.write(matrix.tobytes())
