@@ -1,9 +1,11 @@
-"""Trains CBOW vectors with wordembed, gensim, fastText and a plain PyTorch loop on the same
-corpus and settings, one subprocess each, and prints speed, peak memory, quality and ratios.
+"""Trains CBOW or skip-gram vectors, with or without subwords, with wordembed, gensim, fastText
+and a plain PyTorch loop on the same corpus and settings, one subprocess each, and prints speed, peak memory, quality and ratios.
 
     .venv/bin/python benchmarks/bench_train.py                       # GCIDE, as prepared by scripts/run.sh
     .venv/bin/python benchmarks/bench_train.py --corpus FILE --epochs 5 --threads 2
     .venv/bin/python benchmarks/bench_train.py --systems wordembed gensim --seeds 5
+    .venv/bin/python benchmarks/bench_train.py --model skipgram --systems wordembed gensim fastText
+    .venv/bin/python benchmarks/bench_train.py --subwords --model skipgram --systems wordembed fastText
 
 Settings: dim 100, window 5, negative 5, min_count 5, sample 1e-3, alpha 0.05 (word2vec's CBOW
 default), linear decay, the given epochs and threads. Each system is timed twice: its training
@@ -35,6 +37,14 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CORPUS = os.path.join(HERE, "..", "data", "gcide-entries.txt")  # as examples/train_gcide.py writes it
 SETTINGS = dict(dim=100, window=5, negative=5, min_count=5, sample=1e-3, alpha=0.05)
+SUBWORDS = dict(minn=3, maxn=6, bucket=2_000_000)  # fastText's defaults, for --subwords
+
+
+def configure(args):
+    """The settings of this run: CBOW or skip-gram (alpha 0.025, word2vec's and gensim's skip-gram
+    default), with or without fastText's subwords."""
+    if args.model == "skipgram":
+        SETTINGS["alpha"] = 0.025
 
 
 def count_tokens(path):
@@ -44,11 +54,26 @@ def count_tokens(path):
 
 def quality(vectors_path, args):
     """Scores by gensim's functions when gensim is installed, else by wordembed's (which give
-    the same numbers: tests/test_vectors.py); a missing evaluation set scores nan."""
+    the same numbers: tests/test_vectors.py); a missing evaluation set scores nan. Subword models
+    (fastText .bin files) are scored by wordembed's, which also scores the word pairs with an
+    unseen word by the vectors their n-grams give, as fastText does ('wordsim_oov', 'simlex_oov';
+    and with those pairs scored 0, gensim's dummy4unknown: 'wordsim_zero', 'simlex_zero')."""
     from wordembed.evaluation import default_test_data
     sets = {"analogy": args.analogies or default_test_data("questions-words.txt"),
             "wordsim": args.wordsim or default_test_data("wordsim353.tsv"),
             "simlex": args.simlex or default_test_data("simlex999.txt")}
+    nan = float("nan")
+    if args.subwords:
+        from wordembed import WordVectors
+        wv = WordVectors.load(vectors_path)
+        result = dict(analogy=wv.evaluate_word_analogies(sets["analogy"], restrict_vocab=30_000)[0], vocab=len(wv))
+        for name in ("wordsim", "simlex"):
+            result[name] = wv.evaluate_word_pairs(sets[name], oov_by_subwords=False).spearman.statistic
+            result[name + "_zero"] = wv.evaluate_word_pairs(sets[name], oov_by_subwords=False,
+                                                            dummy4unknown=True).spearman.statistic
+            scored = wv.evaluate_word_pairs(sets[name])
+            result[name + "_oov"], result[name + "_oov_ratio"] = scored.spearman.statistic, scored.oov_ratio
+        return result
     try:
         from gensim.models import KeyedVectors
         kv = KeyedVectors.load_word2vec_format(vectors_path, binary=True)
@@ -89,9 +114,10 @@ def run_wordembed(args, out, backend="fused", epochs=None, device="cpu"):
     import wordembed  # noqa: F401
     imported(args)
     from wordembed.train import TrainConfig, train_vectors  # what `wordembed train` runs
-    cfg = TrainConfig(epochs=epochs or args.epochs, threads=args.threads, backend=backend,
-                      device=device, **{**SETTINGS, "seed": args.seed})
-    vectors = train_vectors(args.corpus, out, cfg, log=open(os.devnull, "w"))
+    cfg = TrainConfig(epochs=epochs or args.epochs, threads=args.threads, backend=backend, device=device,
+                      model=args.model, **{**SETTINGS, "seed": args.seed, **(SUBWORDS if args.subwords else {})})
+    vectors = train_vectors(args.corpus, out, cfg, log=open(os.devnull, "w"),
+                            output_format="fasttext" if args.subwords else None)
     args.saved = time.time()
     return sum(h["seconds"] for h in vectors.history), cfg.epochs
 
@@ -99,7 +125,7 @@ def run_wordembed(args, out, backend="fused", epochs=None, device="cpu"):
 def run_gensim(args, out):
     from gensim.models import Word2Vec
     imported(args)
-    model = Word2Vec(sg=0, vector_size=SETTINGS["dim"], window=SETTINGS["window"], negative=SETTINGS["negative"],
+    model = Word2Vec(sg=int(args.model == "skipgram"), vector_size=SETTINGS["dim"], window=SETTINGS["window"], negative=SETTINGS["negative"],
                      min_count=SETTINGS["min_count"], sample=SETTINGS["sample"], alpha=SETTINGS["alpha"],
                      workers=args.threads, seed=args.seed)
     model.build_vocab(corpus_file=args.corpus)
@@ -115,11 +141,16 @@ def run_fasttext(args, out):
     import fasttext
     imported(args)
     start = time.perf_counter()
-    model = fasttext.train_unsupervised(args.corpus, model="cbow", dim=SETTINGS["dim"], ws=SETTINGS["window"],
+    subwords = SUBWORDS if args.subwords else dict(minn=0, maxn=0)
+    model = fasttext.train_unsupervised(args.corpus, model=args.model, dim=SETTINGS["dim"], ws=SETTINGS["window"],
                                         neg=SETTINGS["negative"], minCount=SETTINGS["min_count"],
                                         t=SETTINGS["sample"], lr=SETTINGS["alpha"], epoch=args.epochs,
-                                        thread=args.threads, minn=0, maxn=0, verbose=0)
+                                        thread=args.threads, verbose=0, **subwords)
     seconds = time.perf_counter() - start
+    if args.subwords:  # its own .bin, which keeps the n-gram rows for unseen words
+        model.save_model(out)
+        args.saved = time.time()
+        return seconds, args.epochs
     # word2vec's binary format, as the others write it; with maxn=0 the input matrix's rows are
     # the words, in model.words order ("</s>", fastText's line end, is left out)
     matrix = model.get_input_matrix()
@@ -209,6 +240,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--plain-epochs", type=int, default=None, help="default: --epochs")
+    parser.add_argument("--model", choices=["cbow", "skipgram"], default="cbow")
+    parser.add_argument("--subwords", action="store_true",
+                        help="fastText's subwords (minn 3, maxn 6, bucket 2,000,000); models are saved as "
+                             "fastText .bin files and scored with unseen words' pairs too")
     parser.add_argument("--seeds", type=int, default=1, help="train each system with seeds 1..N")
     parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--systems", nargs="+", default=[s for s in SYSTEMS if s != "wordembed-cuda"],
@@ -221,6 +256,11 @@ def main():
     parser.add_argument("--launched", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.plain_epochs = args.plain_epochs or args.epochs
+    configure(args)
+    if (args.model != "cbow" or args.subwords) and "plain PyTorch" in args.systems:
+        args.systems.remove("plain PyTorch")  # its loop is CBOW's alone
+    if args.subwords and "gensim" in args.systems:
+        args.systems.remove("gensim")  # the subword peer is fastText (gensim's FastText is another program)
     if args.seeds < 1:
         raise SystemExit("--seeds must be at least 1")
     if args.system:
@@ -229,7 +269,8 @@ def main():
         raise SystemExit(f"{args.corpus} not found: run scripts/run.sh first, or pass --corpus FILE")
     tokens = count_tokens(args.corpus)
     print(f"corpus {args.corpus}: {tokens:,} tokens; {platform.processor() or platform.machine()}, "
-          f"{args.threads} threads; settings {SETTINGS}, {args.epochs} epochs, seeds 1..{args.seeds}",
+          f"{args.threads} threads; {args.model}, settings {SETTINGS}{', subwords ' + str(SUBWORDS) if args.subwords else ''}, "
+          f"{args.epochs} epochs, seeds 1..{args.seeds}",
           flush=True)
     results, failed = {}, []
     with tempfile.TemporaryDirectory() as tmp:
@@ -238,7 +279,8 @@ def main():
             for seed in range(1, args.seeds + 1):
                 cmd = [sys.executable, __file__, "--system", system, "--tmp", tmp, "--corpus", args.corpus,
                        "--epochs", str(args.epochs), "--threads", str(args.threads),
-                       "--plain-epochs", str(args.plain_epochs), "--seed", str(seed)]
+                       "--plain-epochs", str(args.plain_epochs), "--seed", str(seed), "--model", args.model]
+                cmd += ["--subwords"] if args.subwords else []
                 for name in ("analogies", "wordsim", "simlex"):
                     if getattr(args, name):
                         cmd += [f"--{name}", getattr(args, name)]
@@ -255,9 +297,8 @@ def main():
             if len(runs) < args.seeds:
                 failed.append(system)
                 continue
-            results[system] = {key: statistics.mean(r[key] for r in runs) for key in
-                               ("words_per_s", "whole_seconds", "peak_mb", "growth_mb", "analogy", "wordsim",
-                                "simlex")}
+            results[system] = {key: statistics.mean(r[key] for r in runs) for key in runs[0]
+                               if isinstance(runs[0][key], float) and key not in ("seconds",)}
             results[system].update(epochs=runs[0]["epochs"], analogy_low=min(r["analogy"] for r in runs),
                                    analogy_high=max(r["analogy"] for r in runs))
     means = " (means over seeds)" if args.seeds > 1 else ""
@@ -269,6 +310,12 @@ def main():
               f"{r['growth_mb']:>9.0f}{100 * r['analogy']:>8.1f}%{r['wordsim']:>8.3f}{r['simlex']:>8.3f}{spread}")
     print("whole s: from the process's start to its vectors on disk; M words/s: training only; peak MB: the "
           "process's peak resident memory; (growth): its peak above the process after the library's import")
+    if args.subwords:
+        print("\nword pairs with an unseen word (Spearman): left out / scored 0 / scored by subwords (fastText's way)")
+        for name, r in results.items():
+            print(f"  {name:<13} WS353 {r['wordsim']:.3f} / {r['wordsim_zero']:.3f} / {r['wordsim_oov']:.3f} "
+                  f"({r['wordsim_oov_ratio']:.1f}% of pairs unseen)   SL999 {r['simlex']:.3f} / {r['simlex_zero']:.3f} / "
+                  f"{r['simlex_oov']:.3f} ({r['simlex_oov_ratio']:.1f}%)")
     if "wordembed" in results and "wordembed-cuda" in results:
         cpu, gpu = results["wordembed"], results["wordembed-cuda"]
         print(f"\nwordembed-cuda vs wordembed (CPU): {gpu['words_per_s'] / cpu['words_per_s']:.1f}x speed, "

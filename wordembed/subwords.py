@@ -13,6 +13,7 @@ import torch
 
 _FNV_OFFSET, _FNV_PRIME, _MASK32 = 2166136261, 16777619, 0xFFFFFFFF
 BOW, EOW = "<", ">"  # fastText's word boundaries
+EOS = "</s>"  # fastText's line end, a word of its own that has no n-grams
 
 
 def fasttext_hash(data: bytes) -> int:
@@ -37,8 +38,9 @@ def check_settings(minn: int, maxn: int, bucket: int) -> None:
 
 def ngram_buckets(word: str, minn: int, maxn: int, bucket: int) -> list:
     """The bucket of each character n-gram of "<word>" with minn <= n <= maxn, in fastText's order
-    (by start, then length) and with its repeats; "<" and ">" alone are no n-grams."""
-    if not bucket or not maxn:
+    (by start, then length) and with its repeats; "<" and ">" alone are no n-grams, and fastText's
+    line-end word "</s>" has none."""
+    if not bucket or not maxn or word == EOS:
         return []
     data = (BOW + word + EOW).encode("utf-8", "surrogatepass")
     size, buckets = len(data), []
