@@ -40,7 +40,7 @@ TORCH_LIBRARY(wordembed, m) {
   // Trains on a chunk of the id stream: subsampling (keep_prob), word2vec's shrinking window,
   // negatives drawn from the alias table (noise_prob, noise_alias), learning rate falling
   // linearly from lr_start to lr_end across the chunk. CBOW (the words around a position predict
-  // it) or skipgram (a word predicts each word around it, fastText's orientation). With
+  // it together) or skipgram (each word around it predicts it alone: word2vec's skip-gram). With
   // bag_offsets and bag_rows, word w stands for the input rows bag_rows[bag_offsets[w] :
   // bag_offsets[w+1]] (fastText's subwords); without, for row w. Threads share the tables
   // lock-free (Hogwild) unless deterministic (one CPU thread, or one CUDA warp, walks the chunk in

@@ -7,6 +7,7 @@ import resource
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -140,10 +141,27 @@ def test_a_run_stopped_before_its_first_epoch_ends_resumes_without_preparing_aga
     trainer = Trainer(corpus, TrainConfig(**DETERMINISTIC), tmp_path / "v.bin.work")
     trainer.prepare()  # then "killed": the checkpoint written after preparation is all there is
     trainer._release_work_dir()
+    saved = torch.load(trainer.checkpoint_path, weights_only=True)
+    assert saved["input_vectors"] is None and saved["output_vectors"] is None  # the seed makes them again
     import wordembed.train
     monkeypatch.setattr(wordembed.train, "encode_corpus", lambda *a, **k: pytest.fail("prepared twice"))
     resumed = train_vectors(corpus, tmp_path / "v.bin", resume=True, **DETERMINISTIC)
     assert torch.equal(resumed.vectors, whole.vectors)
+
+
+def test_epoch_end_checkpoints_cost_at_most_a_tenth_of_the_training(tmp_path):
+    trainer = Trainer(planted_corpus(tmp_path / "c.txt", 50), TrainConfig(**{**SMALL, "checkpoint_seconds": 300}),
+                      tmp_path / "work")
+    trainer._last_checkpoint = time.monotonic()
+    trainer._checkpoint_cost = 0.0
+    assert trainer._epoch_checkpoint_due()          # a free checkpoint: at every epoch end
+    trainer._checkpoint_cost = 5.0
+    assert not trainer._epoch_checkpoint_due()      # 5 s to write, written just now: not yet
+    trainer._last_checkpoint -= 51
+    assert trainer._epoch_checkpoint_due()          # 51 s of training since: due
+    trainer.config.checkpoint_seconds = 0
+    trainer._last_checkpoint = time.monotonic()
+    assert trainer._epoch_checkpoint_due()          # checkpoint_seconds=0: always
 
 
 def test_resume_without_a_checkpoint_starts_afresh_and_says_so(tmp_path):
@@ -247,7 +265,8 @@ def limit_file_size(max_bytes):
 @pytest.mark.parametrize("limit_kb,stage", [(8, "corpus"), (200, "checkpoint"), (450, "output")])
 def test_a_full_disk_is_a_message_and_the_old_output_survives(tmp_path, limit_kb, stage):
     """A file-size limit stands in for a full disk: writes past it fail as they would (EFBIG for
-    ENOSPC). The corpus encodes to 120 KB, a checkpoint takes 384 KB, the output 500+ KB."""
+    ENOSPC). The corpus encodes to 120 KB, a checkpoint with the tables takes 384 KB (the one
+    written right after preparation holds no tables), the output 500+ KB."""
     corpus = planted_corpus(tmp_path / "c.txt", 3000)
     output = tmp_path / "v.txt"
     output.write_text("the previous vectors\n")
@@ -263,5 +282,8 @@ def test_a_full_disk_is_a_message_and_the_old_output_survives(tmp_path, limit_kb
         assert (work / "checkpoint.pt").exists()
         again = cli("train", corpus, "-o", output, "--min-count", "1", "--dim", "1000", "--epochs", "1", "--resume")
         assert again.returncode == 0 and output.read_text().startswith("48 1000")
+    elif stage == "checkpoint":  # the epoch's checkpoint failed: the one from before training is whole
+        saved = torch.load(work / "checkpoint.pt", weights_only=True)
+        assert saved["epoch"] == 0 and saved["input_vectors"] is None
     else:
         assert not work.exists() or not (work / "checkpoint.pt").exists()

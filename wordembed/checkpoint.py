@@ -7,7 +7,8 @@ import torch
 
 from .fileio import save_torch
 
-VERSION = 4  # 3: adds the per-chunk loss curve; 4: max_vocab_size prunes, max_final_vocab caps
+VERSION = 5  # 3: adds the per-chunk loss curve; 4: max_vocab_size prunes, max_final_vocab caps;
+# 5: the model and subword settings, and tables left out (None) while they are the seed's start
 # The settings that may change between a run and its resumption: they do not change the result.
 MAY_CHANGE_ON_RESUME = ("threads", "checkpoint_seconds")
 CURVE_KEYS = {"epoch", "words", "loss", "lr"}  # one point of the per-chunk loss curve
@@ -38,12 +39,16 @@ def load(path, config: dict, corpus_fingerprint: str) -> dict:
         _fail(path, "not a wordembed checkpoint")
     if state["version"] != VERSION:
         _fail(path, f"checkpoint format {state['version']!r}, this wordembed reads format {VERSION}")
-    expected = {"config": dict, "words": list, "counts": torch.Tensor, "input_vectors": torch.Tensor,
-                "output_vectors": torch.Tensor, "epoch": int, "chunk": int, "history": list, "curve": list,
-                "epoch_loss": float, "epoch_examples": float, "corpus": str, "encoded": str}
+    expected = {"config": dict, "words": list, "counts": torch.Tensor, "epoch": int, "chunk": int, "history": list,
+                "curve": list, "epoch_loss": float, "epoch_examples": float, "corpus": str, "encoded": str}
     for key, kind in expected.items():
         if not isinstance(state.get(key), kind):
             _fail(path, f"the field {key!r} is missing or not a {kind.__name__}")
+    # Before any training the tables are the seed's starting tables, and are left out (None).
+    untrained = state["epoch"] == 0 and state["chunk"] == 0 and not state["curve"]
+    tables = [state.get("input_vectors"), state.get("output_vectors")]
+    if not (all(isinstance(t, torch.Tensor) for t in tables) or (untrained and tables == [None, None])):
+        _fail(path, "the fields 'input_vectors' and 'output_vectors' are missing or not tensors")
     saved = {k: v for k, v in state["config"].items() if k not in MAY_CHANGE_ON_RESUME}
     now = {k: v for k, v in config.items() if k not in MAY_CHANGE_ON_RESUME}
     if saved != now:
@@ -62,7 +67,7 @@ def load(path, config: dict, corpus_fingerprint: str) -> dict:
     buckets = config["bucket"] if config.get("bucket") and config.get("maxn") else 0
     for key, rows in (("input_vectors", V + buckets), ("output_vectors", V)):
         table = state[key]
-        if table.shape != (rows, D) or table.dtype != torch.float32:
+        if table is not None and (table.shape != (rows, D) or table.dtype != torch.float32):
             _fail(path, f"{key!r} is not a float32 table of {rows} x {D}")
     if not all(isinstance(point, dict) and set(point) == CURVE_KEYS for point in state["curve"]):
         _fail(path, f"the loss curve holds something other than points with {sorted(CURVE_KEYS)}")

@@ -84,7 +84,8 @@ def cmd_eval(args):
         scores = vectors.evaluate_word_pairs(path, restrict_vocab=args.restrict_vocab)
         print(f"{path.rsplit('/', 1)[-1]}: Spearman {scores.spearman.statistic:.4f} (p={scores.spearman.pvalue:.2g}), "
               f"Pearson {scores.pearson.statistic:.4f} (p={scores.pearson.pvalue:.2g}), "
-              f"OOV {scores.oov_ratio:.1f}%")
+              f"OOV {scores.oov_ratio:.1f}%"
+              + (" (scored by their subwords)" if vectors.subwords is not None and scores.oov_ratio else ""))
 
 
 def cmd_plot(args):

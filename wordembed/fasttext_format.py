@@ -107,18 +107,24 @@ def load_fasttext_bin(path) -> dict:
             "input": inp, "output": out}
 
 
-def save_fasttext_bin(path, words, counts, input_matrix, output_matrix, settings) -> None:
-    """Writes a model fastText 0.9 loads: `settings` holds fastText's names (see load_fasttext_bin;
-    the missing ones get fastText's defaults)."""
-    inp = np.ascontiguousarray(input_matrix, dtype="<f4")
+def save_fasttext_bin(path, words, counts, input_parts, output_matrix, settings) -> None:
+    """Writes a model fastText 0.9 loads. input_parts: the input matrix as one array or as a list
+    of arrays to be written one after the other (the words' rows, then the n-gram rows: no copy of
+    a large table is made). `settings` holds fastText's names (see load_fasttext_bin; the
+    missing ones get fastText's defaults)."""
+    parts = [input_parts] if isinstance(input_parts, np.ndarray) else list(input_parts)
+    parts = [np.ascontiguousarray(p, dtype="<f4") for p in parts]
     out = np.ascontiguousarray(output_matrix, dtype="<f4")
-    nwords = len(words)
+    nwords, dim = len(words), out.shape[1] if out.ndim == 2 else -1
+    rows = sum(p.shape[0] for p in parts)
     s = {"ws": 5, "epoch": 5, "minCount": 5, "neg": 5, "wordNgrams": 1, "loss": "ns", "model": "skipgram",
          "minn": 3, "maxn": 6, "lrUpdateRate": 100, "t": 1e-4, **settings}
-    s["dim"], s["bucket"] = inp.shape[1], inp.shape[0] - nwords
-    if s["bucket"] < 0 or out.shape != (nwords, inp.shape[1]) or len(counts) != nwords:
-        raise ValueError(f"need {nwords} words and counts, an input matrix of at least as many rows and an output "
-                         f"matrix of one row per word, of one width; got {len(counts)} counts, {inp.shape} and {out.shape}")
+    s["dim"], s["bucket"] = dim, rows - nwords
+    if (s["bucket"] < 0 or out.shape != (nwords, dim) or len(counts) != nwords
+            or any(p.ndim != 2 or p.shape[1] != dim for p in parts)):
+        raise ValueError(f"need {nwords} words and counts, input rows of at least as many rows and an output matrix "
+                         f"of one row per word, all of one width; got {len(counts)} counts, input parts "
+                         f"{[p.shape for p in parts]} and output {out.shape}")
     codes = {"model": {v: k for k, v in MODELS.items()}, "loss": {v: k for k, v in LOSSES.items()}}
     values = [codes[k][s[k]] if k in codes else int(s[k]) for k in _SETTINGS]
     with atomic_write(path) as f:
@@ -131,6 +137,8 @@ def save_fasttext_bin(path, words, counts, input_matrix, output_matrix, settings
             if b"\0" in data or not data:
                 raise ValueError(f"word {word!r} cannot be stored in a fastText model: it is empty or holds NUL")
             f.write(data + b"\0" + struct.pack("<qb", int(count), 0))
-        for matrix in (inp, out):
-            f.write(struct.pack("<?qq", False, *matrix.shape))
-            f.write(matrix.tobytes())
+        f.write(struct.pack("<?qq", False, rows, dim))
+        for part in parts:
+            f.write(memoryview(part).cast("B"))
+        f.write(struct.pack("<?qq", False, *out.shape))
+        f.write(memoryview(out).cast("B"))

@@ -58,7 +58,8 @@ def ns_examples(ids: Tensor, sentence_starts: Tensor, keep_prob: Tensor, noise_p
                 skipgram: bool = False, bags: Tensor | None = None):
     """The training examples of a chunk, drawn as the fused op draws them (subsampling, shrinking
     window within the sentence, negatives from the alias table), in plain PyTorch. CBOW: the words
-    around a kept position predict it; skip-gram: each kept word predicts each word around it.
+    around a kept position predict it; skip-gram: each word around a kept position predicts it
+    alone (word2vec's skip-gram), all against the position's negatives.
     bags (V, longest), from padded_bags: each word stands for its subword rows. Returns context
     (E, C) of input rows with -1 padding, targets (E,), negatives (E, negative) and each
     example's sentence start in the chunk (E,)."""
@@ -74,16 +75,21 @@ def ns_examples(ids: Tensor, sentence_starts: Tensor, keep_prob: Tensor, noise_p
     inside = (where >= 0) & (where < len(words)) & (offsets.abs()[None, :] <= reach[:, None])
     where = where.clamp(0, max(len(words) - 1, 0))
     inside &= sentence[where] == sentence[:, None]
-    if skipgram:  # one example per (centre, word around it): the centre predicts the other
+    if skipgram:  # one example per (centre, word around it): the word around predicts the centre
         centre, slot = inside.nonzero(as_tuple=True)
-        context, target, sentence = words[centre, None], words[where[centre, slot]], sentence[centre]
     else:
-        context = torch.where(inside, words[where], torch.full_like(where, -1))
-        has_context = inside.any(1)
-        context, target, sentence = context[has_context], words[has_context], sentence[has_context]
-    picks = torch.randint(0, V, (len(target), negative), generator=generator)
-    flips = torch.rand(len(target), negative, generator=generator, dtype=torch.float64) >= noise_prob[picks]
+        centre = inside.any(1).nonzero().flatten()
+    # negatives: per centre; a skip-gram centre's are shared by the words around it, as the fused op does
+    picks = torch.randint(0, V, (len(centre), negative), generator=generator)
+    flips = torch.rand(len(centre), negative, generator=generator, dtype=torch.float64) >= noise_prob[picks]
     negatives = torch.where(flips, noise_alias[picks], picks)
+    if skipgram:
+        first_of_centre = torch.searchsorted(centre, centre)  # the negatives drawn for the centre's first pair
+        negatives = negatives[first_of_centre]
+        context = words[where[centre, slot], None]
+    else:
+        context = torch.where(inside, words[where], torch.full_like(where, -1))[centre]
+    target, sentence = words[centre], sentence[centre]
     return _expand_bags(context, bags), target, negatives, starts[sentence]
 
 

@@ -1,11 +1,13 @@
-"""Word2vec CBOW with negative sampling, trained end to end: text file or Python sentences ->
-vocabulary -> encoded id stream -> fused training op, chunk by chunk -> WordVectors.
+"""Word2vec CBOW or skip-gram with negative sampling, with or without fastText's subwords, trained
+end to end: text file or Python sentences -> vocabulary -> encoded id stream -> fused training op,
+chunk by chunk -> WordVectors.
 
 The learning rate falls linearly from alpha to min_alpha over all words of all epochs, as in
 word2vec. The reported loss is the mean loss per trained word (target) of each epoch, summed in
-float64. Checkpoints (checkpoint.py) are written atomically once the corpus is prepared, every
-checkpoint_seconds, at epoch ends and on Ctrl-C (taken between chunks, interrupts.py);
-resume=True continues from the last one."""
+float64. Checkpoints (checkpoint.py) are written atomically once the corpus is prepared (without
+the tables, which are then the seed's), every checkpoint_seconds, at epoch ends unless the last
+one is very recent (Trainer._epoch_checkpoint_due) and on Ctrl-C (taken between chunks,
+interrupts.py); resume=True continues from the last one."""
 import contextlib
 import dataclasses
 import fcntl
@@ -94,6 +96,7 @@ class Trainer:
         self.history = []  # one entry per epoch
         self.curve = []  # one entry per chunk: {'epoch' (a fraction), 'words', 'loss', 'lr'}
         self._lock = None
+        self._checkpoint_cost = 0.0  # seconds the last checkpoint took (none yet: every epoch end saves)
 
     @property
     def checkpoint_path(self):
@@ -170,15 +173,20 @@ class Trainer:
         self.encoded = encode_corpus(self.corpus, self.vocab, os.path.join(self.work_dir, "corpus"),
                                      tokenizer=tokenizer, pipeline=pipeline, threads=cfg.threads)
         self.fingerprints = {"corpus": corpus_fingerprint, "encoded": self.encoded.fingerprint()}
-        # small random input vectors, zero output vectors (see TrainConfig.init_scale)
+        self._start_tables()
+        self.epoch, self.chunk, self.epoch_loss, self.epoch_examples = 0, 0, 0.0, 0.0
+        self.save_checkpoint()
+
+    def _start_tables(self):
+        """Small random input vectors from the seed, zero output vectors (see TrainConfig.init_scale)."""
+        cfg = self.config
         g = torch.Generator().manual_seed(cfg.seed)
         on_cpu = self.input_vectors.device.type == "cpu"
         start = initial_input_vectors(self.input_vectors.shape[0], cfg.dim, cfg.init_scale, g,
                                       out=self.input_vectors if on_cpu else None)
         if not on_cpu:
             self.input_vectors.copy_(start)
-        self.epoch, self.chunk, self.epoch_loss, self.epoch_examples = 0, 0, 0.0, 0.0
-        self.save_checkpoint()
+        self.output_vectors.zero_()
 
     def _restore(self, corpus_fingerprint):
         cfg = self.config
@@ -197,8 +205,11 @@ class Trainer:
                                 "start over")
         self.vocab = Vocabulary(state["words"], state["counts"])
         self.input_vectors, self.output_vectors = self._allocate_tables(len(self.vocab))
-        self.input_vectors.copy_(state["input_vectors"])
-        self.output_vectors.copy_(state["output_vectors"])
+        if state["input_vectors"] is None:  # saved before any training: the seed's starting tables
+            self._start_tables()
+        else:
+            self.input_vectors.copy_(state["input_vectors"])
+            self.output_vectors.copy_(state["output_vectors"])
         self.epoch, self.chunk, self.history = state["epoch"], state["chunk"], list(state["history"])
         self.curve = list(state["curve"])
         self.epoch_loss, self.epoch_examples = state["epoch_loss"], state["epoch_examples"]
@@ -208,13 +219,25 @@ class Trainer:
             raise TrainingError(f"{self.checkpoint_path}: chunk {self.chunk} is past the end of the corpus")
 
     def save_checkpoint(self):
+        started = time.monotonic()
+        # Before any training the tables are the seed's: left out, and made again on resuming.
+        untrained = self.epoch == 0 and self.chunk == 0 and not self.curve
         checkpoint.save(self.checkpoint_path, {
             "config": dataclasses.asdict(self.config), "words": self.vocab.ix_to_word,
-            "counts": self.vocab.counts, "input_vectors": self.input_vectors.cpu(),
-            "output_vectors": self.output_vectors.cpu(), "epoch": self.epoch, "chunk": self.chunk,
-            "history": self.history, "curve": self.curve, "epoch_loss": float(self.epoch_loss),
+            "counts": self.vocab.counts, "input_vectors": None if untrained else self.input_vectors.cpu(),
+            "output_vectors": None if untrained else self.output_vectors.cpu(), "epoch": self.epoch,
+            "chunk": self.chunk, "history": self.history, "curve": self.curve, "epoch_loss": float(self.epoch_loss),
             "epoch_examples": float(self.epoch_examples), **self.fingerprints})
         self._last_checkpoint = time.monotonic()
+        self._checkpoint_cost = self._last_checkpoint - started
+
+    def _epoch_checkpoint_due(self) -> bool:
+        """At an epoch's end: a checkpoint, unless the last one is so recent that writing another
+        would cost more than a tenth of the training since (large tables, short epochs), or
+        checkpoint_seconds is due first anyway. Then the run may lose up to ten times a
+        checkpoint's cost of work to a crash, never more than checkpoint_seconds."""
+        since = time.monotonic() - self._last_checkpoint
+        return since >= self.config.checkpoint_seconds or since >= 10 * self._checkpoint_cost
 
     def train(self, resume=False) -> WordVectors:
         cfg = self.config
@@ -283,7 +306,8 @@ class Trainer:
                     self.history.append(entry)
                     self.epoch, self.chunk, self.epoch_loss, self.epoch_examples = self.epoch + 1, 0, 0.0, 0.0
                     consistent = True
-                    self.save_checkpoint()
+                    if self._epoch_checkpoint_due():
+                        self.save_checkpoint()
                     for callback in self.callbacks:
                         callback(self, entry)
                     if interrupt.requested:

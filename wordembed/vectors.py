@@ -381,9 +381,8 @@ class WordVectors:
             output = sw.output_rows if sw.output_rows is not None else torch.zeros_like(sw.word_rows)
             fasttext_format.save_fasttext_bin(
                 path, self.index_to_key, counts.numpy(),
-                torch.cat([sw.word_rows, sw.ngram_rows]).detach().float().cpu().numpy(),
-                output.detach().float().cpu().numpy(),
-                {**sw.settings, "minn": sw.minn, "maxn": sw.maxn})
+                [rows.detach().float().cpu().numpy() for rows in (sw.word_rows, sw.ngram_rows)],
+                output.detach().float().cpu().numpy(), {**sw.settings, "minn": sw.minn, "maxn": sw.maxn})
         elif format in ("text", "binary"):
             vectors = self.vectors.detach().float().cpu().numpy()
             formats.save_word2vec(path, self.index_to_key, vectors, binary=format == "binary")

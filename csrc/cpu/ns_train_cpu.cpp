@@ -155,14 +155,18 @@ at::Tensor ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor&
         std::vector<int64_t> kept, input, outputs(negative + 1);
         const auto uniform = [&random] { return random.uniform(); };
         const auto push_row = [&input](int64_t r) { input.push_back(r); };
-        // Trains input (rows of the input table) to predict `target` against fresh negatives.
-        const auto train = [&](int64_t target, scalar_t lr) {
-          int64_t m = 0;
+        // outputs[0, m): `target`, then fresh negatives (one equal to the target is left out).
+        int64_t m = 0;
+        const auto draw_outputs = [&](int64_t target) {
+          m = 0;
           outputs[m++] = target;
           for (int64_t k = 0; k < negative; ++k) {
             const int64_t w = draw_negative(V, prob, alias, uniform);
-            if (w != target) outputs[m++] = w;  // a negative equal to the target is left out
+            if (w != target) outputs[m++] = w;
           }
+        };
+        // Trains input (rows of the input table) to predict the outputs.
+        const auto train = [&](scalar_t lr) {
           loss[p] += train_example(in_ptr, out_ptr, D, input.data(), static_cast<int64_t>(input.size()),
                                    outputs.data(), m, lr, full_context_update, scratch);
           examples[p] += 1;
@@ -176,16 +180,24 @@ at::Tensor ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor&
           for (int64_t i = 0; i < L; ++i) {
             const int64_t reach = window_reach(window, uniform);
             const int64_t lo = std::max<int64_t>(0, i - reach), hi = std::min(L, i + reach + 1);
-            if (skipgram) {  // fastText's way round: the centre's bag predicts each word around it
-              input.clear();
-              bags.for_each(kept[i], push_row);
-              for (int64_t j = lo; j < hi; ++j)
-                if (j != i) train(kept[j], lr);
+            if (skipgram) {  // word2vec's: each word around the centre (its bag) predicts it
+              // The centre's negatives are drawn once and shared by the words around it (as in
+              // Ji et al.'s pWord2Vec): the examples still train one after the other, but their
+              // output rows stay in cache from one to the next.
+              if (hi - lo > 1) draw_outputs(kept[i]);
+              for (int64_t j = lo; j < hi; ++j) {
+                if (j == i) continue;
+                input.clear();
+                bags.for_each(kept[j], push_row);
+                train(lr);
+              }
             } else {  // the bags of the words around predict the centre
               input.clear();
               for (int64_t j = lo; j < hi; ++j)
                 if (j != i) bags.for_each(kept[j], push_row);
-              if (!input.empty()) train(kept[i], lr);
+              if (input.empty()) continue;
+              draw_outputs(kept[i]);
+              train(lr);
             }
           }
         }

@@ -173,7 +173,7 @@ __device__ __forceinline__ int64_t bag_size(const ChunkArgs& a, int64_t w) {
 }
 
 // A warp per sentence, its positions in order (draws 1.. of a kept position: the window, then two
-// per negative; in skip-gram, two per negative of each word around it, in window slot order).
+// per negative).
 __global__ void ns_chunk_kernel(ChunkArgs a) {
   const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.y;
@@ -196,15 +196,14 @@ __global__ void ns_chunk_kernel(ChunkArgs a) {
       };
       double loss = 0.0;
       float trained = 0.f;
-      if (a.skipgram) {  // fastText's way round: the centre's bag predicts each word around it
-        const int64_t centre = a.words[p];
+      if (a.skipgram) {  // word2vec's: each word around the centre (its bag) predicts it, against
+                         // the centre's negatives, drawn once for all of them (as on the CPU)
         for (int64_t q = lo; q < hi; ++q) {
           if (q == p) continue;
-          const uint64_t slot = static_cast<uint64_t>(q - p + a.window);
+          const int64_t word = a.words[q];
           loss += train_example_warp<float>(
-              a.in, a.out, a.D, bag_size(a, centre), [&](auto&& f) { for_each_bag_row(a, centre, f); },
-              static_cast<int>(a.negative + 1), outputs(a.words[q], 2 + 2 * a.negative * slot), lr,
-              a.full_context_update);
+              a.in, a.out, a.D, bag_size(a, word), [&](auto&& f) { for_each_bag_row(a, word, f); },
+              static_cast<int>(a.negative + 1), outputs(a.words[p], 2), lr, a.full_context_update);
           trained += 1.f;
         }
       } else if (hi - lo > 1) {  // the bags of the words around predict the centre
