@@ -122,7 +122,7 @@ def chunk_inputs(V=50, D=8, words=3000, seed=0):
     counts = torch.arange(V, 0, -1) * 10
     vocab = Vocabulary([f"w{i}" for i in range(V)], counts)
     ids = torch.multinomial(counts.double(), words, replacement=True, generator=g).int()
-    starts = torch.arange(0, words + 1, 30)
+    starts = torch.cat([torch.arange(0, words, 30), torch.tensor([words])])  # sentences of 30, the last shorter
     prob, alias = vocab.noise_alias_table()
     inp = (torch.rand(V, D, generator=g) - 0.5) / D
     return inp, torch.zeros(V, D), ids, starts, vocab.keep_probabilities(1e-2), prob, alias
