@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/init_scale.py                              # GCIDE, scales 0.5 1 4, seeds 1-5
     .venv/bin/python benchmarks/init_scale.py --corpus FILE --scales 0.5 1 2 4 8 --seeds 3
 
-Trains wordembed's CBOW (the settings of bench_train.py) once per scale and seed, with input
+Trains wordembed's CBOW or skip-gram (--model; the settings of bench_train.py) once per scale and seed, with input
 vectors uniform in [-scale/dim, scale/dim): word2vec's scale is 0.5, gensim 4's is 1.0. Prints,
 per scale, the mean over seeds of the analogy accuracy (top 30,000 words), WordSim-353 and
 SimLex-999 Spearman, and the range of analogy scores. A second corpus to check a choice on:
@@ -61,10 +61,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_arguments(parser, seeds=5)
     parser.add_argument("--scales", type=float, nargs="+", default=[0.5, 1.0, 4.0])
+    parser.add_argument("--model", choices=["cbow", "skipgram"], default="cbow",
+                        help="skipgram: with alpha 0.025, as bench_train.py --model skipgram")
     args = parser.parse_args()
-    print(f"corpus {args.corpus}; settings {SETTINGS}, {args.epochs} epochs, {args.threads} threads, "
+    model = {"model": args.model, **({"alpha": 0.025} if args.model == "skipgram" else {})}
+    print(f"corpus {args.corpus}; {args.model}, settings {SETTINGS}, {args.epochs} epochs, {args.threads} threads, "
           f"seeds 1..{args.seeds}", flush=True)
-    rows = [(f"{scale:g}", quality_over_seeds(args, f"scale {scale:g}", init_scale=scale)) for scale in args.scales]
+    rows = [(f"{scale:g}", quality_over_seeds(args, f"scale {scale:g}", init_scale=scale, **model))
+            for scale in args.scales]
     print_table("init_scale", rows)
 
 

@@ -4,6 +4,7 @@
 #include <ATen/MemoryOverlap.h>
 
 #include <cmath>
+#include <optional>
 #include <string>
 
 namespace wordembed {
@@ -140,8 +141,16 @@ inline void check_step_args(const at::Tensor& in, const at::Tensor& out, const a
 // host by check_sentence_starts, the bags by check_bags). Words are the output table's rows.
 inline void check_chunk_args(const at::Tensor& in, const at::Tensor& out, const at::Tensor& ids,
                              const at::Tensor& starts, const at::Tensor& keep_prob, const at::Tensor& noise_prob,
-                             const at::Tensor& noise_alias, int64_t window, int64_t negative, bool bags) {
+                             const at::Tensor& noise_alias, int64_t window, int64_t negative,
+                             const std::optional<at::Tensor>& bag_offsets, const std::optional<at::Tensor>& bag_rows) {
   check_tables(in, out);
+  TORCH_CHECK_VALUE(bag_offsets.has_value() == bag_rows.has_value(),
+                    "bag_offsets and bag_rows go together: pass both or neither");
+  const bool bags = bag_offsets.has_value();
+  if (bags) {
+    check_same_device(*bag_offsets, "bag_offsets", in, "input_vectors");
+    check_same_device(*bag_rows, "bag_rows", in, "input_vectors");
+  }
   const int64_t V = out.size(0);
   TORCH_CHECK_VALUE(bags || in.size(0) == V, "without subword bags the tables must have the same shape, got ",
                     in.sizes(), " and ", out.sizes());

@@ -6,6 +6,7 @@ A subword model's input table holds the V words' own rows, then `bucket` n-gram 
 trains the bag [w, V + b1, V + b2, ...] and its vector is the mean of those rows; a word never
 seen in training gets the mean of its n-gram rows alone (fastText's getWordVector).
 """
+import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,12 +67,12 @@ def word_bags(words, minn: int, maxn: int, bucket: int):
     row w first, then V + the bucket of each of its n-grams."""
     V = len(words)
     offsets = np.zeros(V + 1, dtype=np.int64)
-    rows = []
+    rows = array.array("q")  # 8 bytes a row, where a list of Python ints takes 36
     for w, word in enumerate(words):
         rows.append(w)
         rows.extend(V + b for b in ngram_buckets(word, minn, maxn, bucket))
         offsets[w + 1] = len(rows)
-    return torch.from_numpy(offsets), torch.tensor(rows, dtype=torch.int64)
+    return torch.from_numpy(offsets), torch.from_numpy(np.frombuffer(rows, dtype=np.int64).copy())
 
 
 @dataclass
@@ -92,8 +93,9 @@ class Subwords:
             raise ValueError(f"need {self.bucket} n-gram rows of the words' width {self.word_rows.shape[1]}, "
                              f"got {tuple(self.ngram_rows.shape)}")
 
-    def word_vectors(self, words, chunk: int = 4096) -> torch.Tensor:
-        """Each word's vector: the mean of its own row and its n-gram rows (fastText's rule)."""
+    def word_vectors(self, words, chunk: int = 512) -> torch.Tensor:
+        """Each word's vector: the mean of its own row and its n-gram rows (fastText's rule),
+        `chunk` words at a time so that the gathered n-gram rows stay a few MB."""
         out = torch.empty_like(self.word_rows)
         for w0 in range(0, len(words), chunk):
             part = words[w0:w0 + chunk]

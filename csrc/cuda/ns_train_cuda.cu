@@ -273,16 +273,12 @@ at::Tensor ns_train_chunk_cuda(at::Tensor& in, at::Tensor& out, const at::Tensor
                                bool full_context_update, bool skipgram, const std::optional<at::Tensor>& bag_offsets,
                                const std::optional<at::Tensor>& bag_rows) {
   const c10::cuda::CUDAGuard guard(in.device());
-  TORCH_CHECK_VALUE(bag_offsets.has_value() == bag_rows.has_value(),
-                    "bag_offsets and bag_rows go together: pass both or neither");
   check_chunk_args(in, out, ids_in, starts_in, keep_in, noise_prob_in, noise_alias_in, window, negative,
-                   bag_offsets.has_value());
+                   bag_offsets, bag_rows);
   const int64_t V = out.size(0), D = in.size(1);
   check_cuda_limits(in, D, negative);
   at::Tensor offsets, rows;
   if (bag_offsets) {
-    check_same_device(*bag_offsets, "bag_offsets", in, "input_vectors");
-    check_same_device(*bag_rows, "bag_rows", in, "input_vectors");
     offsets = bag_offsets->to(at::kLong).contiguous();
     rows = bag_rows->to(at::kLong).contiguous();
     check_bags(offsets.cpu(), rows, V, in.size(0));  // reads the offsets back to the host
