@@ -210,6 +210,15 @@ def test_bad_model_settings_are_refused(tmp_path, settings, message):
         TrainConfig(**settings).check()
 
 
+def test_a_bad_output_format_is_refused_before_training(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt", 50)
+    with pytest.raises(TrainingError, match="fastText format is for subword models"):
+        train_vectors(corpus, tmp_path / "v.bin", output_format="fasttext", **SMALL)
+    with pytest.raises(ValueError, match="output_format must be"):
+        train_vectors(corpus, tmp_path / "v.bin", output_format="bin", **SMALL)
+    assert not (tmp_path / "v.bin.work").exists()
+
+
 def test_each_model_has_word2vecs_default_learning_rate():
     assert TrainConfig().start_alpha == 0.05 and TrainConfig(model="skipgram").start_alpha == 0.025
     assert TrainConfig(model="skipgram", alpha=0.1).start_alpha == 0.1

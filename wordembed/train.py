@@ -383,6 +383,13 @@ def train_vectors(corpus, output_path=None, config=None, resume=False, callbacks
     output_format (see WordVectors.save; by default by name: .txt word2vec text, .pt native, else
     word2vec binary). settings override TrainConfig fields."""
     config = dataclasses.replace(config or TrainConfig(), **settings)
+    config.check()
+    # the output's format is checked now, not after hours of training
+    if output_format not in (None, "text", "binary", "native", "fasttext"):
+        raise ValueError(f"output_format must be 'text', 'binary', 'native' or 'fasttext', got {output_format!r}")
+    if output_format == "fasttext" and not config.subwords:
+        raise TrainingError("the fastText format is for subword models: set bucket (and maxn) above 0, or choose "
+                            "another output format")
     if output_path is not None and is_path(corpus):
         refuse_overwriting_inputs([("corpus", corpus)], [("output", output_path)])
     base = os.fspath(output_path) if output_path else os.path.join(os.getcwd(), "wordembed-vectors")

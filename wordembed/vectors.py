@@ -111,7 +111,9 @@ class WordVectors:
         subwords, a word outside the vocabulary gets the mean of its n-gram rows."""
         if isinstance(words, (str, int, np.integer)):
             return self.get_vector(words)
-        return torch.stack([self.get_vector(w) for w in words]) if len(words) else self.vectors[[]]
+        if self.subwords is None or not any(self._unseen(w) for w in words):
+            return self.vectors[[self.get_index(w) for w in words]]  # one gather
+        return torch.stack([self.get_vector(w) for w in words])
 
     def to(self, device) -> "WordVectors":
         subwords = None
