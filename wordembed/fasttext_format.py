@@ -86,6 +86,8 @@ def load_fasttext_bin(path) -> dict:
         ntokens, pruneidx_size = r.take("<qq")
         if not 0 <= nwords <= size or nlabels < 0:
             raise FastTextFormatError(f"{name}: a dictionary of {size} entries cannot hold {nwords} words")
+        if size * 10 > os.fstat(f.fileno()).st_size - f.tell():  # an entry takes at least 10 bytes
+            raise FastTextFormatError(f"{name}: a dictionary of {size:,} entries is longer than the file: truncated?")
         words, counts = _read_entries(f, name, size)
         if len(words) != nwords:
             raise FastTextFormatError(f"{name}: the dictionary holds {len(words)} words, its header says {nwords}")

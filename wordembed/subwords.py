@@ -27,14 +27,14 @@ def fasttext_hash(data: bytes) -> int:
 
 
 def check_settings(minn: int, maxn: int, bucket: int) -> None:
-    """minn and maxn count characters; bucket 0 (or maxn 0) means no subwords."""
+    """minn and maxn count characters; bucket 0 (or maxn 0) means no subwords. Any order of minn
+    and maxn is taken, as fastText takes it from a model file (minn > maxn: no n-grams); training
+    asks for 1 <= minn <= maxn (TrainConfig.check)."""
     for name, value in (("minn", minn), ("maxn", maxn), ("bucket", bucket)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
     if bucket > 2**31 - 1:
         raise ValueError(f"bucket must be below 2**31 (fastText's limit), got {bucket}")
-    if bucket and maxn and not 1 <= minn <= maxn:
-        raise ValueError(f"subwords need 1 <= minn <= maxn, got minn {minn} and maxn {maxn}")
 
 
 def ngram_buckets(word: str, minn: int, maxn: int, bucket: int) -> list:

@@ -185,14 +185,13 @@ __global__ void ns_chunk_kernel(ChunkArgs a) {
       const int64_t reach = window_reach(a.window, [&] { return random.uniform(); });
       const int64_t lo = p - reach < s0 ? s0 : p - reach;
       const int64_t hi = p + reach + 1 > s1 ? s1 : p + reach + 1;
-      // The outputs of an example predicting `target`, negatives from draw `first_draw` on.
-      const auto outputs = [&](int64_t target, uint64_t first_draw) {
-        return [&a, p, target, first_draw](int j) -> int64_t {  // drawn again on each call: no array
-          if (j == 0) return target;
-          CounterRandom draws(a.seed, static_cast<uint64_t>(p), first_draw + 2 * static_cast<uint64_t>(j - 1));
-          const int64_t w = draw_negative(a.V, a.noise_prob, a.noise_alias, [&] { return draws.uniform(); });
-          return w == target ? -1 : w;  // a negative equal to the target is left out, as on the CPU
-        };
+      // The outputs of the position's examples: its word, then the negatives (draws 2, 3, ...).
+      const int64_t target = a.words[p];
+      const auto outputs = [&a, p, target](int j) -> int64_t {  // drawn again on each call: no array
+        if (j == 0) return target;
+        CounterRandom draws(a.seed, static_cast<uint64_t>(p), 2 + 2 * static_cast<uint64_t>(j - 1));
+        const int64_t w = draw_negative(a.V, a.noise_prob, a.noise_alias, [&] { return draws.uniform(); });
+        return w == target ? -1 : w;  // a negative equal to the target is left out, as on the CPU
       };
       double loss = 0.0;
       float trained = 0.f;
@@ -203,7 +202,7 @@ __global__ void ns_chunk_kernel(ChunkArgs a) {
           const int64_t word = a.words[q];
           loss += train_example_warp<float>(
               a.in, a.out, a.D, bag_size(a, word), [&](auto&& f) { for_each_bag_row(a, word, f); },
-              static_cast<int>(a.negative + 1), outputs(a.words[p], 2), lr, a.full_context_update);
+              static_cast<int>(a.negative + 1), outputs, lr, a.full_context_update);
           trained += 1.f;
         }
       } else if (hi - lo > 1) {  // the bags of the words around predict the centre
@@ -216,7 +215,7 @@ __global__ void ns_chunk_kernel(ChunkArgs a) {
               for (int64_t q = lo; q < hi; ++q)
                 if (q != p) for_each_bag_row(a, a.words[q], f);
             },
-            static_cast<int>(a.negative + 1), outputs(a.words[p], 2), lr, a.full_context_update);
+            static_cast<int>(a.negative + 1), outputs, lr, a.full_context_update);
         trained = 1.f;
       }
       if (threadIdx.x == 0) {
