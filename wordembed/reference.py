@@ -79,13 +79,13 @@ def ns_examples(ids: Tensor, sentence_starts: Tensor, keep_prob: Tensor, noise_p
         centre, slot = inside.nonzero(as_tuple=True)
     else:
         centre = inside.any(1).nonzero().flatten()
-    # negatives: per centre; a skip-gram centre's are shared by the words around it, as the fused op does
+    # negatives: drawn for each example; in skip-gram those of a centre's first pair serve all its
+    # pairs, as the fused op shares a centre's negatives
     picks = torch.randint(0, V, (len(centre), negative), generator=generator)
     flips = torch.rand(len(centre), negative, generator=generator, dtype=torch.float64) >= noise_prob[picks]
     negatives = torch.where(flips, noise_alias[picks], picks)
     if skipgram:
-        first_of_centre = torch.searchsorted(centre, centre)  # the negatives drawn for the centre's first pair
-        negatives = negatives[first_of_centre]
+        negatives = negatives[torch.searchsorted(centre, centre)]  # centre is sorted: its first pair
         context = words[where[centre, slot], None]
     else:
         context = torch.where(inside, words[where], torch.full_like(where, -1))[centre]
