@@ -93,18 +93,23 @@ class Subwords:
             raise ValueError(f"need {self.bucket} n-gram rows of the words' width {self.word_rows.shape[1]}, "
                              f"got {tuple(self.ngram_rows.shape)}")
 
-    def word_vectors(self, words, chunk: int = 512) -> torch.Tensor:
-        """Each word's vector: the mean of its own row and its n-gram rows (fastText's rule),
-        `chunk` words at a time so that the gathered n-gram rows stay a few MB."""
+    def word_vectors(self, words, bags=None, chunk: int = 512) -> torch.Tensor:
+        """Each word's vector: the mean of its bag, its own row and its n-gram rows (fastText's
+        rule). bags: word_bags(words, ...) when the caller has them (training does), else made
+        here. `chunk` words at a time, so that the gathered n-gram rows stay a few MB."""
+        offsets, rows = bags if bags is not None else word_bags(words, self.minn, self.maxn, self.bucket)
+        offsets, rows = offsets.cpu(), rows.cpu()
+        V = len(words)
         out = torch.empty_like(self.word_rows)
-        for w0 in range(0, len(words), chunk):
-            part = words[w0:w0 + chunk]
-            buckets = [ngram_buckets(word, self.minn, self.maxn, self.bucket) for word in part]
-            sizes = torch.tensor([len(b) for b in buckets], dtype=torch.int64)
-            flat = torch.tensor([b for bs in buckets for b in bs], dtype=torch.int64)
-            owner = torch.repeat_interleave(torch.arange(len(part)), sizes)
-            sums = self.word_rows[w0:w0 + len(part)].double().index_add(0, owner, self.ngram_rows[flat].double())
-            out[w0:w0 + len(part)] = (sums / (1 + sizes).unsqueeze(1)).to(out.dtype)
+        for w0 in range(0, V, chunk):
+            w1 = min(w0 + chunk, V)
+            sizes = offsets[w0 + 1:w1 + 1] - offsets[w0:w1]
+            ngrams = rows[offsets[w0]:offsets[w1]]
+            own = torch.zeros(len(ngrams), dtype=torch.bool)
+            own[offsets[w0:w1] - offsets[w0]] = True  # each bag starts with the word's own row
+            owner = torch.repeat_interleave(torch.arange(w1 - w0), sizes - 1)
+            sums = self.word_rows[w0:w1].double().index_add(0, owner, self.ngram_rows[ngrams[~own] - V].double())
+            out[w0:w1] = (sums / sizes.unsqueeze(1)).to(out.dtype)
         return out
 
     def unseen_vector(self, word: str) -> torch.Tensor:

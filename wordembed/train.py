@@ -97,6 +97,7 @@ class Trainer:
         self.curve = []  # one entry per chunk: {'epoch' (a fraction), 'words', 'loss', 'lr'}
         self._lock = None
         self._checkpoint_cost = 0.0  # seconds the last checkpoint took (none yet: every epoch end saves)
+        self._bags = None  # a subword model's word_bags, made once per train()
 
     @property
     def checkpoint_path(self):
@@ -247,8 +248,8 @@ class Trainer:
         noise_prob, noise_alias = (t.to(device) for t in self.vocab.noise_alias_table())
         bag_offsets = bag_rows = None
         if cfg.subwords:  # each word trains its own row and its n-grams' rows
-            bag_offsets, bag_rows = word_bags(self.vocab.ix_to_word, cfg.minn, cfg.maxn, cfg.bucket)
-            bag_offsets, bag_rows = bag_offsets.to(device), bag_rows.to(device)
+            self._bags = word_bags(self.vocab.ix_to_word, cfg.minn, cfg.maxn, cfg.bucket)  # kept for _vectors
+            bag_offsets, bag_rows = (t.to(device) for t in self._bags)
         # Only the chunk being trained is in memory; the rest stays on disk.
         bounds = self.encoded.chunk_bounds(cfg.words_per_chunk)
         chunk_start = [int(self.encoded.starts[first]) for first, _ in bounds]
@@ -337,7 +338,8 @@ class Trainer:
         subwords = Subwords(cfg.minn, cfg.maxn, cfg.bucket, word_rows=table[:V], ngram_rows=table[V:],
                             output_rows=self.output_vectors.cpu(), settings=settings)
         return WordVectors.from_index(self.vocab.ix_to_word, self.vocab.word_to_ix,
-                                      subwords.word_vectors(self.vocab.ix_to_word), self.vocab.counts, subwords)
+                                      subwords.word_vectors(self.vocab.ix_to_word, self._bags), self.vocab.counts,
+                                      subwords)
 
     def _chunks_on(self, device, bounds, first):
         """(ids, sentence_starts) of chunks first.. on the device. On CUDA the next chunk is
