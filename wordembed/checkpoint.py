@@ -10,7 +10,7 @@ from .fileio import save_torch
 VERSION = 5  # 3: adds the per-chunk loss curve; 4: max_vocab_size prunes, max_final_vocab caps;
 # 5: the model and subword settings, and tables left out (None) while they are the seed's start
 # The settings that may change between a run and its resumption: they do not change the result.
-MAY_CHANGE_ON_RESUME = ("threads", "checkpoint_seconds")
+MAY_CHANGE_ON_RESUME = ("threads", "checkpoint_seconds", "dist_timeout")
 CURVE_KEYS = {"epoch", "words", "loss", "lr"}  # one point of the per-chunk loss curve
 
 
@@ -71,6 +71,10 @@ def load(path, config: dict, corpus_fingerprint: str) -> dict:
             _fail(path, f"{key!r} is not a float32 table of {rows} x {D}")
     if not all(isinstance(point, dict) and set(point) == CURVE_KEYS for point in state["curve"]):
         _fail(path, f"the loss curve holds something other than points with {sorted(CURVE_KEYS)}")
+    words = state.get("epoch_words")  # a distributed run's: the words each rank trained this epoch
+    if words is not None and not (isinstance(words, list) and len(words) == config.get("ranks", 1)
+                                  and all(isinstance(n, int) and n >= 0 for n in words)):
+        _fail(path, "'epoch_words' does not hold a count of words per rank")
     if not (0 <= state["epoch"] <= config["epochs"] and state["chunk"] >= 0):
         _fail(path, f"epoch {state['epoch']} and chunk {state['chunk']} are out of range")
     return state

@@ -6,6 +6,7 @@ import sys
 import traceback
 
 from . import evaluation
+from .distributed import environment_rank
 from .errors import TrainingError
 from .fileio import refuse_overwriting_inputs
 from .formats import VectorsFileError
@@ -25,12 +26,14 @@ def cmd_train(args):
                          alpha=args.alpha, threads=args.threads, seed=args.seed, device=args.device,
                          deterministic=args.deterministic, init_scale=args.init_scale,
                          checkpoint_seconds=args.checkpoint_seconds, chunk_words=args.chunk_words,
-                         tokenize=args.tokenize, lowercase=args.lowercase)
+                         tokenize=args.tokenize, lowercase=args.lowercase, sync=args.sync,
+                         sync_hot_rows=args.sync_hot_rows, sync_full_every=args.sync_full_every,
+                         dist_timeout=args.dist_timeout)
     config.check()  # every setting, before any file is touched
     outputs = [("output", args.output)] + ([("curves plot", args.plot_curves)] if args.plot_curves else [])
     refuse_overwriting_inputs([("corpus", args.corpus)], outputs)
     callbacks = []
-    if args.plot_curves:
+    if args.plot_curves and environment_rank() == 0:  # rank 0 draws a distributed run's curves
         from .plot import check_installed, plot_training
         check_installed()  # before training, not at the first epoch's end
         callbacks.append(lambda trainer, entry: plot_training(trainer.history, args.plot_curves, trainer.curve))
@@ -38,12 +41,17 @@ def cmd_train(args):
         vectors = train_vectors(args.corpus, args.output, config, resume=args.resume, callbacks=callbacks,
                                 output_format=args.output_format)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: the state at the last chunk is saved in {args.output}.work; "
-              "run the same command with --resume to continue", file=sys.stderr)
+        if environment_rank() == 0:
+            print(f"\ninterrupted: the state at the last chunk is saved in {args.output}.work; "
+                  "run the same command with --resume to continue", file=sys.stderr)
         raise SystemExit(130)
+    if environment_rank() != 0:  # every rank of a distributed run has the same vectors: rank 0 reports
+        return
     for entry in vectors.history:
         print(f"epoch {entry['epoch']}: loss {entry['loss']:.4f} per word, {entry['words_per_second'] / 1e6:.2f} "
-              f"M words/s, lr at end {entry['lr']:.6f}")
+              f"M words/s, lr at end {entry['lr']:.6f}"
+              + (f", {len(entry['words_by_rank'])} ranks, {entry['sync_bytes'] / 2**20:.1f} MiB sent per rank in "
+                 f"{entry['sync_seconds']:.1f} s of syncs" if "words_by_rank" in entry else ""))
     print(f"wrote {args.output}: {len(vectors)} words, dim {vectors.vector_size}")
 
 
@@ -163,10 +171,22 @@ def build_parser():
     p.add_argument("--resume", action="store_true",
                    help="continue from OUTPUT.work/checkpoint.pt (start afresh if there is none yet)")
     p.add_argument("--chunk-words", type=int, default=None,
-                   help="words per call of the compiled trainer (default 2^18 on the CPU, 2^22 on CUDA)")
+                   help="words per call of the compiled trainer (default 2^18 on the CPU, 2^22 on CUDA); in a "
+                        "distributed run, the words each rank trains between two syncs")
     p.add_argument("--checkpoint-seconds", type=float, default=d.checkpoint_seconds,
                    help="save a checkpoint this often, as well as at epoch ends and on Ctrl-C "
                         "(0: after every chunk)")
+    from .sync import SCHEMES
+    p.add_argument("--sync", choices=SCHEMES, default=d.sync,
+                   help="distributed runs (torchrun): after each rank's --chunk-words words, deltas: the rows "
+                        "each rank changed travel; average: the tables are averaged across ranks")
+    p.add_argument("--sync-hot-rows", type=int, default=d.sync_hot_rows,
+                   help="distributed runs, deltas: the rows of this many most frequent words are summed across "
+                        "ranks after every round")
+    p.add_argument("--sync-full-every", type=int, default=d.sync_full_every,
+                   help="distributed runs, deltas: every other changed row is summed every this many rounds")
+    p.add_argument("--dist-timeout", type=float, default=d.dist_timeout,
+                   help="distributed runs: seconds a rank waits for the others before every rank stops")
     p.add_argument("--plot-curves", metavar="PNG", help="write the loss and learning rate, per chunk and per epoch, as a PNG (redrawn at each epoch's end)")
     p.set_defaults(func=cmd_train)
 

@@ -10,6 +10,7 @@ import torch
 from ._checks import check_backend
 from .corpus import MAX_SENTENCE_WORDS
 from .errors import TrainingError
+from .sync import SCHEMES
 from .tokenizing import Tokenizer
 
 MAX_NEGATIVE = 1000  # negatives per example; word2vec suggests 2-20
@@ -54,6 +55,13 @@ class TrainConfig:
     chunk_words: int | None = None  # words per call of the fused op (default 2^18 CPU, 2^22 CUDA)
     checkpoint_seconds: float = 300.0  # also at epoch ends and on Ctrl-C; 0: after every chunk
     backend: str = "fused"       # or "reference": the plain-PyTorch twin, for tests and benchmarks
+    # A distributed run (launched by torchrun; wordembed/sync.py): how the ranks' tables are made
+    # the same after each round of chunk_words words per rank, and how long a rank waits for the
+    # others at a collective before it stops the run.
+    sync: str = "deltas"         # or "average"
+    sync_hot_rows: int = 4096    # deltas: the most frequent words' rows, summed after every round
+    sync_full_every: int = 8     # deltas: every other changed row, every this many rounds
+    dist_timeout: float = 300.0
 
     @property
     def start_alpha(self) -> float:
@@ -110,6 +118,11 @@ class TrainConfig:
             raise TrainingError(f"min_alpha ({self.min_alpha}) must not exceed alpha ({self.start_alpha})")
         number("init_scale", 0)
         number("checkpoint_seconds", 0)
+        if self.sync not in SCHEMES:
+            raise TrainingError(f"sync must be one of {', '.join(SCHEMES)}, got {self.sync!r}")
+        whole("sync_hot_rows", 0)
+        whole("sync_full_every", 1)
+        number("dist_timeout", 0, positive=True)
         if not isinstance(self.deterministic, bool):
             raise TrainingError(f"deterministic must be True or False, got {self.deterministic!r}")
         try:

@@ -103,12 +103,13 @@ class EncodedCorpus:
     def num_sentences(self) -> int:
         return len(self.starts) - 1
 
-    def chunk_bounds(self, chunk_words):
-        """(first, last) sentence numbers of runs of whole sentences of about chunk_words words."""
-        bounds, first = [], 0
-        while first < self.num_sentences:
+    def chunk_bounds(self, chunk_words, first=0, end=None):
+        """(first, last) sentence numbers of runs of whole sentences of about chunk_words words,
+        over sentences first..end-1 (by default all)."""
+        bounds, end = [], self.num_sentences if end is None else end
+        while first < end:
             last = int(np.searchsorted(self.starts, self.starts[first] + chunk_words, side="right")) - 1
-            last = min(max(last, first + 1), self.num_sentences)  # at least one sentence
+            last = min(max(last, first + 1), end)  # at least one sentence
             bounds.append((first, last))
             first = last
         return bounds
