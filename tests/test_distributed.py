@@ -111,6 +111,14 @@ def test_two_ranks_learn_what_one_process_learns_and_train_every_word_once(tmp_p
                                                    "v.bin.rank0.json", "v.bin.rank1.json"])
 
 
+def test_a_corpus_of_one_sentence_leaves_a_rank_without_words_and_still_trains(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(" ".join(f"w{i % 7}" for i in range(50)) + "\n")
+    ranks = train_on_ranks(tmp_path, corpus, tmp_path / "v.bin", **SMALL)
+    assert [h["words_by_rank"] for h in ranks[0]["history"]] == [[50, 0]] * SMALL["epochs"]
+    assert ranks[0]["sum"] == ranks[1]["sum"] and len(WordVectors.load(tmp_path / "v.bin")) == 7
+
+
 def test_torchrun_launches_the_command_line(tmp_path):
     corpus = planted_corpus(tmp_path / "c.txt", 1000)
     run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(RANKS),

@@ -172,7 +172,7 @@ def build_parser():
                    help="continue from OUTPUT.work/checkpoint.pt (start afresh if there is none yet)")
     p.add_argument("--chunk-words", type=int, default=None,
                    help="words per call of the compiled trainer (default 2^18 on the CPU, 2^22 on CUDA); in a "
-                        "distributed run, the words each rank trains between two syncs")
+                        "distributed run, the words each rank trains between two syncs (default 2^17 on the CPU)")
     p.add_argument("--checkpoint-seconds", type=float, default=d.checkpoint_seconds,
                    help="save a checkpoint this often, as well as at epoch ends and on Ctrl-C "
                         "(0: after every chunk)")

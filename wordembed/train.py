@@ -41,9 +41,9 @@ from .subwords import Subwords, word_bags
 from .sync import sync_for
 from .vocab import Vocabulary
 
-# Words each CPU rank of a distributed run trains between two syncs, unless chunk_words says:
-# on GCIDE with 2 ranks, 2^16 kept the analogy score of one process but ran at 68% of its speed,
-# 2^18 ran faster but lost 1.2 points (benchmarks/bench_distributed.py has the trade-off).
+# Words each CPU rank of a distributed run trains between two syncs, unless chunk_words says: on
+# GCIDE with 2 ranks (3 seeds), 2^15 kept one process's analogy score at 50% of its speed, 2^19
+# ran at its speed and lost 1.4 points, 2^17 ran at 82% and lost 0.8 (bench_distributed.py).
 DISTRIBUTED_CPU_CHUNK = 1 << 17
 WORK_FILES = ("checkpoint.pt", "corpus.ids", "corpus.starts", "lock")  # all a run puts in OUT.work
 
