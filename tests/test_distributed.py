@@ -119,6 +119,17 @@ def test_a_corpus_of_one_sentence_leaves_a_rank_without_words_and_still_trains(t
     assert ranks[0]["sum"] == ranks[1]["sum"] and len(WordVectors.load(tmp_path / "v.bin")) == 7
 
 
+def test_a_script_trains_twice_in_one_launch(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt", 500)
+    script = tmp_path / "twice.py"
+    script.write_text("import sys\nfrom wordembed.train import train_vectors\n"
+                      "for i in range(2):\n"
+                      "    train_vectors(sys.argv[1], f'v{i}.bin', dim=16, epochs=2, min_count=1, chunk_words=1024)\n")
+    results = finish(start_ranks([str(script), str(corpus)], tmp_path))
+    assert [code for code, _, _ in results] == [0, 0], [err[-2000:] for _, _, err in results]
+    assert len(WordVectors.load(tmp_path / "v0.bin")) == len(WordVectors.load(tmp_path / "v1.bin")) == 48
+
+
 def test_torchrun_launches_the_command_line(tmp_path):
     corpus = planted_corpus(tmp_path / "c.txt", 1000)
     run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(RANKS),

@@ -15,6 +15,7 @@ from .tokenizing import Tokenizer
 
 MAX_NEGATIVE = 1000  # negatives per example; word2vec suggests 2-20
 MAX_THREADS = 1024
+MAX_TIMEOUT = 10**9  # seconds (about 32 years): what torch's timedelta can hold, with room
 MODELS = ("cbow", "skipgram")
 # The learning rate each model starts from unless alpha is given: word2vec's defaults (gensim
 # and word2vec.c use 0.025 for skip-gram and 0.05 for CBOW).
@@ -123,6 +124,8 @@ class TrainConfig:
         whole("sync_hot_rows", 0)
         whole("sync_full_every", 1)
         number("dist_timeout", 0, positive=True)
+        if self.dist_timeout > MAX_TIMEOUT:
+            raise TrainingError(f"dist_timeout must be at most {MAX_TIMEOUT:,} seconds, got {self.dist_timeout}")
         if not isinstance(self.deterministic, bool):
             raise TrainingError(f"deterministic must be True or False, got {self.deterministic!r}")
         try:

@@ -11,6 +11,7 @@ rendezvous store; a heartbeat key shows it is alive, so a lead that dies or hang
 within the timeout too. Every later step is a collective with the same timeout: a rank that dies
 breaks its connections (the others fail at once), and one that hangs makes them fail when the
 timeout runs out."""
+import atexit
 import contextlib
 import datetime
 import os
@@ -54,9 +55,6 @@ class SingleProcess:
     def device(self, name):
         return torch.device(name)
 
-    def close(self):
-        pass
-
 
 class World:
     """This process's place among the ranks of a distributed run, and the collectives the trainer
@@ -89,15 +87,19 @@ class World:
         self.local_size = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
         self.lead = self.rank == 0
         self.store = dist.distributed_c10d._get_default_store()
-        self._runs = 0
+        self.broken = False  # a rank was lost: nothing more can be exchanged
+        if self.owns_group:
+            atexit.register(self._close)
 
     def device(self, name):
         """The device this rank trains on: cuda means the GPU of this rank's LOCAL_RANK."""
         device = torch.device(name)
         return torch.device("cuda", self.local_rank) if device.type == "cuda" and device.index is None else device
 
-    def close(self):
-        if self.owns_group and self.dist.is_initialized():
+    def _close(self):
+        """At exit: the process group this World made is taken down, unless a rank was lost
+        (taking it down could then wait on the lost rank)."""
+        if self.owns_group and not self.broken and self.dist.is_initialized():
             with contextlib.suppress(Exception):
                 self.dist.destroy_process_group()
 
@@ -105,9 +107,14 @@ class World:
     # preparation of a large corpus may take longer than the timeout.
 
     def new_run(self):
-        """Keys of this run on the store: a process may train more than once in one group."""
-        self._runs += 1
-        return f"wordembed/{self._runs}/"
+        """Keys of this run on the store. The store may outlive a process group (torchrun's agent
+        keeps one for the whole job) and a script may train more than once: every rank counts
+        itself in, and the count says which run this is."""
+        try:
+            joined = self.store.add("wordembed/ranks joined", 1)
+        except Exception as e:  # noqa: BLE001
+            raise LostRankError(f"rank {self.rank}: the rendezvous store is gone ({_first_line(e)})") from None
+        return f"wordembed/{(joined - 1) // self.size}/"
 
     @contextlib.contextmanager
     def leading(self, prefix):
@@ -175,6 +182,7 @@ class World:
         except RuntimeError as e:  # gloo and NCCL say a peer is gone in RuntimeErrors of several kinds
             if not _LOST.search(str(e)):
                 raise
+            self.broken = True
             raise LostRankError(
                 f"rank {self.rank}: lost contact with the other ranks during {what} ({_first_line(e)}). "
                 f"A rank died, was stopped, or hung for more than --dist-timeout ({self.timeout:g} s): every "
@@ -212,13 +220,22 @@ class World:
         self._call(what, self.dist.barrier)
 
 
+_world = None  # made once per process: a process group cannot be made again under torchrun
+
+
 def world_for(config):
-    """SingleProcess, or the World of this distributed run."""
-    if launched_ranks() == 1:
-        import torch.distributed as dist
-        if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
-            return SingleProcess()
-    return World(config.dist_timeout, config.device)
+    """SingleProcess, or the World of this distributed run: the same one for every run of this
+    process (a script may train several times), joined with the first run's timeout."""
+    global _world
+    import torch.distributed as dist
+    if launched_ranks() == 1 and not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
+        return SingleProcess()
+    if _world is None or not dist.is_initialized():
+        _world = World(config.dist_timeout, config.device)
+    if _world.broken:
+        raise LostRankError(f"rank {_world.rank}: this process lost a rank of its run before; every rank has "
+                            "to be started again")
+    return _world
 
 
 def _first_line(error) -> str:

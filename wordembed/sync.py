@@ -16,8 +16,8 @@ together again.
 
 Everything travels by all-reduce, which gloo does several times faster than all-gather; the
 changed rows of a full sync travel in one slot per rank, zeros elsewhere, so that the sum is
-each rank's rows exactly. Every rank adds the same numbers in the same order: the tables stay the
-same on every rank. The loss, examples, words, Ctrl-C and checkpoint flags of every rank ride
+each rank's rows exactly. An all-reduce hands every rank the same sum, and every rank adds the
+same numbers in the same order: after a full sync the tables are the same on every rank. The loss, examples, words, Ctrl-C and checkpoint flags of every rank ride
 along in a small header. `bytes_sent` counts what this rank put on the wire by the ring
 algorithm's arithmetic (2 (N - 1) / N times the buffer)."""
 import time
@@ -36,16 +36,13 @@ class Sync:
         self.world, self.input, self.output, self.bags = world, input_vectors, output_vectors, bags
         self.bytes_sent, self.seconds = 0, 0.0
 
-    def reset(self):
-        """The tables were set from outside (started, restored, broadcast)."""
-
     def round(self, index, stats, stop, ids, full):
         """index: the round's number in its epoch; stats: this rank's [loss sum, examples, words]
         (float64, CPU); stop: Ctrl-C was pressed here; ids: the word ids this rank trained this
         round, or None; full: this rank needs the tables whole now (the epoch's end, or a
-        checkpoint). Returns every rank's [loss, examples,
-        words] (size x 3), whether any rank stopped, and whether the tables are now whole and the
-        same on every rank (a checkpoint may be taken)."""
+        checkpoint). Returns every rank's [loss, examples, words] (size x 3), whether any rank
+        stopped, and whether the tables are now whole and the same on every rank (a checkpoint
+        may be taken)."""
         started = time.perf_counter()
         header = torch.zeros((self.world.size, len(_HEADER)), dtype=torch.float64)
         header[self.world.rank] = torch.cat([stats, torch.tensor([float(stop), float(full)], dtype=torch.float64)])
@@ -83,13 +80,9 @@ class RowDeltas(Sync):
         super().__init__(world, input_vectors, output_vectors, bags)
         self.hot, self.full_every = min(hot_rows, output_vectors.shape[0]), full_every
         self._trained = []  # a subword model's word ids trained since the last full sync
-        self.snapshot_input = torch.empty_like(input_vectors)
-        self.snapshot_output = torch.empty_like(output_vectors)
-        self.reset()
-
-    def reset(self):
-        self.snapshot_input.copy_(self.input)
-        self.snapshot_output.copy_(self.output)
+        # the tables as every rank has them after the last sync (they are the same on every
+        # rank when training starts or resumes)
+        self.snapshot_input, self.snapshot_output = input_vectors.clone(), output_vectors.clone()
 
     def _exchange(self, index, full):
         # by the round's number, not this process's count: a resumed run keeps the schedule

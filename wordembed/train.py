@@ -569,30 +569,27 @@ def train_vectors(corpus, output_path=None, config=None, resume=False, callbacks
         raise ValueError(f"the corpus {os.fsdecode(corpus)!r} is inside {work_dir}, which training "
                          "empties when it ends; move it or choose another output")
     world = world_for(config)
+    trainer = Trainer(corpus, config, work_dir, callbacks, log, world)
+    had_checkpoint = world.lead and os.path.exists(trainer.checkpoint_path)
     try:
-        trainer = Trainer(corpus, config, work_dir, callbacks, log, world)
-        had_checkpoint = world.lead and os.path.exists(trainer.checkpoint_path)
-        try:
-            vectors = trainer.train(resume=resume)
-            if not world.lead:  # its shard is no longer needed; rank 0 then removes the run's folder
-                trainer.cleanup()
-            if world.size > 1:
-                world.barrier("the end of training")
-            if output_path and world.lead:
-                vectors.save(output_path, output_format)
-        except BaseException as e:
-            # Keep what a later --resume can use: a checkpoint made before this run, or one this
-            # run made before an interruption, an I/O failure (a full disk) or the loss of a rank.
-            # A fresh run that failed on its data or settings leaves nothing behind; nor does a run
-            # that never got the lock. The other ranks' folders hold nothing to resume from.
-            resumable = had_checkpoint or (os.path.exists(trainer.checkpoint_path) and world.lead and
-                                           (isinstance(e, LostRankError) or not isinstance(e, TrainingError)))
-            if trainer._lock is not None and not resumable:
-                trainer.cleanup()
-            trainer._release_work_dir()
-            raise
-        trainer.cleanup()
-    finally:
-        world.close()
+        vectors = trainer.train(resume=resume)
+        if not world.lead:  # its shard is no longer needed; rank 0 then removes the run's folder
+            trainer.cleanup()
+        if world.size > 1:
+            world.barrier("the end of training")
+        if output_path and world.lead:
+            vectors.save(output_path, output_format)
+    except BaseException as e:
+        # Keep what a later --resume can use: a checkpoint made before this run, or one this run
+        # made before an interruption, an I/O failure (a full disk) or the loss of a rank. A
+        # fresh run that failed on its data or settings leaves nothing behind; nor does a run
+        # that never got the lock. The other ranks' folders hold nothing to resume from.
+        resumable = had_checkpoint or (os.path.exists(trainer.checkpoint_path) and world.lead and
+                                       (isinstance(e, LostRankError) or not isinstance(e, TrainingError)))
+        if trainer._lock is not None and not resumable:
+            trainer.cleanup()
+        trainer._release_work_dir()
+        raise
+    trainer.cleanup()
     vectors.history, vectors.curve = trainer.history, trainer.curve
     return vectors
