@@ -1,5 +1,5 @@
 """The ranks of a data-parallel run, on torch.distributed: who this process is, the collectives
-the trainer calls, and how every failure of another rank becomes a clear TrainingError here.
+the trainer calls, and how every failure of another rank becomes a clear LostRankError here.
 
 A run is distributed when torchrun (or anything that sets the same variables: RANK, WORLD_SIZE,
 MASTER_ADDR, MASTER_PORT, LOCAL_RANK) launched more than one process; then train_vectors joins
@@ -58,7 +58,7 @@ class SingleProcess:
 
 class World:
     """This process's place among the ranks of a distributed run, and the collectives the trainer
-    uses; each turns a lost rank into a TrainingError that says what happened and what to do."""
+    uses; each turns a lost rank into a LostRankError that says what happened and what to do."""
 
     def __init__(self, timeout, device):
         import torch.distributed as dist
@@ -136,8 +136,12 @@ class World:
         try:
             yield
         except BaseException as e:
-            outcome = f"error\n{e}" if isinstance(e, (TrainingError, OSError, ValueError)) else \
-                f"error\n{type(e).__name__}: {e}"
+            if isinstance(e, KeyboardInterrupt):
+                outcome = "error\nit was interrupted (Ctrl-C) while it prepared the corpus"
+            elif isinstance(e, (TrainingError, OSError, ValueError)):
+                outcome = f"error\n{e}"
+            else:
+                outcome = f"error\n{type(e).__name__}: {e}"
             raise
         finally:
             stop.set()
@@ -163,11 +167,13 @@ class World:
                     break
                 beat = self.store.get(prefix + "heartbeat") if self.store.check([prefix + "heartbeat"]) else None
             except Exception as e:  # noqa: BLE001
+                self.broken = True
                 raise LostRankError(f"rank {self.rank}: lost rank 0 while it prepared the corpus "
                                     f"({_first_line(e)}); every rank stops") from None
             if beat != last_beat:
                 last_beat, since = beat, time.monotonic()
             elif time.monotonic() - since > self.timeout:
+                self.broken = True
                 raise LostRankError(f"rank {self.rank}: rank 0 has given no sign of life for {self.timeout:g} s "
                                     "while preparing the corpus (it hung or died); every rank stops")
             time.sleep(0.2)
