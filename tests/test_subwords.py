@@ -44,8 +44,11 @@ def test_ngrams_follow_fasttexts_rule():
 
 @pytest.fixture(scope="module")
 def fasttext_model(tmp_path_factory):
-    """A skip-gram model trained by fastText itself (in a child process: fastText's training
-    reported NaN when torch was imported in the same process), minn 2, maxn 5, 1000 buckets."""
+    """A skip-gram model trained by fastText itself, in a child process, minn 2, maxn 5, 1000
+    buckets. The pinned fastText wheel trains a usable model about half the time, whatever the
+    settings (20 tries of these: 9 usable, 8 diverged, 3 stopped on "Encountered NaN"; the same
+    with lr 0.005 or every setting spelled out), so it trains until one is usable: 40 tries fail
+    together about once in 10^10 runs."""
     pytest.importorskip("fasttext")
     folder = tmp_path_factory.mktemp("fasttext")
     corpus, model = folder / "corpus.txt", folder / "model.bin"
@@ -57,12 +60,12 @@ def fasttext_model(tmp_path_factory):
     code = ("import fasttext, sys; fasttext.train_unsupervised(sys.argv[1], model='skipgram', dim=16, minCount=1, "
             "minn=2, maxn=5, bucket=1000, epoch=1, thread=1, lr=0.02, verbose=0).save_model(sys.argv[2])")
     import fasttext
-    for _ in range(5):  # the fastText wheel's training now and then stops on a NaN or diverges: train again
+    for _ in range(40):
         if subprocess.run([sys.executable, "-c", code, str(corpus), str(model)], timeout=120).returncode == 0:
             ft = fasttext.load_model(str(model))
             if np.abs(ft.get_input_matrix()).max() < 10:
                 return model, ft
-    pytest.fail("fastText did not train a usable model in 5 tries")
+    pytest.fail("fastText did not train a usable model in 40 tries")
 
 
 def test_buckets_are_the_ones_fasttext_gives(fasttext_model):
