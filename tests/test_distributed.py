@@ -130,6 +130,22 @@ def test_a_script_trains_twice_in_one_launch(tmp_path):
     assert len(WordVectors.load(tmp_path / "v0.bin")) == len(WordVectors.load(tmp_path / "v1.bin")) == 48
 
 
+def test_python_sentences_are_trained_from_rank_0s_copy(tmp_path):
+    script = tmp_path / "sentences.py"
+    script.write_text("import json, os, random\nfrom wordembed.train import train_vectors\n"
+                      "rng = random.Random(0)\n"
+                      "groups = [rng.randrange(6) for _ in range(2000)]\n"
+                      "sentences = [[f'g{g}w{rng.randrange(8)}' for _ in range(10)] for g in groups]\n"
+                      "if os.environ['RANK'] != '0':\n"
+                      "    sentences = [['not', 'trained']]  # rank 0's sentences are the corpus\n"
+                      "v = train_vectors(sentences, 'v.bin', dim=16, epochs=2, min_count=1, chunk_words=2048)\n"
+                      "print(json.dumps(v.history[-1]['words_by_rank']))\n")
+    results = finish(start_ranks([str(script)], tmp_path))
+    assert [code for code, _, _ in results] == [0, 0], [err[-2000:] for _, _, err in results]
+    assert all(json.loads(out.strip().splitlines()[-1]) == [10000, 10000] for _, out, _ in results)
+    assert "not" not in WordVectors.load(tmp_path / "v.bin").key_to_index
+
+
 def test_torchrun_launches_the_command_line(tmp_path):
     corpus = planted_corpus(tmp_path / "c.txt", 1000)
     run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(RANKS),
