@@ -2,12 +2,13 @@
 failure (bad options, files or words) is a one-line message and exit status 2; a traceback means
 a bug in wordembed, and says so."""
 import argparse
+import os
 import sys
 import traceback
 
 from . import evaluation
 from .distributed import environment_rank
-from .errors import TrainingError
+from .errors import LostRankError, TrainingError
 from .fileio import refuse_overwriting_inputs
 from .formats import VectorsFileError
 
@@ -222,6 +223,15 @@ def main(argv=None):
         args.func(args)
     except KeyError as e:  # unknown word: the message already suggests close matches
         return _error(e.args[0] if e.args else e)
+    except LostRankError as e:
+        # A distributed run lost a rank: say so and leave at once. Exiting the usual way runs
+        # the destructors of torch.distributed's threads and store, and with a rank gone they
+        # can abort the process (SIGABRT) after the message: it happened once in this project's
+        # CI, with a rank stopped (SIGSTOP) for good.
+        _error(e)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(2)
     except (VectorsFileError, TrainingError, OSError, ValueError) as e:
         return _error(e)
     except ImportError as e:  # the compiled extension, needed to train, is not built: say how to

@@ -96,6 +96,15 @@ class World:
         device = torch.device(name)
         return torch.device("cuda", self.local_rank) if device.type == "cuda" and device.index is None else device
 
+    def _lost(self):
+        """A rank is gone: nothing more can be exchanged. The group this World made is taken down
+        now, while this process is in a known state (gloo's threads would otherwise meet the
+        lost rank again when the process exits)."""
+        self.broken = True
+        if self.owns_group and self.dist.is_initialized():
+            with contextlib.suppress(Exception):
+                self.dist.destroy_process_group()
+
     def _close(self):
         """At exit: the process group this World made is taken down, unless a rank was lost
         (taking it down could then wait on the lost rank)."""
@@ -167,13 +176,13 @@ class World:
                     break
                 beat = self.store.get(prefix + "heartbeat") if self.store.check([prefix + "heartbeat"]) else None
             except Exception as e:  # noqa: BLE001
-                self.broken = True
+                self._lost()
                 raise LostRankError(f"rank {self.rank}: lost rank 0 while it prepared the corpus "
                                     f"({_first_line(e)}); every rank stops") from None
             if beat != last_beat:
                 last_beat, since = beat, time.monotonic()
             elif time.monotonic() - since > self.timeout:
-                self.broken = True
+                self._lost()
                 raise LostRankError(f"rank {self.rank}: rank 0 has given no sign of life for {self.timeout:g} s "
                                     "while preparing the corpus (it hung or died); every rank stops")
             time.sleep(0.2)
@@ -188,7 +197,7 @@ class World:
         except RuntimeError as e:  # gloo and NCCL say a peer is gone in RuntimeErrors of several kinds
             if not _LOST.search(str(e)):
                 raise
-            self.broken = True
+            self._lost()
             raise LostRankError(
                 f"rank {self.rank}: lost contact with the other ranks during {what} ({_first_line(e)}). "
                 f"A rank died, was stopped, or hung for more than --dist-timeout ({self.timeout:g} s): every "
