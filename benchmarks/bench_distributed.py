@@ -28,8 +28,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from bench_train import DEFAULT_CORPUS, SETTINGS, count_tokens, quality  # noqa: E402
-from wordembed.config import TrainConfig  # noqa: E402  (imports no compiled code)
-from wordembed.train import DISTRIBUTED_CPU_CHUNK  # noqa: E402
+from wordembed.training.config import TrainConfig  # noqa: E402  (imports no compiled code)
+from wordembed.distributed.strategy import DISTRIBUTED_CPU_CHUNK  # noqa: E402
 
 # name: (processes, threads each, sync scheme, words per rank between syncs as a multiple of
 # --round-words; the single process trains its default chunks)
@@ -59,7 +59,7 @@ def free_port():
 def worker(args):
     """One rank (or the single process): trains as `wordembed train` does; rank 0 prints the run's
     history as one JSON line."""
-    from wordembed.train import train_vectors
+    from wordembed import train_vectors
     cfg = TrainConfig(epochs=args.epochs, threads=args.threads, seed=args.seed, chunk_words=args.chunk_words,
                       sync=args.sync or "deltas", sync_hot_rows=args.hot_rows, sync_full_every=args.full_every,
                       **SETTINGS)

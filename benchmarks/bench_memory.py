@@ -19,7 +19,7 @@ import os, sys
 import wordembed
 from wordembed.memory import resident_bytes
 base = resident_bytes()
-from wordembed.train import train_vectors
+from wordembed import train_vectors
 bound = None if sys.argv[3] == "none" else int(sys.argv[3])
 vectors = train_vectors(sys.argv[1], sys.argv[2], dim={dim}, min_count=5, epochs=1, threads=2,
                         max_vocab_size=bound, log=open(os.devnull, "w"))

@@ -19,8 +19,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 from wordembed import ops  # noqa: E402,F401  (loads the compiled library before timing)
-from wordembed.corpus import encode_corpus  # noqa: E402
-from wordembed.vocab import Vocabulary  # noqa: E402
+from wordembed.text.corpus import encode_corpus  # noqa: E402
+from wordembed.text.vocab import Vocabulary  # noqa: E402
 
 DEFAULT_CORPUS = os.path.join(HERE, "..", "data", "gcide-entries.txt")
 

@@ -58,7 +58,7 @@ def quality(vectors_path, args):
     (fastText .bin files) are scored by wordembed's, which also scores the word pairs with an
     unseen word by the vectors their n-grams give, as fastText does ('wordsim_oov', 'simlex_oov';
     and with those pairs scored 0, gensim's dummy4unknown: 'wordsim_zero', 'simlex_zero')."""
-    from wordembed.evaluation import default_test_data
+    from wordembed.vectors.evaluation import default_test_data
     sets = {"analogy": args.analogies or default_test_data("questions-words.txt"),
             "wordsim": args.wordsim or default_test_data("wordsim353.tsv"),
             "simlex": args.simlex or default_test_data("simlex999.txt")}
@@ -113,7 +113,7 @@ def imported(args):
 def run_wordembed(args, out, backend="fused", epochs=None, device="cpu"):
     import wordembed  # noqa: F401
     imported(args)
-    from wordembed.train import TrainConfig, train_vectors  # what `wordembed train` runs
+    from wordembed import TrainConfig, train_vectors  # what `wordembed train` runs
     cfg = TrainConfig(epochs=epochs or args.epochs, threads=args.threads, backend=backend, device=device,
                       model=args.model, **{**SETTINGS, "seed": args.seed, **(SUBWORDS if args.subwords else {})})
     vectors = train_vectors(args.corpus, out, cfg, log=open(os.devnull, "w"),
@@ -169,11 +169,12 @@ def run_plain_pytorch(args, out):
     import torch
     import torch.nn.functional as F
     from wordembed import reference
-    from wordembed.corpus import encode_corpus
+    from wordembed.text.corpus import encode_corpus
     from wordembed.memory import zeros_table
-    from wordembed.train import TrainConfig, alpha_at, initial_input_vectors
-    from wordembed.vectors import WordVectors
-    from wordembed.vocab import Vocabulary
+    from wordembed.training.config import TrainConfig
+    from wordembed.training.tables import alpha_at, initial_input_vectors
+    from wordembed import WordVectors
+    from wordembed.text.vocab import Vocabulary
     imported(args)
     torch.set_num_threads(args.threads)
     vocab = Vocabulary.from_file(args.corpus, SETTINGS["min_count"])

@@ -30,8 +30,9 @@ def quality_over_seeds(args, label, **settings):
     seeds: (analogy, lowest analogy, highest analogy, WordSim-353, SimLex-999)."""
     if not os.path.exists(args.corpus):
         raise SystemExit(f"{args.corpus} not found: run scripts/run.sh first, or pass --corpus FILE")
-    from wordembed.evaluation import default_test_data
-    from wordembed.train import Trainer, TrainConfig
+    from wordembed.vectors.evaluation import default_test_data
+    from wordembed.training import TrainConfig
+    from wordembed.training.trainer import Trainer
     sets = [default_test_data(name) for name in ("questions-words.txt", "wordsim353.tsv", "simlex999.txt")]
     if not all(sets):
         raise SystemExit("the evaluation sets ship with gensim's test data: pip install gensim")

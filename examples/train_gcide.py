@@ -9,8 +9,8 @@ import os
 import sys
 
 from wordembed.datasets import prepare_gcide
-from wordembed.evaluation import default_test_data
-from wordembed.train import train_vectors
+from wordembed.vectors.evaluation import default_test_data
+from wordembed import train_vectors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "data")

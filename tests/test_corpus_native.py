@@ -15,11 +15,11 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wordembed import pipeline
-from wordembed.corpus import encode_corpus
-from wordembed.sentences import token_pieces
-from wordembed.tokenizing import Tokenizer
-from wordembed.vocab import Vocabulary
+from wordembed.text import pipeline
+from wordembed.text.corpus import encode_corpus
+from wordembed.text.sentences import token_pieces
+from wordembed.text.tokenizing import Tokenizer
+from wordembed.text.vocab import Vocabulary
 
 # Bytes that test every branch of the scanner: ASCII words and spaces, '\r', every kind of
 # Unicode space, characters of 2-4 bytes, a zero-width space (not whitespace), and ill-formed
@@ -237,7 +237,7 @@ def test_ctrl_c_stops_counting_at_once(tmp_path):
 import signal, sys, time
 signal.pthread_sigmask(signal.SIG_UNBLOCK, {{signal.SIGINT}})
 signal.signal(signal.SIGINT, signal.default_int_handler)
-from wordembed import pipeline
+from wordembed.text import pipeline
 pipeline._load_ops()
 print("ready", flush=True)
 start = time.monotonic()

@@ -8,8 +8,8 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from wordembed.corpus import EncodedCorpus, encode_corpus
-from wordembed.vocab import Vocabulary
+from wordembed.text.corpus import EncodedCorpus, encode_corpus
+from wordembed.text.vocab import Vocabulary
 
 TEXT = "the cat sat on the mat\nthe dog sat\n\na cat and a dog\n"
 
@@ -125,9 +125,9 @@ def test_a_corpus_of_one_long_line_is_prepared_in_bounded_memory(tmp_path):
             f.write(" ".join(f"w{(block * 7919 + i) % 5000}" for i in range(100_000)) + " ")
     script = f"""
 import wordembed
-from wordembed.corpus import encode_corpus
+from wordembed.text.corpus import encode_corpus
 from wordembed.memory import resident_bytes
-from wordembed.vocab import Vocabulary
+from wordembed.text.vocab import Vocabulary
 base = resident_bytes()
 vocab = Vocabulary.from_file({str(path)!r}, min_count=1)
 corpus = encode_corpus({str(path)!r}, vocab, {str(tmp_path / "enc")!r})
@@ -141,7 +141,7 @@ print(corpus.num_words, (resident_bytes(peak=True) - base) // 2**20)
 
 
 def test_tokenizing_options_split_punctuation_and_fold_case(tmp_path):
-    from wordembed.tokenizing import Tokenizer
+    from wordembed.text.tokenizing import Tokenizer
     path = write(tmp_path, "Australia, said. The australia said\nwell-known don't 3.5 THE end\n")
     plain = Vocabulary.from_file(path, min_count=1)
     assert {"Australia,", "said.", "The"} <= set(plain.ix_to_word)

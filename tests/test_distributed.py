@@ -14,7 +14,7 @@ import time
 import pytest
 
 from wordembed import WordVectors
-from wordembed.train import TrainingError, train_vectors
+from wordembed import TrainingError, train_vectors
 from test_train import SMALL, planted_corpus
 
 RANKS = 2
@@ -23,7 +23,7 @@ CLI_SMALL = ["--dim", "24", "--epochs", "3", "--min-count", "1", "--sample", "0"
              "--negative", "5", "--alpha", "0.05", "--chunk-words", "4096", "--threads", "1"]
 WORKER = """
 import json, os, sys
-from wordembed.train import train_vectors
+from wordembed import train_vectors
 vectors = train_vectors(sys.argv[1], sys.argv[2], **json.loads(sys.argv[3]))
 with open(sys.argv[2] + f".rank{os.environ['RANK']}.json", "w") as f:
     json.dump({"history": vectors.history, "sum": float(vectors.vectors.double().sum()),
@@ -122,7 +122,7 @@ def test_a_corpus_of_one_sentence_leaves_a_rank_without_words_and_still_trains(t
 def test_a_script_trains_twice_in_one_launch(tmp_path):
     corpus = planted_corpus(tmp_path / "c.txt", 500)
     script = tmp_path / "twice.py"
-    script.write_text("import sys\nfrom wordembed.train import train_vectors\n"
+    script.write_text("import sys\nfrom wordembed import train_vectors\n"
                       "for i in range(2):\n"
                       "    train_vectors(sys.argv[1], f'v{i}.bin', dim=16, epochs=2, min_count=1, chunk_words=1024)\n")
     results = finish(start_ranks([str(script), str(corpus)], tmp_path))
@@ -132,7 +132,7 @@ def test_a_script_trains_twice_in_one_launch(tmp_path):
 
 def test_python_sentences_are_trained_from_rank_0s_copy(tmp_path):
     script = tmp_path / "sentences.py"
-    script.write_text("import json, os, random\nfrom wordembed.train import train_vectors\n"
+    script.write_text("import json, os, random\nfrom wordembed import train_vectors\n"
                       "rng = random.Random(0)\n"
                       "groups = [rng.randrange(6) for _ in range(2000)]\n"
                       "sentences = [[f'g{g}w{rng.randrange(8)}' for _ in range(10)] for g in groups]\n"

@@ -58,7 +58,7 @@ def test_modules_and_trainer_tables_use_it():
     embed = wordembed.nn.ContextSum(20_000, 64)
     assert embed.weight.dtype == torch.get_default_dtype()
     assert embed.weight.std() > 0.5  # initialised as nn.Embedding is, not left at zero
-    from wordembed.train import initial_input_vectors
+    from wordembed.training.tables import initial_input_vectors
     vectors = initial_input_vectors(20_000, 64, 4.0, torch.Generator().manual_seed(0))
     assert vectors.abs().max() <= 4.0 / 64 and vectors.std() > 0
     if os.path.exists(THP):

@@ -38,7 +38,7 @@ import os
 import wordembed
 from wordembed.memory import resident_bytes
 base = resident_bytes()
-from wordembed.train import train_vectors
+from wordembed import train_vectors
 vectors = train_vectors({str(corpus)!r}, {str(tmp_path / "v.bin")!r}, dim={DIM}, min_count=5, epochs=1,
                         threads=2, max_vocab_size=200_000, log=open(os.devnull, "w"))
 print(len(vectors), base, resident_bytes(peak=True))

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from wordembed import ops, reference
-from wordembed.vocab import Vocabulary, alias_table
+from wordembed.text.vocab import Vocabulary, alias_table
 from testing import CUDA_SKIP, devices
 
 

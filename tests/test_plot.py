@@ -13,7 +13,7 @@ pytest.importorskip("adjustText", reason="plots need the plot extra (requirement
 pytest.importorskip("sklearn", reason="t-SNE maps need the plot extra (requirements.txt)")
 
 from wordembed import WordVectors  # noqa: E402
-from wordembed.plot import draw_word_map, plot_training, plot_words, tsne_2d  # noqa: E402
+from wordembed.vectors.plot import draw_word_map, plot_training, plot_words, tsne_2d  # noqa: E402
 
 
 def crowded_vectors(groups=3, size=8, dim=20, seed=0):

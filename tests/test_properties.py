@@ -13,7 +13,7 @@ import torch
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from wordembed import WordVectors, cli, ops, reference
-from wordembed.formats import VectorsFileError
+from wordembed.vectors.formats import VectorsFileError
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

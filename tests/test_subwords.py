@@ -11,9 +11,10 @@ import torch
 
 from wordembed import WordVectors
 from wordembed.errors import TrainingError
-from wordembed.fasttext_format import FastTextFormatError, load_fasttext_bin
-from wordembed.subwords import Subwords, fasttext_hash, ngram_buckets, word_bags
-from wordembed.train import TrainConfig, Trainer, train_vectors
+from wordembed.vectors.fasttext_format import FastTextFormatError, load_fasttext_bin
+from wordembed.text.subwords import Subwords, fasttext_hash, ngram_buckets, word_bags
+from wordembed import TrainConfig, train_vectors
+from wordembed.training.trainer import Trainer
 from testing import CUDA_SKIP
 from test_train import SMALL, planted_corpus
 
@@ -193,7 +194,7 @@ def test_subword_training_resumes_with_its_buckets(tmp_path):
     config = TrainConfig(**{**SMALL, "bucket": 700, "minn": 2, "maxn": 3})
     first = Trainer(corpus, config, tmp_path / "work")
     first.prepare()
-    first._release_work_dir()
+    first.work.release()
     second = Trainer(corpus, config, tmp_path / "work")
     second.prepare(resume=True)
     assert second.input_vectors.shape == (48 + 700, 24) and second.output_vectors.shape == (48, 24)

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from wordembed import WordVectors
-from wordembed.train import Trainer, TrainConfig, TrainingError, train_vectors
+from wordembed import TrainConfig, TrainingError, train_vectors
+from wordembed.training.trainer import Trainer
 from testing import CUDA_SKIP
 
 GROUPS = 6

@@ -13,7 +13,9 @@ import pytest
 import torch
 
 from wordembed import ops
-from wordembed.train import Trainer, TrainConfig, TrainingError, train_vectors
+from wordembed import TrainConfig, TrainingError, train_vectors
+from wordembed.training.checkpoint import Checkpoints
+from wordembed.training.trainer import Trainer
 from test_train import SMALL, planted_corpus
 
 DETERMINISTIC = dict(SMALL, deterministic=True, chunk_words=1024, checkpoint_seconds=0)
@@ -140,28 +142,27 @@ def test_a_run_stopped_before_its_first_epoch_ends_resumes_without_preparing_aga
     whole = train_vectors(corpus, None, **DETERMINISTIC)
     trainer = Trainer(corpus, TrainConfig(**DETERMINISTIC), tmp_path / "v.bin.work")
     trainer.prepare()  # then "killed": the checkpoint written after preparation is all there is
-    trainer._release_work_dir()
-    saved = torch.load(trainer.checkpoint_path, weights_only=True)
+    trainer.work.release()
+    saved = torch.load(trainer.work.checkpoint_path, weights_only=True)
     assert saved["input_vectors"] is None and saved["output_vectors"] is None  # the seed makes them again
-    import wordembed.train
-    monkeypatch.setattr(wordembed.train, "encode_corpus", lambda *a, **k: pytest.fail("prepared twice"))
+    from wordembed.training import preparation
+    monkeypatch.setattr(preparation, "encode_corpus", lambda *a, **k: pytest.fail("prepared twice"))
     resumed = train_vectors(corpus, tmp_path / "v.bin", resume=True, **DETERMINISTIC)
     assert torch.equal(resumed.vectors, whole.vectors)
 
 
 def test_epoch_end_checkpoints_cost_at_most_a_tenth_of_the_training(tmp_path):
-    trainer = Trainer(planted_corpus(tmp_path / "c.txt", 50), TrainConfig(**{**SMALL, "checkpoint_seconds": 300}),
-                      tmp_path / "work")
-    trainer._last_checkpoint = time.monotonic()
-    trainer._checkpoint_cost = 0.0
-    assert trainer._epoch_checkpoint_due()          # a free checkpoint: at every epoch end
-    trainer._checkpoint_cost = 5.0
-    assert not trainer._epoch_checkpoint_due()      # 5 s to write, written just now: not yet
-    trainer._last_checkpoint -= 51
-    assert trainer._epoch_checkpoint_due()          # 51 s of training since: due
-    trainer.config.checkpoint_seconds = 0
-    trainer._last_checkpoint = time.monotonic()
-    assert trainer._epoch_checkpoint_due()          # checkpoint_seconds=0: always
+    checkpoints = Checkpoints(tmp_path / "checkpoint.pt", seconds=300)
+    checkpoints.last = time.monotonic()
+    checkpoints.cost = 0.0
+    assert checkpoints.epoch_end_due()          # a free checkpoint: at every epoch end
+    checkpoints.cost = 5.0
+    assert not checkpoints.epoch_end_due()      # 5 s to write, written just now: not yet
+    checkpoints.last -= 51
+    assert checkpoints.epoch_end_due()          # 51 s of training since: due
+    checkpoints.seconds = 0
+    checkpoints.last = time.monotonic()
+    assert checkpoints.epoch_end_due()          # checkpoint_seconds=0: always
 
 
 def test_resume_without_a_checkpoint_starts_afresh_and_says_so(tmp_path):
@@ -243,7 +244,7 @@ def test_a_second_run_on_the_same_output_is_refused_while_the_first_works(tmp_pa
     with pytest.raises(TrainingError, match="another run is training into"):
         train_vectors(other, tmp_path / "v.bin", **DETERMINISTIC)
     assert sorted(os.listdir(tmp_path / "v.bin.work")) == files  # the first run's files untouched
-    first._release_work_dir()
+    first.work.release()
     train_vectors(other, tmp_path / "v.bin", **DETERMINISTIC)
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from wordembed import WordVectors
-from wordembed.formats import VectorsFileError, load_word2vec, save_word2vec
+from wordembed.vectors.formats import VectorsFileError, load_word2vec, save_word2vec
 
 gensim = pytest.importorskip("gensim", reason="gensim is a test dependency (requirements.txt)")
 from gensim.models import KeyedVectors  # noqa: E402

@@ -1,28 +1,41 @@
 """wordembed: fast word embeddings for PyTorch.
 
-`wordembed.ops` holds the compiled operators, `wordembed.nn` the modules built on them,
-`wordembed.reference` their pure-PyTorch twins (for tests and benchmarks only), and
-`wordembed.WordVectors` the trained vectors with their queries, evaluation and file formats.
+The package, one folder a layer, lowest first (tests/test_layers.py keeps the order):
 
-The compiled extension is imported when `ops`, `nn` or training first needs it, not here: word
-vectors can be loaded, queried and evaluated where it is not built (`ops` then says how to build
-it). Nor are matplotlib and gensim imported here; plots and the default evaluation sets import
-them when asked for.
+    errors, fileio, memory, arguments   base modules: anything may import them
+    ops/         the compiled operators: wrappers, fake kernels, autograd (loads wordembed._C)
+    nn, models   torch.nn modules on the ops; the tutorial's models; reference: the ops' twins
+    text/        tokens -> vocabulary -> encoded id stream; subwords; datasets
+    vectors/     WordVectors, queries, evaluation, files, plots (never needs the extension)
+    training/    settings and the stages of a run, with its objective and strategy
+    distributed/ the torch.distributed strategy: ranks and their syncs
+    train, cli/  the entry points: train_vectors and the command line
+
+The compiled extension is imported when `ops`, `nn`, `models` or training first needs it, not
+here: word vectors can be loaded, queried and evaluated where it is not built (`ops` then says
+how to build it). Nor are matplotlib and gensim imported here; plots and the default evaluation
+sets import them when asked for.
 """
 import importlib
 
 from . import reference  # noqa: F401
-from .vectors import WordVectors  # noqa: F401
+from .errors import LostRankError, TrainingError  # noqa: F401
+from .vectors import FastTextFormatError, VectorsFileError, WordVectors  # noqa: F401
 
 __version__ = "0.1.0"
-_LAZY = ("ops", "nn", "models", "train")
+# Loaded when first asked for: modules that need the compiled extension or torch.distributed,
+# and the names they hold.
+_LAZY_MODULES = ("ops", "nn", "models", "train", "cli", "training", "distributed", "datasets")
+_LAZY_NAMES = {"train_vectors": ".train", "TrainConfig": ".training.config", "Trainer": ".training.trainer"}
 
 
 def __getattr__(name):
-    if name in _LAZY:
+    if name in _LAZY_MODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name], __name__), name)
     raise AttributeError(f"module 'wordembed' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
+    return sorted(list(globals()) + list(_LAZY_MODULES) + list(_LAZY_NAMES))

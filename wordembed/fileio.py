@@ -79,6 +79,23 @@ def resolve_output(path) -> str:
     return os.path.realpath(path)
 
 
+def check_output_path(path, what="output") -> str:
+    """ValueError (or FileNotFoundError) now, before any work, for an output that a write would
+    fail on at the end: an empty path, a folder, a folder that does not exist or cannot be
+    written. Returns the file a write will change."""
+    target = resolve_output(path)
+    if os.path.isdir(target):
+        raise ValueError(f"the {what} {os.fspath(path)!r} is a folder: name a file to write")
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"the {what} {os.fspath(path)!r} cannot be written: its folder {folder} "
+                                "does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f"the {what} {os.fspath(path)!r} cannot be written: no permission to write in "
+                              f"{folder}")
+    return target
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode="wb", durable=True):
     """Yields a file object; on success the file replaces `path` at once, on error it vanishes.

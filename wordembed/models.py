@@ -7,7 +7,7 @@ import torch
 
 from . import nn as wnn
 from . import reference
-from ._checks import check_backend
+from .arguments import check_backend
 
 
 def ngram_pairs(tokens, context_size=2):

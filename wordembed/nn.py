@@ -3,7 +3,7 @@ import torch
 
 from . import ops
 from .memory import zeros_table
-from ._checks import mode_is_mean
+from .arguments import mode_is_mean
 
 
 class ContextSum(torch.nn.Module):

@@ -3,7 +3,7 @@ for benchmarks. Nothing in the library calls these in place of the compiled oper
 import torch
 from torch import Tensor
 
-from ._checks import check_context_sum_args, check_index_range
+from .arguments import check_context_sum_args, check_index_range
 
 
 def context_sum(weight: Tensor, context: Tensor, mode: str = "mean") -> Tensor:

@@ -21,7 +21,7 @@ import time
 
 import torch
 
-from .errors import LostRankError, TrainingError
+from ..errors import LostRankError, TrainingError
 
 ENVIRONMENT = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")  # what torchrun sets, at least
 _HEARTBEAT_SECONDS = 1.0
@@ -45,15 +45,6 @@ def environment_rank() -> int:
         return int(os.environ.get("RANK", "0")) if launched_ranks() > 1 else 0
     except ValueError:
         return 0
-
-
-class SingleProcess:
-    """The world of a run that is not distributed: one rank, and nothing to exchange."""
-    rank, size, local_rank, local_size, timeout = 0, 1, 0, 1, None
-    lead = True
-
-    def device(self, name):
-        return torch.device(name)
 
 
 class World:
@@ -239,12 +230,13 @@ _world = None  # made once per process: a process group cannot be made again und
 
 
 def world_for(config):
-    """SingleProcess, or the World of this distributed run: the same one for every run of this
-    process (a script may train several times), joined with the first run's timeout."""
+    """None for a process that was not launched as one of several ranks; otherwise the World of
+    this distributed run: the same one for every run of this process (a script may train several
+    times), joined with the first run's timeout."""
     global _world
     import torch.distributed as dist
     if launched_ranks() == 1 and not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
-        return SingleProcess()
+        return None
     if _world is None or not dist.is_initialized():
         _world = World(config.dist_timeout, config.device)
     if _world.broken:

@@ -12,7 +12,7 @@ import struct
 
 import numpy as np
 
-from .fileio import atomic_write
+from ..fileio import atomic_write
 
 MAGIC, VERSION = 793712314, 12
 MODELS = {1: "cbow", 2: "skipgram", 3: "supervised"}

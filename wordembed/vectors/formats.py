@@ -9,8 +9,8 @@ import os
 import numpy as np
 import torch
 
-from ._checks import check_count
-from .fileio import atomic_write, save_torch
+from ..arguments import check_count
+from ..fileio import atomic_write, save_torch
 
 NATIVE_FORMAT = "wordembed-vectors"
 NATIVE_VERSION = 2  # 2 added the subword rows

@@ -7,16 +7,16 @@ import numbers
 
 import torch
 
-from ._checks import check_backend
-from .corpus import MAX_SENTENCE_WORDS
-from .errors import TrainingError
-from .sync import SCHEMES
-from .tokenizing import Tokenizer
+from ..arguments import check_backend
+from ..errors import TrainingError
+from ..text.corpus import MAX_SENTENCE_WORDS
+from ..text.tokenizing import Tokenizer
 
 MAX_NEGATIVE = 1000  # negatives per example; word2vec suggests 2-20
 MAX_THREADS = 1024
 MAX_TIMEOUT = 10**9  # seconds (about 32 years): what torch's timedelta can hold, with room
 MODELS = ("cbow", "skipgram")
+SYNC_SCHEMES = ("deltas", "average")  # how a distributed run's ranks agree (wordembed/distributed/sync.py)
 # The learning rate each model starts from unless alpha is given: word2vec's defaults (gensim
 # and word2vec.c use 0.025 for skip-gram and 0.05 for CBOW).
 DEFAULT_ALPHA = {"cbow": 0.05, "skipgram": 0.025}
@@ -26,7 +26,7 @@ DEFAULT_ALPHA = {"cbow": 0.05, "skipgram": 0.025}
 class TrainConfig:
     model: str = "cbow"          # or "skipgram": each word predicts the words around it
     # fastText's subwords: the character n-grams of "<word>" of minn to maxn characters, hashed
-    # into `bucket` rows (wordembed/subwords.py); bucket 0 (or maxn 0) trains words alone.
+    # into `bucket` rows (wordembed/text/subwords.py); bucket 0 (or maxn 0) trains words alone.
     minn: int = 3
     maxn: int = 6
     bucket: int = 0
@@ -37,7 +37,7 @@ class TrainConfig:
     tokenize: str = "whitespace"  # or "words": punctuation split off words (tokenizing.py)
     lowercase: bool = False
     # Distinct words held while counting, at most (word2vec's and gensim's pruning: wordembed/
-    # pipeline.py says what it may drop); None: no bound, exact counts.
+    # text/pipeline.py says what it may drop); None: no bound, exact counts.
     max_vocab_size: int | None = None
     max_final_vocab: int | None = None  # then keep only this many of the most frequent (gensim's name)
     sample: float = 1e-3
@@ -56,7 +56,7 @@ class TrainConfig:
     chunk_words: int | None = None  # words per call of the fused op (default 2^18 CPU, 2^22 CUDA)
     checkpoint_seconds: float = 300.0  # also at epoch ends and on Ctrl-C; 0: after every chunk
     backend: str = "fused"       # or "reference": the plain-PyTorch twin, for tests and benchmarks
-    # A distributed run (launched by torchrun; wordembed/sync.py): how the ranks' tables are made
+    # A distributed run (launched by torchrun; wordembed/distributed/sync.py): how the ranks' tables are made
     # the same after each round of chunk_words words per rank, and how long a rank waits for the
     # others at a collective before it stops the run.
     sync: str = "deltas"         # or "average"
@@ -119,8 +119,8 @@ class TrainConfig:
             raise TrainingError(f"min_alpha ({self.min_alpha}) must not exceed alpha ({self.start_alpha})")
         number("init_scale", 0)
         number("checkpoint_seconds", 0)
-        if self.sync not in SCHEMES:
-            raise TrainingError(f"sync must be one of {', '.join(SCHEMES)}, got {self.sync!r}")
+        if self.sync not in SYNC_SCHEMES:
+            raise TrainingError(f"sync must be one of {', '.join(SYNC_SCHEMES)}, got {self.sync!r}")
         whole("sync_hot_rows", 0)
         whole("sync_full_every", 1)
         number("dist_timeout", 0, positive=True)

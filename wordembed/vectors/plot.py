@@ -8,8 +8,8 @@ import warnings
 import numpy as np
 import torch
 
-from ._checks import check_count
-from .fileio import atomic_write
+from ..arguments import check_count
+from ..fileio import atomic_write
 
 ADJUST_STEPS = 300  # adjustText's steps for the labels of a word map (it stops earlier when all are clear)
 

@@ -11,7 +11,7 @@ from array import array
 
 import numpy as np
 
-from .fileio import PIECE_CHARS, atomic_write, fingerprint
+from ..fileio import PIECE_CHARS, atomic_write, fingerprint
 from .pipeline import check_pipeline, encode_file_native
 from .sentences import check_corpus, is_path, token_pieces
 

@@ -155,7 +155,7 @@ def _os_error(error):
 
 
 def _load_ops():
-    from . import ops  # noqa: F401  (loads the compiled library)
+    from .. import ops  # noqa: F401  (loads the compiled library)
     return torch.ops.wordembed
 
 

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import torch
 
-from .fileio import read_lines
+from ..fileio import read_lines
 
 ANALOGY_BATCH = 1024  # questions ranked per matrix product
 RESTRICT_VOCAB = 300_000  # gensim's default: questions and pairs with rarer words are skipped
@@ -126,7 +126,10 @@ def evaluate_word_pairs(vectors, path, delimiter="\t", restrict_vocab=RESTRICT_V
                 model.append(0.0)
             continue
         gold.append(score)
-        model.append(float(vectors.normed[ok_vocab[a]] @ vectors.normed[ok_vocab[b]]))
+        # a product, then a sum: the same number for (a, b) and (b, a), as gensim gives. A dot
+        # product of two rows may add in another order when the rows sit at other alignments,
+        # and one such last-bit difference breaks a tie that Spearman's ranks then see.
+        model.append(float((vectors.normed[ok_vocab[a]] * vectors.normed[ok_vocab[b]]).sum()))
     if len(gold) < 2:
         raise ValueError(f"{path}: {'no pair has' if not gold else 'only one pair has'} both words in the "
                          "vocabulary; a correlation needs two or more")

@@ -1,8 +1,10 @@
 """Argument rules that Python decides: the mode and backend names the compiled operators never
-see, and the reference twin's checks.
+see, the reference twin's checks, and the counts users give queries.
 
-The compiled operators check their tensors themselves (csrc/checks.h), so that every device and
-every caller gets the same errors; ops.py only translates the mode. The reference twin is plain
+They live here rather than in wordembed/ops/ because importing anything in ops/ loads the
+compiled extension, and the reference twin, the settings and the vectors must work where it is
+not built. The compiled operators check their tensors themselves (csrc/checks.h), so that every
+device and every caller gets the same errors; ops/ only translates the mode. The reference twin is plain
 PyTorch and restates those checks here, with the same exception types and words: the tests run
 one table of bad inputs through both (tests/test_context_sum.py), so the two cannot drift apart
 unnoticed."""

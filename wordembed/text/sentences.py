@@ -5,7 +5,7 @@ corpus is never held in memory by wordembed, whichever form it comes in."""
 import hashlib
 import os
 
-from .fileio import PIECE_CHARS, fingerprint, read_token_pieces
+from ..fileio import PIECE_CHARS, fingerprint, read_token_pieces
 
 
 def is_path(corpus) -> bool:

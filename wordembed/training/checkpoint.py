@@ -1,11 +1,17 @@
 """The trainer's checkpoint: everything a run needs to go on exactly where it stopped, in one file
 read without running code (torch.load with weights_only), and checked field by field on the way
-in, so that a damaged, foreign or stale file is a clear error and never a crash mid-training."""
+in, so that a damaged, foreign or stale file is a clear error and never a crash mid-training; and
+when one is due (Checkpoints).
+
+Checkpoints are written atomically once the corpus is prepared (without the tables, which are
+then the seed's), every checkpoint_seconds, at epoch ends unless the last one is very recent
+(Checkpoints.epoch_end_due) and on Ctrl-C (taken between chunks, interrupts.py)."""
 import os
+import time
 
 import torch
 
-from .fileio import save_torch
+from ..fileio import save_torch
 
 VERSION = 5  # 3: adds the per-chunk loss curve; 4: max_vocab_size prunes, max_final_vocab caps;
 # 5: the model and subword settings, and tables left out (None) while they are the seed's start
@@ -20,6 +26,45 @@ class CheckpointError(RuntimeError):
 
 def save(path, state: dict) -> None:
     save_torch({"version": VERSION, **state}, path)
+
+
+def fields_of(run, settings: dict) -> dict:
+    """What a checkpoint keeps of a RunState (state.py), made with these settings. Before any
+    training the tables are the seed's: left out, and made again on resuming."""
+    untrained = run.untrained
+    per_rank = {"epoch_words": list(run.epoch_words)} if len(run.epoch_words) > 1 else {}
+    return {"config": settings, **per_rank, "words": run.vocab.ix_to_word, "counts": run.vocab.counts,
+            "input_vectors": None if untrained else run.input_vectors.cpu(),
+            "output_vectors": None if untrained else run.output_vectors.cpu(), "epoch": run.epoch,
+            "chunk": run.chunk, "history": run.history, "curve": run.curve, "epoch_loss": float(run.epoch_loss),
+            "epoch_examples": float(run.epoch_examples), **run.fingerprints}
+
+
+class Checkpoints:
+    """Writes a run's checkpoints to `path`, and says when the next one is due."""
+
+    def __init__(self, path, seconds):
+        self.path, self.seconds = path, seconds
+        self.last = time.monotonic()
+        self.cost = 0.0  # seconds the last checkpoint took (none yet: every epoch end saves)
+
+    def save(self, run, settings):
+        started = time.monotonic()
+        save(self.path, fields_of(run, settings))
+        self.last = time.monotonic()
+        self.cost = self.last - started
+
+    def due(self) -> bool:
+        """checkpoint_seconds have passed since the last one."""
+        return time.monotonic() - self.last >= self.seconds
+
+    def epoch_end_due(self) -> bool:
+        """At an epoch's end: a checkpoint, unless the last one is so recent that writing another
+        would cost more than a tenth of the training since (large tables, short epochs), or
+        checkpoint_seconds is due first anyway. Then the run may lose up to ten times a
+        checkpoint's cost of work to a crash, never more than checkpoint_seconds."""
+        since = time.monotonic() - self.last
+        return since >= self.seconds or since >= 10 * self.cost
 
 
 def _fail(path, why):

@@ -24,7 +24,6 @@ import time
 
 import torch
 
-SCHEMES = ("deltas", "average")
 _SCAN_ROWS = 1 << 16  # rows compared at a time: the comparison's temporary stays small
 _HEADER = ("loss", "examples", "words", "stop", "full")
 

@@ -1,17 +1,19 @@
 """The compiled operators: typed wrappers, fake (meta) kernels and autograd formulas (the fused-SGD
 op's autograd is compiled too: csrc/fused_sgd_autograd.cpp).
 
-The kernels live in csrc/; this module imports the compiled `wordembed._C` for its side effect of
-registering them as `torch.ops.wordembed.*`. There is no fallback: without the extension, importing
+The kernels live in csrc/; this package imports the compiled `wordembed._C` for its side effect of
+registering them as `torch.ops.wordembed.*`. The lowest layer that needs the extension: nn,
+training and distributed build on it; the argument rules it shares with the reference twin are in
+wordembed/arguments.py, which loads nothing compiled. There is no fallback: without the extension, importing
 this module fails and says how to build it.
 """
 import torch
 from torch import Tensor
 
-from ._checks import mode_is_mean
+from ..arguments import mode_is_mean
 
 try:
-    from . import _C  # noqa: F401
+    from .. import _C  # noqa: F401
 except ImportError as error:
     raise ImportError(
         "wordembed's compiled extension (wordembed._C) is not built or does not load "

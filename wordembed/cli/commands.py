@@ -1,0 +1,101 @@
+"""The commands of the command line, one function each: they turn parsed arguments into calls of
+the library and print what they return. No logic that the library lacks lives here."""
+import sys
+
+from ..distributed.world import environment_rank
+from ..fileio import refuse_overwriting_inputs
+from ..vectors import evaluation
+
+
+def _load(path, limit=None):
+    from ..vectors import WordVectors
+    return WordVectors.load(path, limit=limit)
+
+
+def cmd_train(args):
+    from ..train import train_vectors
+    from ..training.config import TrainConfig
+    config = TrainConfig(model=args.model, minn=args.minn, maxn=args.maxn, bucket=args.bucket,
+                         dim=args.dim, window=args.window, negative=args.negative, min_count=args.min_count,
+                         max_vocab_size=args.max_vocab_size, max_final_vocab=args.max_final_vocab,
+                         sample=args.sample, epochs=args.epochs,
+                         alpha=args.alpha, threads=args.threads, seed=args.seed, device=args.device,
+                         deterministic=args.deterministic, init_scale=args.init_scale,
+                         checkpoint_seconds=args.checkpoint_seconds, chunk_words=args.chunk_words,
+                         tokenize=args.tokenize, lowercase=args.lowercase, sync=args.sync,
+                         sync_hot_rows=args.sync_hot_rows, sync_full_every=args.sync_full_every,
+                         dist_timeout=args.dist_timeout)
+    config.check()  # every setting, before any file is touched
+    outputs = [("output", args.output)] + ([("curves plot", args.plot_curves)] if args.plot_curves else [])
+    refuse_overwriting_inputs([("corpus", args.corpus)], outputs)
+    callbacks = []
+    if args.plot_curves and environment_rank() == 0:  # rank 0 draws a distributed run's curves
+        from ..vectors.plot import check_installed, plot_training
+        check_installed()  # before training, not at the first epoch's end
+        callbacks.append(lambda trainer, entry: plot_training(trainer.history, args.plot_curves, trainer.curve))
+    try:
+        vectors = train_vectors(args.corpus, args.output, config, resume=args.resume, callbacks=callbacks,
+                                output_format=args.output_format)
+    except KeyboardInterrupt:
+        if environment_rank() == 0:
+            print(f"\ninterrupted: the state at the last chunk is saved in {args.output}.work; "
+                  "run the same command with --resume to continue", file=sys.stderr)
+        raise SystemExit(130)
+    if environment_rank() != 0:  # every rank of a distributed run has the same vectors: rank 0 reports
+        return
+    for entry in vectors.history:
+        print(f"epoch {entry['epoch']}: loss {entry['loss']:.4f} per word, {entry['words_per_second'] / 1e6:.2f} "
+              f"M words/s, lr at end {entry['lr']:.6f}"
+              + (f", {len(entry['words_by_rank'])} ranks, {entry['sync_bytes'] / 2**20:.1f} MiB sent per rank in "
+                 f"{entry['sync_seconds']:.1f} s of syncs" if "words_by_rank" in entry else ""))
+    print(f"wrote {args.output}: {len(vectors)} words, dim {vectors.vector_size}")
+
+
+def cmd_similar(args):
+    vectors = _load(args.vectors, args.limit)
+    for word, score in vectors.most_similar([args.word], topn=args.topn):
+        print(f"{word}\t{score:.4f}")
+
+
+def cmd_analogy(args):
+    vectors = _load(args.vectors, args.limit)
+    query = vectors.most_similar_cosmul if args.cosmul else vectors.most_similar
+    print(f"{args.a} is to {args.b} as {args.c} is to:")
+    for word, score in query(positive=[args.b, args.c], negative=[args.a], topn=args.topn):
+        print(f"{word}\t{score:.4f}")
+
+
+def cmd_eval(args):
+    vectors = _load(args.vectors, args.limit)
+    analogies = args.analogies or evaluation.default_test_data("questions-words.txt")
+    pairs = args.pairs or [p for p in (evaluation.default_test_data("wordsim353.tsv"),
+                                       evaluation.default_test_data("simlex999.txt")) if p]
+    if not analogies and not pairs:
+        raise ValueError("no evaluation set given and gensim's test data is not installed: "
+                         "pass --analogies FILE and/or --pairs FILE, or pip install 'wordembed[eval]'")
+    print(f"{args.vectors}: {len(vectors)} words, dim {vectors.vector_size}")
+    if analogies:
+        score, sections = vectors.evaluate_word_analogies(analogies, restrict_vocab=args.restrict_vocab)
+        for s in sections:
+            n = len(s["correct"]) + len(s["incorrect"])
+            share = f"{100 * len(s['correct']) / n:5.1f}%" if n else "   - "
+            print(f"  {s['section']:<28} {share}  ({len(s['correct'])}/{n})")
+        scored = len(sections[-1]["correct"]) + len(sections[-1]["incorrect"])
+        asked = evaluation.count_analogy_questions(analogies)
+        print(f"analogy accuracy: {100 * score:.2f}% of the {scored:,} questions scored; {asked - scored:,} of "
+              f"{asked:,} were skipped for a word outside the {args.restrict_vocab:,} most frequent")
+    for path in pairs:
+        scores = vectors.evaluate_word_pairs(path, restrict_vocab=args.restrict_vocab)
+        print(f"{path.rsplit('/', 1)[-1]}: Spearman {scores.spearman.statistic:.4f} (p={scores.spearman.pvalue:.2g}), "
+              f"Pearson {scores.pearson.statistic:.4f} (p={scores.pearson.pvalue:.2g}), "
+              f"OOV {scores.oov_ratio:.1f}%"
+              + (" (scored by their subwords)" if vectors.subwords is not None and scores.oov_ratio else ""))
+
+
+def cmd_plot(args):
+    from ..vectors.plot import check_installed, plot_words
+    check_installed(word_map=True, method=args.method)
+    refuse_overwriting_inputs([("vectors file", args.vectors)], [("output", args.output)])
+    vectors = _load(args.vectors, args.limit)
+    drawn = plot_words(vectors, args.words, args.output, neighbours=args.neighbours, method=args.method)
+    print(f"wrote {args.output}: {len(drawn)} words")

@@ -1,0 +1,75 @@
+"""The preparation stage: a fresh run's vocabulary, encoded corpus and starting tables, or a
+stopped run's state read back from its checkpoint. The lead of a distributed run does this
+alone (the strategy then shares it)."""
+import os
+
+from . import checkpoint
+from ..errors import TrainingError
+from ..text.corpus import EncodedCorpus, encode_corpus
+from ..text.sentences import describe
+from ..text.tokenizing import Tokenizer
+from ..text.vocab import Vocabulary
+from .state import RunState
+from .tables import allocate_tables, start_tables
+
+
+def make_tables(objective, config, vocab, device, trained):
+    """The objective's two tables for this vocabulary, on the device; started from the seed
+    unless trained (their numbers are then copied in)."""
+    input_rows, output_rows, what = objective.table_rows(len(vocab))
+    tables = allocate_tables(input_rows, output_rows, config.dim, device, what)
+    if not trained:
+        start_tables(*tables, config.seed, config.init_scale)
+    return tables
+
+
+def prepare_fresh(corpus, corpus_fingerprint, config, objective, work, device, threads, ranks, log) -> RunState:
+    """Counts the vocabulary, makes the tables and encodes the corpus into work.corpus_prefix."""
+    name = describe(corpus)
+    tokenizer = Tokenizer(config.tokenize, config.lowercase)
+    # The reference backend is plain Python and PyTorch throughout, its corpus pipeline too.
+    pipeline = "native" if config.backend == "fused" else "python"
+    vocab = Vocabulary.from_corpus(corpus, config.min_count, config.max_final_vocab, tokenizer,
+                                   config.max_vocab_size, pipeline, threads)
+    if vocab.pruned_below:
+        print(f"counting held more than max_vocab_size={config.max_vocab_size:,} distinct words: words seen at "
+              f"most {vocab.pruned_below} times so far were dropped as it went", file=log, flush=True)
+    if vocab.total_tokens == 0:
+        raise TrainingError(f"the corpus {name} holds no words")
+    if len(vocab) == 0:
+        raise TrainingError(f"the vocabulary is empty: no word of {name} appears "
+                            f"min_count={config.min_count} times; lower --min-count")
+    input_rows, output_rows, what = objective.table_rows(len(vocab))
+    tables = allocate_tables(input_rows, output_rows, config.dim, device, what)
+    encoded = encode_corpus(corpus, vocab, work.corpus_prefix, tokenizer=tokenizer, pipeline=pipeline,
+                            threads=threads)
+    fingerprints = {"corpus": corpus_fingerprint, "encoded": encoded.fingerprint()}
+    start_tables(*tables, config.seed, config.init_scale)
+    return RunState(vocab, *tables, fingerprints, encoded, epoch_words=[0] * ranks)
+
+
+def restore(corpus_fingerprint, settings, config, objective, work, device, ranks) -> RunState:
+    """The run a checkpoint holds, after checking that it was made with these settings and this
+    corpus, and that the encoded corpus beside it is the one it trained on."""
+    try:
+        saved = checkpoint.load(work.checkpoint_path, settings, corpus_fingerprint)
+    except checkpoint.CheckpointError as e:
+        raise TrainingError(str(e)) from None
+    try:
+        encoded = EncodedCorpus(work.corpus_prefix)
+        damaged = encoded.fingerprint() != saved["encoded"]
+    except (OSError, ValueError) as e:
+        damaged, encoded = str(e), None
+    if damaged:
+        raise TrainingError(f"the encoded corpus in {work.path} is damaged or missing"
+                            f"{'' if damaged is True else f' ({damaged})'}: delete {work.path} to start over")
+    vocab = Vocabulary(saved["words"], saved["counts"])
+    trained = saved["input_vectors"] is not None  # None: saved before any training, the seed's start
+    input_vectors, output_vectors = make_tables(objective, config, vocab, device, trained)
+    if trained:
+        input_vectors.copy_(saved["input_vectors"])
+        output_vectors.copy_(saved["output_vectors"])
+    return RunState(vocab, input_vectors, output_vectors, {"corpus": saved["corpus"], "encoded": saved["encoded"]},
+                   encoded, epoch=saved["epoch"], chunk=saved["chunk"], epoch_loss=saved["epoch_loss"],
+                   epoch_examples=saved["epoch_examples"], history=list(saved["history"]),
+                   curve=list(saved["curve"]), epoch_words=list(saved.get("epoch_words", [0] * ranks)))
