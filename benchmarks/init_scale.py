@@ -42,7 +42,7 @@ def quality_over_seeds(args, label, **settings):
             config = TrainConfig(epochs=args.epochs, threads=args.threads, seed=seed, **{**SETTINGS, **settings})
             trainer = Trainer(args.corpus, config, os.path.join(tmp, "work"), log=open(os.devnull, "w"))
             vectors = trainer.train()
-            trainer.cleanup()
+            trainer.work.cleanup()
             scores.append((vectors.evaluate_word_analogies(sets[0], restrict_vocab=30_000)[0],
                            vectors.evaluate_word_pairs(sets[1]).spearman.statistic,
                            vectors.evaluate_word_pairs(sets[2]).spearman.statistic))

@@ -1,4 +1,4 @@
-"""The compiled corpus pipeline (csrc/corpus, wordembed/pipeline.py) against its Python twins:
+"""The compiled corpus pipeline (csrc/corpus, wordembed/text/pipeline.py) against its Python twins:
 the same vocabulary (words, order, counts, total) and byte-identical encoded files, on corpora
 with ties, long lines, bad UTF-8, CRLF, Unicode spaces and no final newline, for any thread
 count and block size; word2vec's pruning; errors and Ctrl-C."""

@@ -1,6 +1,6 @@
 // The corpus pipeline's two passes over a UTF-8 text file, multi-threaded over blocks
 // (text_blocks.h): count_words builds the vocabulary's counts, encode_words writes the int32 id
-// stream and its sentence offsets. Both give exactly what wordembed/corpus.py and vocab.py, their
+// stream and its sentence offsets. Both give exactly what wordembed/text/corpus.py and vocab.py, their
 // Python twins, give (tests/test_corpus_native.py compares them byte for byte).
 #include <ATen/ATen.h>
 #include <torch/library.h>

@@ -72,9 +72,10 @@ def _fail(path, why):
     raise CheckpointError(f"{path}: {why}; delete {folder} to start over, or resume with what made it")
 
 
-def load(path, config: dict, corpus_fingerprint: str) -> dict:
+def load(path, config: dict, corpus_fingerprint: str, table_rows) -> dict:
     """The checkpoint's state, after checking that it is whole, that it was made with these
-    settings (apart from MAY_CHANGE_ON_RESUME) and from the corpus with this fingerprint."""
+    settings (apart from MAY_CHANGE_ON_RESUME) and from the corpus with this fingerprint, and that
+    its tables have the rows table_rows(number of words) says (the objective's rule)."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for damaged or foreign archives
@@ -108,9 +109,7 @@ def load(path, config: dict, corpus_fingerprint: str) -> dict:
         _fail(path, "the vocabulary holds something that is not a word")
     if state["counts"].shape != (V,) or state["counts"].dtype != torch.int64:
         _fail(path, f"'counts' does not hold one count per word ({V})")
-    # a subword model's input table holds its n-gram buckets' rows after the words'
-    buckets = config["bucket"] if config.get("bucket") and config.get("maxn") else 0
-    for key, rows in (("input_vectors", V + buckets), ("output_vectors", V)):
+    for key, rows in zip(("input_vectors", "output_vectors"), table_rows(V)):
         table = state[key]
         if table is not None and (table.shape != (rows, D) or table.dtype != torch.float32):
             _fail(path, f"{key!r} is not a float32 table of {rows} x {D}")

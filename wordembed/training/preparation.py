@@ -1,7 +1,6 @@
 """The preparation stage: a fresh run's vocabulary, encoded corpus and starting tables, or a
 stopped run's state read back from its checkpoint. The lead of a distributed run does this
 alone (the strategy then shares it)."""
-import os
 
 from . import checkpoint
 from ..errors import TrainingError
@@ -52,7 +51,8 @@ def restore(corpus_fingerprint, settings, config, objective, work, device, ranks
     """The run a checkpoint holds, after checking that it was made with these settings and this
     corpus, and that the encoded corpus beside it is the one it trained on."""
     try:
-        saved = checkpoint.load(work.checkpoint_path, settings, corpus_fingerprint)
+        saved = checkpoint.load(work.checkpoint_path, settings, corpus_fingerprint,
+                                lambda words: objective.table_rows(words)[:2])
     except checkpoint.CheckpointError as e:
         raise TrainingError(str(e)) from None
     try:

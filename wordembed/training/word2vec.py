@@ -7,7 +7,6 @@ the stages prepare, checkpoint, schedule and report, and call the objective for 
 An objective has: check_output(output_format), table_rows(num_words), begin(vocab, device),
 train_chunk(run, batch, lr_start, lr_end, seed), result(run), and `bags` (the rows a word's
 update touches, for a distributed run's sync; None: the word's own row)."""
-import torch
 
 from .. import ops, reference
 from ..errors import TrainingError

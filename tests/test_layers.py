@@ -1,0 +1,117 @@
+"""The package's layers (wordembed/__init__.py): lower layers never import higher ones, the
+vectors and the reference twin never need the compiled extension, and no module, class or
+function outgrows what a reader takes in at once."""
+import ast
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "wordembed"
+# Each layer and the layers it may import, lowest first: ops <- nn/text <- training <-
+# distributed <- the entry points; vectors beside them, needing only text and the base modules.
+BASE = {"base"}
+MAY_IMPORT = {
+    "base": BASE,
+    "ops": BASE | {"ops"},
+    "nn": BASE | {"ops", "nn"},
+    "text": BASE | {"ops", "text"},  # the compiled counter and encoder, inside the functions that run them
+    "vectors": BASE | {"text", "vectors"},
+    "training": BASE | {"ops", "nn", "text", "vectors", "training"},
+    "distributed": BASE | {"ops", "nn", "text", "vectors", "training", "distributed"},
+    "entry": BASE | {"ops", "nn", "text", "vectors", "training", "distributed", "entry"},
+}
+ROOT_MODULES = {"errors": "base", "fileio": "base", "memory": "base", "arguments": "base", "nn": "nn",
+                "models": "nn", "reference": "nn", "train": "entry", "datasets": "entry", "__init__": "entry",
+                "__main__": "entry", "_C": "ops"}
+LIMITS = {"module": 400, "class": 250, "function": 80}
+
+
+def layer_of(dotted):
+    """The layer of a module named wordembed.a.b."""
+    parts = dotted.split(".")[1:] or ["__init__"]
+    if parts[0] in ("ops", "text", "vectors", "training", "distributed"):
+        return parts[0]
+    if parts[0] == "cli":
+        return "entry"
+    return ROOT_MODULES[parts[0]]
+
+
+def modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        dotted = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        yield path, dotted, path.name == "__init__.py"
+
+
+def imported(path, dotted, is_package):
+    """Every wordembed module the file imports, at its top or inside a function."""
+    package = dotted if is_package else dotted.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names if alias.name.startswith("wordembed"))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            elif node.module and node.module.startswith("wordembed"):
+                target = node.module
+            else:
+                continue
+            if node.module is None:  # from . import x: x is a module, or a name of the package
+                yield from (f"{target}.{alias.name}" if is_module(f"{target}.{alias.name}") else target
+                            for alias in node.names)
+            else:
+                yield target
+
+
+def is_module(dotted):
+    path = PACKAGE.parent.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").exists() or path.is_dir() or dotted == "wordembed._C"
+
+
+def test_the_layer_table_names_every_module():
+    for _, dotted, _ in modules():
+        assert layer_of(dotted) in MAY_IMPORT, dotted
+
+
+def test_lower_layers_never_import_higher_ones():
+    wrong = []
+    for path, dotted, is_package in modules():
+        layer = layer_of(dotted)
+        for target in imported(path, dotted, is_package):
+            if target != "wordembed" and layer_of(target) not in MAY_IMPORT[layer]:
+                wrong.append(f"{dotted} ({layer}) imports {target} ({layer_of(target)})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_rule_sees_a_wrong_import():
+    fake = PACKAGE / "text" / "vocab.py"
+    names = list(imported(fake, "wordembed.text.vocab", False))
+    assert "wordembed.text.pipeline" in names and "wordembed.text.sentences" in names
+    assert layer_of("wordembed.training.trainer") not in MAY_IMPORT["text"]
+
+
+@pytest.mark.parametrize("modules_imported", [
+    "wordembed", "wordembed.vectors", "wordembed.reference", "wordembed.text.vocab, wordembed.text.corpus",
+    "wordembed.training.config", "wordembed.vectors.plot, wordembed.vectors.evaluation"])
+def test_these_never_load_the_compiled_extension(modules_imported):
+    code = f"import sys, {modules_imported}; print('wordembed._C' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_no_module_class_or_function_outgrows_its_limit():
+    # The command line's option table is split by command (cli/parser.py), so it needs no exception.
+    over = []
+    for path, dotted, _ in modules():
+        source = path.read_text()
+        if len(source.splitlines()) > LIMITS["module"]:
+            over.append(f"{dotted}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            kind = "class" if isinstance(node, ast.ClassDef) else \
+                "function" if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+            if kind and node.end_lineno - node.lineno + 1 > LIMITS[kind]:
+                over.append(f"{dotted}.{node.name}: {kind} of {node.end_lineno - node.lineno + 1} lines")
+    assert not over, "\n".join(over)
