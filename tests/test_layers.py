@@ -115,3 +115,19 @@ def test_no_module_class_or_function_outgrows_its_limit():
             if kind and node.end_lineno - node.lineno + 1 > LIMITS[kind]:
                 over.append(f"{dotted}.{node.name}: {kind} of {node.end_lineno - node.lineno + 1} lines")
     assert not over, "\n".join(over)
+
+
+def test_the_public_names_stay_where_users_find_them():
+    code = """
+import wordembed
+from wordembed import WordVectors, train_vectors, TrainConfig, VectorsFileError, FastTextFormatError
+from wordembed import TrainingError, LostRankError
+from wordembed.train import train_vectors as same
+from wordembed.datasets import prepare_gcide
+assert same is train_vectors and callable(wordembed.cli.main) and callable(wordembed.datasets.prepare_gcide)
+assert wordembed.ops.context_sum and wordembed.nn.ContextSum and wordembed.models and wordembed.reference.context_sum
+assert issubclass(LostRankError, TrainingError) and issubclass(VectorsFileError, ValueError)
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr

@@ -270,3 +270,39 @@ def test_gpu_trains_skipgram_and_subwords_as_well_as_the_cpu(tmp_path, model):
         scores[device] = sum(vectors.most_similar(w, topn=1)[0][0].split("w")[0] == w.split("w")[0]
                              for w in vectors.index_to_key) / len(vectors)
     assert scores["cuda"] >= 0.95 and scores["cpu"] >= 0.95
+
+
+# ---- subword bags for PyTorch models (WordVectors.subword_matrix and encode_subwords)
+def bag_means(wv, tokens):
+    rows, offsets = wv.encode_subwords(tokens)
+    return torch.nn.functional.embedding_bag(rows, wv.subword_matrix(), offsets, mode="mean")
+
+
+def test_subword_bags_give_every_words_vector_seen_or_not(subword_vectors):
+    _, wv = subword_vectors
+    tokens = wv.index_to_key[:10] + ["g1w3zz", "unseen", "ab"]
+    torch.testing.assert_close(bag_means(wv, tokens), wv[tokens], rtol=1e-5, atol=1e-6)
+    assert wv.subword_matrix().shape == (len(wv) + 5000, wv.vector_size)
+    rows, offsets = wv.encode_subwords("g0w1 nothere")  # a string, split as training split it
+    assert offsets.tolist()[0] == 0 and rows[0] == wv.get_index("g0w1") and len(offsets) == 2
+
+
+def test_subword_bags_of_a_fasttext_model_give_fasttexts_vectors(fasttext_model):
+    path, ft = fasttext_model
+    wv = WordVectors.load(path)
+    tokens = WORDS + UNSEEN + ["w7"]
+    expected = torch.from_numpy(np.stack([ft.get_word_vector(w) for w in tokens]))
+    torch.testing.assert_close(bag_means(wv, tokens), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_word_with_no_ngram_in_range_gets_an_empty_bag_and_plain_vectors_no_subword_bags(tmp_path):
+    rows = torch.randn(3, 4)
+    wv = WordVectors.from_subwords(["aa", "bb", "cc"], Subwords(4, 5, 10, word_rows=rows, ngram_rows=torch.randn(10, 4)))
+    bags, offsets = wv.encode_subwords(["zz"])  # "<zz>" has 4 characters: one n-gram; "z" none
+    assert len(bags) == 1 and offsets.tolist() == [0]
+    bags, offsets = wv.encode_subwords(["z", "aa"])
+    assert offsets.tolist() == [0, 0] and bags[0] == 0  # "z": an empty bag (zeros), as fastText gives
+    with pytest.raises(ValueError, match="needs vectors with subwords"):
+        WordVectors(["a"], torch.ones(1, 2)).encode_subwords(["a"])
+    with pytest.raises(ValueError, match="needs vectors with subwords"):
+        WordVectors(["a"], torch.ones(1, 2)).subword_matrix()

@@ -1,5 +1,6 @@
 """The commands of the command line, one function each: they turn parsed arguments into calls of
 the library and print what they return. No logic that the library lacks lives here."""
+import os
 import sys
 
 from ..distributed.world import environment_rank
@@ -99,3 +100,14 @@ def cmd_plot(args):
     vectors = _load(args.vectors, args.limit)
     drawn = plot_words(vectors, args.words, args.output, neighbours=args.neighbours, method=args.method)
     print(f"wrote {args.output}: {len(drawn)} words")
+
+
+def cmd_export(args):
+    if not args.projector:
+        raise ValueError("say what to export: --projector (TensorBoard's projector files)")
+    outputs = [(f"output {name}", os.path.join(args.folder, name))
+               for name in ("tensors.tsv", "metadata.tsv", "projector_config.pbtxt")]
+    refuse_overwriting_inputs([("vectors file", args.vectors)], outputs)
+    vectors = _load(args.vectors, args.limit)
+    vectors.save_projector(args.folder)
+    print(f"wrote {', '.join(path for _, path in outputs)}: {len(vectors)} words, dim {vectors.vector_size}")

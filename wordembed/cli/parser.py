@@ -123,3 +123,9 @@ def add_vectors_commands(sub):
     p.add_argument("-o", "--output", required=True, help="PNG file to write")
     p.add_argument("--neighbours", type=int, default=5, help="nearest words drawn around each word")
     p.add_argument("--method", choices=["pca", "tsne"], default="pca", help="how the map is flattened to 2-D")
+
+    p = _vectors_command(sub, "export", "write the vectors in another tool's files: TensorBoard's projector",
+                         commands.cmd_export)
+    p.add_argument("folder", help="folder to write the files in (made if missing)")
+    p.add_argument("--projector", action="store_true",
+                   help="tensors.tsv, metadata.tsv and projector_config.pbtxt, for `tensorboard --logdir FOLDER`")

@@ -34,7 +34,7 @@ class SingleProcess:
     def prep_threads(self, threads) -> int:
         return threads
 
-    def lead_prepares(self, prepare, wait=None):
+    def lead_prepares(self, prepare):
         """Runs prepare() (the lead's preparation) and returns what it returns."""
         return prepare()
 

@@ -11,6 +11,7 @@ update touches, for a distributed run's sync; None: the word's own row)."""
 from .. import ops, reference
 from ..errors import TrainingError
 from ..text.subwords import Subwords, word_bags
+from ..text.tokenizing import Tokenizer
 from ..vectors import WordVectors
 
 
@@ -64,12 +65,14 @@ class Word2Vec:
         of its own row and its n-gram rows, with the n-gram rows kept for unseen words."""
         cfg, vocab = self.config, run.vocab
         V, table = len(vocab), run.input_vectors.cpu()
+        tokenizer = Tokenizer(cfg.tokenize, cfg.lowercase)  # encode() splits text as training did
         if not cfg.subwords:
-            return WordVectors.from_index(vocab.ix_to_word, vocab.word_to_ix, table, vocab.counts)
+            return WordVectors.from_index(vocab.ix_to_word, vocab.word_to_ix, table, vocab.counts,
+                                          tokenizer=tokenizer)
         settings = {"ws": cfg.window, "epoch": cfg.epochs, "minCount": cfg.min_count, "neg": cfg.negative,
                     "model": cfg.model, "t": cfg.sample, "ntokens": int(vocab.total_tokens)}
         subwords = Subwords(cfg.minn, cfg.maxn, cfg.bucket, word_rows=table[:V], ngram_rows=table[V:],
                             output_rows=run.output_vectors.cpu(), settings=settings)
         return WordVectors.from_index(vocab.ix_to_word, vocab.word_to_ix,
                                       subwords.word_vectors(vocab.ix_to_word, self._cpu_bags), vocab.counts,
-                                      subwords)
+                                      subwords, tokenizer)

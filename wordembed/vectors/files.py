@@ -7,6 +7,7 @@ import torch
 
 from ..arguments import check_count
 from ..text.subwords import Subwords
+from ..text.tokenizing import Tokenizer
 from . import fasttext_format, formats
 
 
@@ -14,7 +15,8 @@ def save(vectors, path, format=None) -> None:
     """See WordVectors.save."""
     format = format or formats.format_for_path(path)
     if format == "native":
-        formats.save_native(path, vectors.index_to_key, vectors.vectors, vectors.counts, vectors.subwords)
+        formats.save_native(path, vectors.index_to_key, vectors.vectors, vectors.counts, vectors.subwords,
+                            vectors.tokenizer)
     elif format == "fasttext":
         if vectors.subwords is None:
             raise ValueError("the fastText format is for subword models; these vectors have no n-gram rows")
@@ -45,7 +47,8 @@ def load(cls, path, limit=None, binary=None):
             subwords = Subwords(**{**subwords, "word_rows": subwords["word_rows"][:n],
                                    "output_rows": None if subwords.get("output_rows") is None
                                    else subwords["output_rows"][:n]})
-        vectors = cls(payload["words"][:n], payload["vectors"][:n], counts, subwords)
+        tokenizer = Tokenizer(**payload["tokenizer"]) if payload.get("tokenizer") else None
+        vectors = cls(payload["words"][:n], payload["vectors"][:n], counts, subwords, tokenizer)
     elif formats.is_fasttext(path):
         vectors = _from_fasttext(cls, fasttext_format.load_fasttext_bin(path), limit)
     else:

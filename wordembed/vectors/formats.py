@@ -11,6 +11,7 @@ import torch
 
 from ..arguments import check_count
 from ..fileio import atomic_write, save_torch
+from ..text.tokenizing import TOKENIZE_MODES
 
 NATIVE_FORMAT = "wordembed-vectors"
 NATIVE_VERSION = 2  # 2 added the subword rows
@@ -197,12 +198,15 @@ def _read_text_row(stream, i, vectors, name, count, dim, unicode_errors) -> str:
     return parts[0]
 
 
-def save_native(path, words, vectors, counts=None, subwords=None) -> None:
-    """Writes words, vectors and what word2vec files lack: the word counts, and a subword model's
-    n-gram rows and settings (format version 2)."""
+def save_native(path, words, vectors, counts=None, subwords=None, tokenizer=None) -> None:
+    """Writes words, vectors and what word2vec files lack: the word counts, a subword model's
+    n-gram rows and settings (format version 2), and how training tokenized its text (an
+    optional field: files without it read as whitespace-tokenized)."""
     payload = {"format": NATIVE_FORMAT, "version": NATIVE_VERSION, "words": list(words),
                "vectors": torch.as_tensor(vectors).detach().cpu().contiguous(),
                "counts": None if counts is None else torch.as_tensor(counts, dtype=torch.int64).cpu()}
+    if tokenizer is not None:
+        payload["tokenizer"] = {"mode": tokenizer.mode, "lowercase": tokenizer.lowercase}
     if subwords is not None:
         payload["subwords"] = {
             "minn": subwords.minn, "maxn": subwords.maxn, "bucket": subwords.bucket,
@@ -246,6 +250,11 @@ def load_native(path) -> dict:
                 and rows[0].shape == vectors.shape
                 and all(isinstance(subwords.get(k), int) for k in ("minn", "maxn", "bucket"))):
             raise VectorsFileError(f"{name}: 'subwords' must hold minn, maxn, bucket and the word and n-gram rows")
+    tokenizer = payload.get("tokenizer")
+    if tokenizer is not None and not (isinstance(tokenizer, dict) and set(tokenizer) == {"mode", "lowercase"}
+                                      and tokenizer["mode"] in TOKENIZE_MODES
+                                      and isinstance(tokenizer["lowercase"], bool)):
+        raise VectorsFileError(f"{name}: 'tokenizer' must name a mode ({', '.join(TOKENIZE_MODES)}) and lowercase")
     return payload
 
 

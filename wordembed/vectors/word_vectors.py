@@ -7,16 +7,19 @@ import numpy as np
 import torch
 
 from ..text import subwords as subwords_module
-from . import files
+from ..text.tokenizing import Tokenizer
+from . import files, projector
+from .encoding import Encoding
 from .queries import Queries, _as_list
 
 
-class WordVectors(Queries):
+class WordVectors(Queries, Encoding):
     """Words (most frequent first, as trainers write them) and a (V, D) float tensor of vectors.
     A subword model's vectors (trained with buckets, or read from a fastText .bin) also keep their
-    n-gram rows (`subwords`), and answer for words outside the vocabulary as fastText does."""
+    n-gram rows (`subwords`), and answer for words outside the vocabulary as fastText does.
+    `tokenizer` is how training split its text (encode splits strings the same way)."""
 
-    def __init__(self, words, vectors, counts=None, subwords=None):
+    def __init__(self, words, vectors, counts=None, subwords=None, tokenizer=None):
         vectors = torch.as_tensor(vectors)
         if vectors.dim() != 2 or vectors.shape[0] != len(words):
             raise ValueError(f"need one vector per word: {len(words)} words, vectors of shape "
@@ -30,10 +33,12 @@ class WordVectors(Queries):
         self.vectors = vectors
         self.counts = None if counts is None else torch.as_tensor(counts, dtype=torch.int64)
         self.subwords = _checked_subwords(subwords, vectors)
+        self.tokenizer = _checked_tokenizer(tokenizer)
         self._normed = None
 
     @classmethod
-    def from_index(cls, index_to_key, key_to_index, vectors, counts=None, subwords=None) -> "WordVectors":
+    def from_index(cls, index_to_key, key_to_index, vectors, counts=None, subwords=None,
+                   tokenizer=None) -> "WordVectors":
         """Vectors over a word list and its index that already exist, shared, not copied (a trained
         vocabulary's: a large vocabulary's Python structures are built once)."""
         if vectors.dim() != 2 or vectors.shape[0] != len(index_to_key) or len(key_to_index) != len(index_to_key):
@@ -43,6 +48,7 @@ class WordVectors(Queries):
         wv.index_to_key, wv.key_to_index, wv.vectors = index_to_key, key_to_index, vectors
         wv.counts = None if counts is None else torch.as_tensor(counts, dtype=torch.int64)
         wv.subwords = _checked_subwords(subwords, vectors)
+        wv.tokenizer = _checked_tokenizer(tokenizer)
         wv._normed = None
         return wv
 
@@ -118,7 +124,7 @@ class WordVectors(Queries):
         if self.subwords is not None:
             subwords = dataclasses.replace(self.subwords, word_rows=self.subwords.word_rows.to(device),
                                            ngram_rows=self.subwords.ngram_rows.to(device))
-        return WordVectors(self.index_to_key, self.vectors.to(device), self.counts, subwords)
+        return WordVectors(self.index_to_key, self.vectors.to(device), self.counts, subwords, self.tokenizer)
 
     def _unseen(self, word) -> bool:
         """A word outside the vocabulary that subwords can answer for."""
@@ -200,6 +206,12 @@ class WordVectors(Queries):
         detected from its first bytes; binary=None also detects word2vec's two forms)."""
         return files.load(cls, path, limit, binary)
 
+    def save_projector(self, folder, limit=None) -> None:
+        """Writes tensors.tsv, metadata.tsv (word and count, with a header) and
+        projector_config.pbtxt into `folder`, for TensorBoard's projector (`tensorboard --logdir
+        folder`) or the standalone one; limit: the first (most frequent) words only."""
+        projector.save_projector(self, folder, limit)
+
 
 
 def _checked_subwords(subwords, vectors):
@@ -207,3 +219,10 @@ def _checked_subwords(subwords, vectors):
                                  or subwords.word_rows.shape != vectors.shape):
         raise ValueError("subwords must be a wordembed.subwords.Subwords whose word rows match the vectors' shape")
     return subwords
+
+def _checked_tokenizer(tokenizer):
+    if tokenizer is None:
+        return Tokenizer()
+    if not isinstance(tokenizer, Tokenizer):
+        raise TypeError(f"tokenizer must be a wordembed.text.tokenizing.Tokenizer, got {type(tokenizer).__name__}")
+    return tokenizer
