@@ -4,8 +4,9 @@ one run, and prints ratios and the memory floor.
     .venv/bin/python benchmarks/bench_op.py                 # CPU shapes (and CUDA ones on a GPU)
     .venv/bin/python benchmarks/bench_op.py --device cuda   # only the GPU
 
-Systems, each doing one training step of a (V, D) table on a (B, C) batch of word indices with
-mean pooling and plain SGD (lr 0.01):
+Systems, each doing one training step of a (V, D) table on a batch of B bags of word indices with
+mean pooling and plain SGD (lr 0.01). A batch is padded, (B, C), or ragged: document-length bags
+of a few to a few hundred ids (log-uniform), given as nn.EmbeddingBag's 1-D input and offsets:
   fused            wordembed.ops.context_sum(..., fused_lr=lr): the update inside the backward
   ours sparse+SGD  context_sum(..., sparse_grad=True) + torch.optim.SGD
   ours dense+SGD   context_sum(...) + torch.optim.SGD
@@ -29,8 +30,10 @@ from wordembed import ops, reference
 from wordembed.memory import zeros_table
 
 LR = 0.01
-CPU_SHAPES = [(4096, 10, 100, 50_000), (4096, 10, 300, 200_000)]
-CUDA_SHAPES = [(4096, 10, 100, 50_000), (65_536, 10, 128, 1_000_000)]
+RAGGED = (3, 300)  # a C of (shortest, longest): ragged bags, lengths log-uniform between them
+CPU_SHAPES = [(4096, 10, 100, 50_000), (4096, 10, 300, 200_000), (512, RAGGED, 100, 50_000),
+              (512, RAGGED, 300, 200_000)]
+CUDA_SHAPES = [(4096, 10, 100, 50_000), (65_536, 10, 128, 1_000_000), (8192, RAGGED, 128, 1_000_000)]
 
 
 def sync(device):
@@ -78,7 +81,7 @@ class System:
             self.optimizer.zero_grad(set_to_none=True)
 
 
-def make_systems(weight0, context, huge_pages):
+def make_systems(weight0, context, offsets, huge_pages):
     def param():
         if not huge_pages:
             return torch.nn.Parameter(weight0.clone())
@@ -87,19 +90,21 @@ def make_systems(weight0, context, huge_pages):
     def sgd(p):
         return torch.optim.SGD([p], lr=LR)
 
+    c, o, bag = context, offsets, torch.nn.functional.embedding_bag
     systems = []
     p = param()
-    systems.append(System("fused", p, lambda c=context, p=p: ops.context_sum(p, c, "mean", fused_lr=LR)))
+    systems.append(System("fused", p, lambda p=p: ops.context_sum(p, c, "mean", offsets=o, fused_lr=LR)))
     p = param()
-    systems.append(System("ours sparse+SGD", p, lambda c=context, p=p: ops.context_sum(p, c, "mean", sparse_grad=True), sgd(p)))
+    systems.append(System("ours sparse+SGD", p, lambda p=p: ops.context_sum(p, c, "mean", offsets=o, sparse_grad=True),
+                          sgd(p)))
     p = param()
-    systems.append(System("ours dense+SGD", p, lambda c=context, p=p: ops.context_sum(p, c, "mean"), sgd(p)))
+    systems.append(System("ours dense+SGD", p, lambda p=p: ops.context_sum(p, c, "mean", offsets=o), sgd(p)))
     p = param()
-    systems.append(System("bag sparse+SGD", p, lambda c=context, p=p: torch.nn.functional.embedding_bag(c, p, mode="mean", sparse=True), sgd(p)))
+    systems.append(System("bag sparse+SGD", p, lambda p=p: bag(c, p, o, mode="mean", sparse=True), sgd(p)))
     p = param()
-    systems.append(System("bag dense+SGD", p, lambda c=context, p=p: torch.nn.functional.embedding_bag(c, p, mode="mean"), sgd(p)))
+    systems.append(System("bag dense+SGD", p, lambda p=p: bag(c, p, o, mode="mean"), sgd(p)))
     p = param()
-    systems.append(System("reference+SGD", p, lambda c=context, p=p: reference.context_sum(p, c, "mean"), sgd(p)))
+    systems.append(System("reference+SGD", p, lambda p=p: reference.context_sum(p, c, "mean", offsets=o), sgd(p)))
     return systems
 
 
@@ -119,12 +124,22 @@ def check_agreement(systems, grad_out):
                                    rtol=1e-3, atol=1e-6)
 
 
+def make_batch(B, C, V, g):
+    """(context, offsets, ids): a padded (B, C) batch, or ragged bags of C = (shortest, longest) ids."""
+    if not isinstance(C, tuple):
+        return torch.randint(0, V, (B, C), generator=g), None, B * C
+    low, high = torch.tensor(C, dtype=torch.float64).log()
+    sizes = (low + (high - low) * torch.rand(B, generator=g, dtype=torch.float64)).exp().round().long()
+    return torch.randint(0, V, (int(sizes.sum()),), generator=g), torch.cumsum(sizes, 0) - sizes, int(sizes.sum())
+
+
 def bench_shape(B, C, D, V, device, min_time, huge_pages):
     g = torch.Generator().manual_seed(0)
     weight0 = (torch.randn(V, D, generator=g) * 0.1).to(device)
-    context = torch.randint(0, V, (B, C), generator=g).to(device)
+    context, offsets, ids = make_batch(B, C, V, g)
+    context, offsets = context.to(device), None if offsets is None else offsets.to(device)
     grad_out = torch.randn(B, D, generator=g).to(device)
-    systems = make_systems(weight0, context, huge_pages)
+    systems = make_systems(weight0, context, offsets, huge_pages)
     check_agreement(systems, grad_out)
 
     holders = {s.name: {} for s in systems}
@@ -163,12 +178,12 @@ def bench_shape(B, C, D, V, device, min_time, huge_pages):
     rows = [(s.name, t_fwd[s.name], t_bwd[s.name], t_step[s.name]) for s in systems]
 
     elem = weight0.element_size()
-    moved = (3 * B * C * D + 2 * B * D) * elem
+    moved = (3 * ids * D + 2 * B * D) * elem
     src = torch.empty(moved // (2 * elem), device=device, dtype=weight0.dtype).uniform_()
     dst = torch.empty_like(src)
     t_copy = measure_interleaved({"copy": (lambda: dst.copy_(src), no_setup)}, device, min_time)["copy"]
     del src, dst
-    return rows, moved, t_copy
+    return rows, moved, t_copy, ids
 
 
 def machine(device):
@@ -202,9 +217,10 @@ def main():
         device = torch.device(dev)
         print(f"\n== {dev}: {machine(device)}")
         for B, C, D, V in (CPU_SHAPES if dev == "cpu" else CUDA_SHAPES):
-            rows, moved, t_copy = bench_shape(B, C, D, V, device, args.min_time, not args.small_pages)
+            rows, moved, t_copy, ids = bench_shape(B, C, D, V, device, args.min_time, not args.small_pages)
             pages = "" if dev == "cuda" else ", tables in 4 KiB pages" if args.small_pages else ", tables in huge pages"
-            print(f"\nB={B} C={C} D={D} V={V} float32, mean, SGD lr={LR}{pages}; times are medians in ms")
+            bags = f"C={C}" if not isinstance(C, tuple) else f"ragged {C[0]}-{C[1]} ids ({ids:,} in all)"
+            print(f"\nB={B} {bags} D={D} V={V} float32, mean, SGD lr={LR}{pages}; times are medians in ms")
             print(f"{'system':<18}{'forward':>10}{'backward':>10}{'fwd+bwd+upd':>13}{'fused is':>11}")
             fused_step = rows[0][3]
             for name, f, b, s in rows:
@@ -213,12 +229,13 @@ def main():
                   f"{moved / 1e6:.1f} MB; fused moves them at {moved / fused_step / 1e9:.1f} GB/s, "
                   f"{100 * t_copy / fused_step:.0f}% of copy speed")
             by_name = {r[0]: r[3] for r in rows}
-            summary.append((dev, D, V, B, by_name["bag sparse+SGD"] / fused_step,
+            summary.append((dev, "ragged" if isinstance(C, tuple) else "padded", D, V, B,
+                            by_name["bag sparse+SGD"] / fused_step,
                             by_name["reference+SGD"] / fused_step, 100 * t_copy / fused_step))
     print("\nsummary: fused fwd+bwd+update speed-up (targets: >= 3x embedding_bag sparse+SGD, "
           ">= 10x reference dense+SGD)")
-    for dev, D, V, B, vs_bag, vs_ref, pct in summary:
-        print(f"  {dev:<5} B={B:<6} D={D:<4} V={V:<8} vs bag sparse+SGD {vs_bag:5.1f}x   "
+    for dev, form, D, V, B, vs_bag, vs_ref, pct in summary:
+        print(f"  {dev:<5} {form:<7} B={B:<6} D={D:<4} V={V:<8} vs bag sparse+SGD {vs_bag:5.1f}x   "
               f"vs reference+SGD {vs_ref:6.1f}x   {pct:3.0f}% of copy bandwidth")
 
 

@@ -59,21 +59,6 @@ inline void check_word_ids(const at::Tensor& ids, const char* name, int64_t num_
                     padding ? "; only -1 (padding) is allowed" : "");
 }
 
-inline void check_grad_out(const at::Tensor& grad_out, const at::Tensor& context) {
-  TORCH_CHECK_VALUE(grad_out.dim() == 2 && grad_out.size(0) == context.size(0),
-                    "grad_out must be (batch, dim) with batch ", context.size(0), ", got ",
-                    grad_out.sizes());
-  check_same_device(grad_out, "grad_out", context, "context");
-}
-
-// The arguments every context_sum backward takes: gradient rows of the batch, a context of
-// word indices. (The CPU kernels check index ranges in their own pass over the context.)
-inline void check_backward_args(const at::Tensor& grad_out, const at::Tensor& context, int64_t num_words) {
-  check_context(context);
-  check_grad_out(grad_out, context);
-  TORCH_CHECK_VALUE(num_words >= 0, "num_weights must be >= 0, got ", num_words);
-}
-
 // A table updated in place: each element must be its own memory. An expanded or otherwise
 // overlapping view (row stride 0, or rows closer than their width) would be written several times
 // per entry, and some loops are sized by the row stride.
@@ -84,19 +69,6 @@ inline void check_writable_table(const at::Tensor& table, const char* name) {
   TORCH_CHECK_VALUE(table.size(0) <= 1 || table.stride(0) >= table.size(1), name, " has rows that share memory "
                     "(strides ", table.strides(), ", e.g. an expanded view): an in-place update would "
                     "write each element several times; pass a tensor of its own (.contiguous() or .clone())");
-}
-
-// The arguments of context_sum_sgd_ (every device): weight[rows] -= lr * gradient.
-inline void check_sgd_args(const at::Tensor& weight, const at::Tensor& grad_out, const at::Tensor& context,
-                           double lr) {
-  check_weight(weight);
-  check_context(context);
-  check_grad_out(grad_out, context);
-  check_same_device(weight, "weight", context, "context");
-  check_writable_table(weight, "weight");
-  TORCH_CHECK_VALUE(grad_out.size(1) == weight.size(1), "grad_out has dim ", grad_out.size(1),
-                    " but weight has dim ", weight.size(1));
-  TORCH_CHECK_VALUE(std::isfinite(lr), "lr must be a finite number, got ", lr);
 }
 
 // The two tables of the training ops: float32 or float64, contiguous, of one width, on one device,

@@ -10,24 +10,36 @@ extern "C" PyObject* PyInit__C(void) {
 }
 
 TORCH_LIBRARY(wordembed, m) {
-  // out[b] = sum (or mean) of weight[context[b, j]] over the j with context[b, j] != -1.
-  // sparse_grad and deterministic only change the backward (sparse_grad as in aten::gather).
+  // out[b] = sum (or mean) of weight[i] over the entries i of bag b that are not padding. Bags come
+  // as nn.EmbeddingBag takes them (batch.h): a padded (B, C) context, bag b being row b; or, with
+  // offsets (B + 1 of them, from 0 to len(context)), a 1-D context whose bag b is
+  // context[offsets[b] : offsets[b + 1]]. Padding: -1, and padding_idx when it is a row (>= 0).
+  // per_sample_weights (shaped like context, mean=False only) weigh each entry. sparse_grad and
+  // deterministic only change the backward (sparse_grad as in aten::gather).
   m.def("context_sum(Tensor weight, Tensor context, bool mean, bool sparse_grad=False, "
-        "bool deterministic=True) -> Tensor");
+        "bool deterministic=True, Tensor? offsets=None, Tensor? per_sample_weights=None, "
+        "int padding_idx=-1) -> Tensor");
   // Dense gradient of context_sum with respect to weight: (num_weights, D). deterministic=False
   // lets CUDA add with atomics, unless torch.use_deterministic_algorithms(True) is in force.
   m.def("context_sum_backward(Tensor grad_out, Tensor context, SymInt num_weights, bool mean, "
-        "bool deterministic=True) -> Tensor");
+        "bool deterministic=True, Tensor? offsets=None, Tensor? per_sample_weights=None, "
+        "int padding_idx=-1) -> Tensor");
   // The same gradient as (rows, values): the sorted distinct rows touched and their gradients.
-  m.def("context_sum_backward_sparse(Tensor grad_out, Tensor context, SymInt num_weights, bool mean)"
-        " -> (Tensor, Tensor)");
+  m.def("context_sum_backward_sparse(Tensor grad_out, Tensor context, SymInt num_weights, bool mean, "
+        "Tensor? offsets=None, Tensor? per_sample_weights=None, int padding_idx=-1) -> (Tensor, Tensor)");
   // weight[rows] -= lr * gradient, for exactly the rows touched; no gradient tensor is made.
   m.def("context_sum_sgd_(Tensor(a!) weight, Tensor grad_out, Tensor context, bool mean, float lr, "
-        "bool deterministic=True) -> ()");
+        "bool deterministic=True, Tensor? offsets=None, Tensor? per_sample_weights=None, "
+        "int padding_idx=-1) -> ()");
+  // The gradient of context_sum with respect to per_sample_weights, shaped like context:
+  // grad_out[b] . weight[context[i]] for entry i of bag b, 0 for padding (per_sample_weights.cpp).
+  m.def("context_sum_per_sample_weights_backward(Tensor grad_out, Tensor weight, Tensor context, "
+        "Tensor? offsets=None, int padding_idx=-1) -> Tensor");
   // context_sum whose backward is context_sum_sgd_ with this lr (fused_sgd_autograd.cpp): weight
-  // gets no gradient, its rows are updated in place instead.
+  // gets no gradient, its rows are updated in place instead (per_sample_weights still get theirs).
   m.def("context_sum_fused_sgd(Tensor weight, Tensor context, bool mean, float lr, "
-        "bool deterministic=True) -> Tensor");
+        "bool deterministic=True, Tensor? offsets=None, Tensor? per_sample_weights=None, "
+        "int padding_idx=-1) -> Tensor");
 
   // Word2vec with negative sampling, level 2 of the operator (see cpu/ns_train_cpu.cpp). One SGD
   // step per example on given samples: h = mean of input_vectors[context[b]] (-1 is padding; a

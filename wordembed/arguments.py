@@ -35,7 +35,65 @@ def _dtype_name(dtype) -> str:
     return str(dtype)  # torch.float32, as the compiled checks print it
 
 
-def check_context_sum_args(weight, context, mode) -> bool:
+def bag_offsets(context, offsets, include_last_offset: bool):
+    """nn.EmbeddingBag's offsets as the compiled op takes them: B + 1 bag boundaries, the last
+    being len(context) (appended unless include_last_offset says it is there); None for a padded
+    batch. Their values are checked by the op (csrc/batch.h)."""
+    if offsets is None:
+        return None
+    if not isinstance(offsets, torch.Tensor):
+        raise TypeError(f"offsets must be a torch.Tensor, got {type(offsets).__name__}")
+    if offsets.dim() != 1:
+        raise ValueError(f"offsets must be 1-D with one entry per bag, got shape {tuple(offsets.shape)}")
+    if include_last_offset:
+        return offsets
+    return torch.cat([offsets, offsets.new_full((1,), context.numel())])
+
+
+def padding_row(padding_idx, num_rows) -> int:
+    """The op's padding_idx: -1 for none, else a row (negative counts from the end, as nn.EmbeddingBag)."""
+    if padding_idx is None:
+        return -1
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, int):
+        raise TypeError(f"padding_idx must be an int or None, got {type(padding_idx).__name__}")
+    if not -num_rows <= padding_idx < num_rows:
+        raise ValueError(f"padding_idx must be a row of the table's {num_rows} rows (from {-num_rows} to "
+                         f"{num_rows - 1}), got {padding_idx}")
+    return padding_idx % num_rows
+
+
+def check_bags(context, offsets, per_sample_weights, mean, value_dtype) -> None:
+    """The twin's version of csrc/batch.h's checks of offsets (already in the op's B + 1 form) and
+    per_sample_weights; reads the offsets' values (eager only)."""
+    if offsets is not None:
+        if offsets.dtype not in (torch.int64, torch.int32):
+            raise TypeError(f"offsets must be int64 or int32, got {_dtype_name(offsets.dtype)}")
+        if offsets.dim() != 1 or offsets.numel() < 1:
+            raise ValueError(f"offsets must be 1-D with one entry per bag and one more, got shape "
+                             f"{list(offsets.shape)}")
+        o, n = offsets.long().tolist(), context.numel()
+        if o[0] != 0:
+            raise ValueError(f"offsets must start at 0, got {o[0]}")
+        if max(o) > n:
+            raise IndexError(f"offsets reach {max(o)}, past the end of the input's {n} entries")
+        for k in range(len(o) - 1):
+            if o[k + 1] < o[k]:
+                raise ValueError(f"offsets must not decrease: offsets[{k + 1}] = {o[k + 1]} comes after "
+                                 f"offsets[{k}] = {o[k]}")
+        if o[-1] != n:
+            raise ValueError(f"the last offset must be len(input) = {n} (the end of the last bag), got {o[-1]}")
+    if per_sample_weights is not None:
+        if mean:
+            raise ValueError("per_sample_weights are only supported with mode 'sum' (as in nn.EmbeddingBag)")
+        if per_sample_weights.dtype != value_dtype:
+            raise TypeError(f"per_sample_weights must have the weight's dtype {_dtype_name(value_dtype)}, got "
+                            f"{_dtype_name(per_sample_weights.dtype)}")
+        if per_sample_weights.shape != context.shape:
+            raise ValueError(f"per_sample_weights must have the input's shape {list(context.shape)}, got "
+                             f"{list(per_sample_weights.shape)}")
+
+
+def check_context_sum_args(weight, context, mode, offsets=None) -> bool:
     """The twin's version of csrc/checks.h for context_sum; returns True for mode 'mean'."""
     if not isinstance(weight, torch.Tensor):
         raise TypeError(f"weight must be a torch.Tensor, got {type(weight).__name__}")
@@ -47,7 +105,9 @@ def check_context_sum_args(weight, context, mode) -> bool:
         raise ValueError(f"weight must be 2-D (words, dim), got {weight.dim()}-D")
     if context.dtype not in (torch.int64, torch.int32):
         raise TypeError(f"context must be int64 or int32, got {_dtype_name(context.dtype)}")
-    if context.dim() != 2:
+    if offsets is not None and context.dim() != 1:
+        raise ValueError(f"with offsets, the input must be 1-D (the bags one after another), got {context.dim()}-D")
+    if offsets is None and context.dim() != 2:
         raise ValueError(f"context must be 2-D (batch, context width), got {context.dim()}-D")
     if weight.device != context.device:
         raise ValueError(f"weight is on {weight.device} but context is on {context.device}; "

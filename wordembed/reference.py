@@ -3,26 +3,51 @@ for benchmarks. Nothing in the library calls these in place of the compiled oper
 import torch
 from torch import Tensor
 
-from .arguments import check_context_sum_args, check_index_range
+from .arguments import bag_offsets, check_bags, check_context_sum_args, check_index_range, padding_row
 
 
-def context_sum(weight: Tensor, context: Tensor, mode: str = "mean") -> Tensor:
-    """Same contract as wordembed.ops.context_sum, by embedding lookup and a masked sum or mean."""
-    mean = check_context_sum_args(weight, context, mode)
+def context_sum(weight: Tensor, context: Tensor, mode: str = "mean", *, offsets: Tensor | None = None,
+                per_sample_weights: Tensor | None = None, padding_idx: int | None = None,
+                include_last_offset: bool = False) -> Tensor:
+    """Same contract as wordembed.ops.context_sum, by embedding lookup and a masked (weighted) sum
+    or mean; bags given by offsets are padded into a (B, longest) batch first."""
+    offsets = bag_offsets(context, offsets, include_last_offset)
+    mean = check_context_sum_args(weight, context, mode, offsets)
+    check_bags(context, offsets, per_sample_weights, mean, weight.dtype)
+    padding = padding_row(padding_idx, weight.shape[0])
     check_index_range(context, weight.shape[0])
-    present = context != -1
+    ids, weights = (context, per_sample_weights) if offsets is None else _padded(context, offsets, per_sample_weights)
+    present = (ids != -1) & (ids != padding)
     if weight.shape[0] == 0:  # then every entry is padding: bags of nothing
-        return weight.new_zeros(context.shape[0], weight.shape[1]) + weight.sum()
-    rows = torch.nn.functional.embedding(context.clamp(min=0).long(), weight)  # (B, C, D)
+        return weight.new_zeros(ids.shape[0], weight.shape[1]) + weight.sum()
+    rows = torch.nn.functional.embedding(ids.clamp(min=0).long(), weight)  # (B, C, D)
+    if weights is not None:
+        rows = rows * weights.unsqueeze(-1)
     # Padding reads row 0, then counts as 0. Multiplying by 0 is the fast way, but a NaN or inf in
-    # row 0 would survive it and reach bags that merely pad: then the entries are zeroed instead.
-    if bool(torch.isfinite(weight[0]).all()):
+    # row 0 (or in a padding entry's weight) would survive it and reach bags that merely pad: then
+    # the entries are zeroed instead.
+    if bool(torch.isfinite(weight[0]).all()) and (weights is None or bool(torch.isfinite(weights).all())):
         summed = (rows * present.unsqueeze(-1).to(weight.dtype)).sum(dim=1)
     else:
         summed = rows.masked_fill(~present.unsqueeze(-1), 0).sum(dim=1)
     if mean:
         summed = summed / present.sum(dim=1, keepdim=True).clamp(min=1).to(weight.dtype)
     return summed
+
+
+def _padded(context: Tensor, offsets: Tensor, weights: Tensor | None):
+    """Bags given by offsets as a (B, longest) batch padded with -1, and their weights with 0."""
+    sizes = offsets.long().diff()
+    longest = int(sizes.max()) if len(sizes) else 0
+    bag = torch.repeat_interleave(torch.arange(len(sizes), device=context.device), sizes)
+    slot = torch.arange(context.numel(), device=context.device) - offsets.long()[:-1][bag]
+    ids = torch.full((len(sizes), longest), -1, dtype=context.dtype, device=context.device)
+    ids[bag, slot] = context
+    if weights is None:
+        return ids, None
+    padded_weights = weights.new_zeros((len(sizes), longest))
+    padded_weights[bag, slot] = weights
+    return ids, padded_weights
 
 
 def ns_loss(input_vectors: Tensor, output_vectors: Tensor, context: Tensor, targets: Tensor,

@@ -58,9 +58,9 @@ WORDEMBED_INLINE T dot_impl(const T* __restrict x, const T* __restrict y, int64_
 
 // One function for the whole loop, so that axpy is inlined rather than called per entry through
 // the clones' dispatch.
-template <typename T>
+template <typename T, typename Entry>
 WORDEMBED_INLINE void scatter_axpy_impl(T* target, int64_t stride, const T* grad, int64_t D,
-                                        const ScatterEntry* entries, int64_t n, const T* scale, T coef) {
+                                        const Entry* entries, int64_t n, const T* scale, T coef) {
   scatter_axpy_loop(target, stride, grad, D, entries, n, scale, coef,
                     [D](T* y, const T* x, T a) __attribute__((always_inline)) { axpy_impl(y, x, a, D); });
 }
@@ -73,6 +73,17 @@ WORDEMBED_CLONES void scatter_axpy(float* target, int64_t stride, const float* g
 }
 WORDEMBED_CLONES void scatter_axpy(double* target, int64_t stride, const double* grad, int64_t D,
                                    const ScatterEntry* entries, int64_t n, const double* scale, double coef) {
+  scatter_axpy_impl(target, stride, grad, D, entries, n, scale, coef);
+}
+
+WORDEMBED_CLONES void scatter_axpy(float* target, int64_t stride, const float* grad, int64_t D,
+                                   const WeightedScatterEntry<float>* entries, int64_t n, const float* scale,
+                                   float coef) {
+  scatter_axpy_impl(target, stride, grad, D, entries, n, scale, coef);
+}
+WORDEMBED_CLONES void scatter_axpy(double* target, int64_t stride, const double* grad, int64_t D,
+                                   const WeightedScatterEntry<double>* entries, int64_t n, const double* scale,
+                                   double coef) {
   scatter_axpy_impl(target, stride, grad, D, entries, n, scale, coef);
 }
 

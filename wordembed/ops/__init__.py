@@ -10,7 +10,7 @@ this module fails and says how to build it.
 import torch
 from torch import Tensor
 
-from ..arguments import mode_is_mean
+from ..arguments import bag_offsets, mode_is_mean, padding_row
 
 try:
     from .. import _C  # noqa: F401
@@ -25,30 +25,48 @@ except ImportError as error:
 __all__ = ["context_sum", "context_sum_sgd_", "ns_step_", "ns_train_chunk_"]
 
 
-def context_sum(weight: Tensor, context: Tensor, mode: str = "mean", *, sparse_grad: bool = False,
-                fused_lr: float | None = None, deterministic: bool = True) -> Tensor:
-    """Sum or mean of the rows weight[context[b, j]] per bag b, skipping entries equal to -1.
+def context_sum(weight: Tensor, context: Tensor, mode: str = "mean", *, offsets: Tensor | None = None,
+                per_sample_weights: Tensor | None = None, padding_idx: int | None = None,
+                include_last_offset: bool = False, sparse_grad: bool = False, fused_lr: float | None = None,
+                deterministic: bool = True) -> Tensor:
+    """Sum or mean of the rows of weight in each bag of indices, skipping padding; nn.EmbeddingBag's
+    contract, on the compiled operator.
 
-    weight: (V, D) floating; context: (B, C) int64 or int32; returns (B, D). The gradient for
-    weight is dense by default, sparse (COO) with sparse_grad=True; with fused_lr set, the backward
-    instead applies weight[rows] -= fused_lr * gradient in place and weight gets no .grad.
-    deterministic=False lets the CUDA backward add with atomics (faster, not bit-reproducible)
-    unless torch.use_deterministic_algorithms(True) is in force; CPU is always deterministic.
+    weight: (V, D) floating. Bags, as nn.EmbeddingBag takes them: context (B, C) int64 or int32,
+    bag b being row b; or context 1-D with offsets (int64 or int32), bag b being
+    context[offsets[b]:offsets[b + 1]] (the last bag ends at len(context), or with
+    include_last_offset=True, offsets has B + 1 entries and its last is len(context)). Entries
+    equal to -1, or to padding_idx (a row; negative counts from the end, as nn.EmbeddingBag),
+    are padding: they add nothing and count for no mean. Empty bags give zeros.
+    per_sample_weights (shaped like context, mode "sum" only) weigh each entry. Returns (B, D).
+
+    The gradient for weight is dense by default, sparse (COO) with sparse_grad=True; with fused_lr
+    set, the backward instead applies weight[rows] -= fused_lr * gradient in place and weight gets
+    no .grad (per_sample_weights still get theirs). deterministic=False lets the CUDA backward add
+    with atomics (faster, not bit-reproducible) unless torch.use_deterministic_algorithms(True) is
+    in force; CPU is always deterministic.
     """
-    mean = mode_is_mean(mode)  # the tensors are checked by the compiled op (csrc/checks.h)
+    mean = mode_is_mean(mode)  # the tensors are checked by the compiled op (csrc/batch.h, checks.h)
+    offsets = bag_offsets(context, offsets, include_last_offset)
+    padding = padding_row(padding_idx, weight.shape[0])
     if fused_lr is None:
-        return torch.ops.wordembed.context_sum.default(weight, context, mean, sparse_grad, deterministic)
+        return torch.ops.wordembed.context_sum.default(weight, context, mean, sparse_grad, deterministic, offsets,
+                                                       per_sample_weights, padding)
     if sparse_grad:
         raise ValueError("sparse_grad and fused_lr exclude each other: the fused update makes no gradient")
-    return torch.ops.wordembed.context_sum_fused_sgd.default(weight, context, mean, float(fused_lr),
-                                                             deterministic)
+    return torch.ops.wordembed.context_sum_fused_sgd.default(weight, context, mean, float(fused_lr), deterministic,
+                                                             offsets, per_sample_weights, padding)
 
 
-def context_sum_sgd_(weight: Tensor, grad_out: Tensor, context: Tensor, mode: str = "mean", *,
-                     lr: float, deterministic: bool = True) -> Tensor:
+def context_sum_sgd_(weight: Tensor, grad_out: Tensor, context: Tensor, mode: str = "mean", *, lr: float,
+                     offsets: Tensor | None = None, per_sample_weights: Tensor | None = None,
+                     padding_idx: int | None = None, include_last_offset: bool = False,
+                     deterministic: bool = True) -> Tensor:
     """In place: weight[rows] -= lr * (gradient of context_sum for grad_out); returns weight."""
-    mean = mode_is_mean(mode)  # the tensors are checked by the compiled op (csrc/checks.h)
-    torch.ops.wordembed.context_sum_sgd_.default(weight, grad_out, context, mean, float(lr), deterministic)
+    mean = mode_is_mean(mode)  # the tensors are checked by the compiled op (csrc/batch.h, checks.h)
+    torch.ops.wordembed.context_sum_sgd_.default(weight, grad_out, context, mean, float(lr), deterministic,
+                                                 bag_offsets(context, offsets, include_last_offset),
+                                                 per_sample_weights, padding_row(padding_idx, weight.shape[0]))
     return weight
 
 
@@ -93,56 +111,78 @@ def _ns_train_chunk_fake(input_vectors, output_vectors, ids, sentence_starts, ke
     return torch.empty((3,), dtype=torch.float64, device="cpu")
 
 
+def _bags_of(context, offsets):
+    return offsets.shape[0] - 1 if offsets is not None else context.shape[0]
+
+
 @torch.library.register_fake("wordembed::context_sum")
-def _context_sum_fake(weight, context, mean, sparse_grad=False, deterministic=True):
+def _context_sum_fake(weight, context, mean, sparse_grad=False, deterministic=True, offsets=None,
+                      per_sample_weights=None, padding_idx=-1):
     torch._check(weight.dim() == 2, lambda: "weight must be 2-D")
-    torch._check(context.dim() == 2, lambda: "context must be 2-D")
-    return weight.new_empty((context.shape[0], weight.shape[1]))
+    torch._check(context.dim() == (1 if offsets is not None else 2),
+                 lambda: "context must be 1-D with offsets, 2-D without")
+    return weight.new_empty((_bags_of(context, offsets), weight.shape[1]))
 
 
 @torch.library.register_fake("wordembed::context_sum_backward")
-def _context_sum_backward_fake(grad_out, context, num_weights, mean, deterministic=True):
+def _context_sum_backward_fake(grad_out, context, num_weights, mean, deterministic=True, offsets=None,
+                               per_sample_weights=None, padding_idx=-1):
     return grad_out.new_empty((num_weights, grad_out.shape[1]))
 
 
 @torch.library.register_fake("wordembed::context_sum_backward_sparse")
-def _context_sum_backward_sparse_fake(grad_out, context, num_weights, mean):
+def _context_sum_backward_sparse_fake(grad_out, context, num_weights, mean, offsets=None, per_sample_weights=None,
+                                      padding_idx=-1):
     num_rows = torch.library.get_ctx().new_dynamic_size()
     rows = grad_out.new_empty((num_rows,), dtype=torch.int64)
     return rows, grad_out.new_empty((num_rows, grad_out.shape[1]))
 
 
 @torch.library.register_fake("wordembed::context_sum_fused_sgd")
-def _context_sum_fused_sgd_fake(weight, context, mean, lr, deterministic=True):
-    return _context_sum_fake(weight, context, mean)
+def _context_sum_fused_sgd_fake(weight, context, mean, lr, deterministic=True, offsets=None,
+                                per_sample_weights=None, padding_idx=-1):
+    return _context_sum_fake(weight, context, mean, False, deterministic, offsets)
 
 
 @torch.library.register_fake("wordembed::context_sum_sgd_")
-def _context_sum_sgd_fake(weight, grad_out, context, mean, lr, deterministic=True):
+def _context_sum_sgd_fake(weight, grad_out, context, mean, lr, deterministic=True, offsets=None,
+                          per_sample_weights=None, padding_idx=-1):
     return None
 
 
+# Autograd. The arguments after weight and context, in the schema's order: mean, sparse_grad,
+# deterministic, offsets, per_sample_weights (index 6), padding_idx.
+_NO_GRADS = (None,) * 5
+
+
 def _setup_context(ctx, inputs, output):
-    weight, context, mean, sparse_grad, deterministic = inputs
-    ctx.save_for_backward(context)
+    weight, context, mean, sparse_grad, deterministic, offsets, per_sample_weights, padding_idx = inputs
+    # weight only when per_sample_weights need their gradient (it reads the rows)
+    ctx.save_for_backward(context, offsets, per_sample_weights,
+                          weight if per_sample_weights is not None and ctx.needs_input_grad[6] else None)
     ctx.num_weights, ctx.mean, ctx.sparse_grad = weight.shape[0], mean, sparse_grad
-    ctx.deterministic = deterministic
+    ctx.deterministic, ctx.padding_idx = deterministic, padding_idx
 
 
 def _backward(ctx, grad):
+    context, offsets, per_sample_weights, weight = ctx.saved_tensors
+    grad_psw = None
+    if weight is not None:
+        grad_psw = torch.ops.wordembed.context_sum_per_sample_weights_backward.default(
+            grad, weight, context, offsets, ctx.padding_idx)
     if not ctx.needs_input_grad[0]:
-        return None, None, None, None, None
-    (context,) = ctx.saved_tensors
+        return (None, *_NO_GRADS, grad_psw, None)
+    bags = (offsets, per_sample_weights, ctx.padding_idx)
     if not ctx.sparse_grad:
         grad_weight = torch.ops.wordembed.context_sum_backward.default(
-            grad, context, ctx.num_weights, ctx.mean, ctx.deterministic)
-        return grad_weight, None, None, None, None
+            grad, context, ctx.num_weights, ctx.mean, ctx.deterministic, *bags)
+        return (grad_weight, *_NO_GRADS, grad_psw, None)
     rows, values = torch.ops.wordembed.context_sum_backward_sparse.default(
-        grad, context, ctx.num_weights, ctx.mean)
+        grad, context, ctx.num_weights, ctx.mean, *bags)
     grad_weight = torch.sparse_coo_tensor(rows.unsqueeze(0), values, (ctx.num_weights, grad.shape[1]),
                                           is_coalesced=True,  # rows come sorted and distinct
                                           check_invariants=False)
-    return grad_weight, None, None, None, None
+    return (grad_weight, *_NO_GRADS, grad_psw, None)
 
 
 torch.library.register_autograd("wordembed::context_sum", _backward, setup_context=_setup_context)
@@ -151,17 +191,24 @@ torch.library.register_autograd("wordembed::context_sum", _backward, setup_conte
 # Double backward. context_sum is linear in weight, so its backward is linear in grad_out, and the
 # gradient of that backward with respect to grad_out is context_sum itself, applied to the
 # incoming gradient (a table of V rows; for the sparse backward, the table of its touched rows).
+# The backward is linear in per_sample_weights too: their gradient pairs grad_out with the
+# incoming gradient's rows, as the forward's pairs grad_out with weight's.
 def _setup_backward_context(ctx, inputs, output):
-    _grad_out, context, _num_weights, mean, deterministic = inputs
-    ctx.save_for_backward(context)
-    ctx.mean, ctx.deterministic = mean, deterministic
+    grad_out, context, _num_weights, mean, deterministic, offsets, per_sample_weights, padding_idx = inputs
+    ctx.save_for_backward(context, offsets, per_sample_weights, grad_out)
+    ctx.mean, ctx.deterministic, ctx.padding_idx = mean, deterministic, padding_idx
 
 
 def _backward_backward(ctx, grad_grad_weight):
-    (context,) = ctx.saved_tensors
+    context, offsets, per_sample_weights, grad_out = ctx.saved_tensors
     grad_grad_out = torch.ops.wordembed.context_sum.default(grad_grad_weight, context, ctx.mean, False,
-                                                            ctx.deterministic)
-    return grad_grad_out, None, None, None, None
+                                                            ctx.deterministic, offsets, per_sample_weights,
+                                                            ctx.padding_idx)
+    grad_psw = None
+    if per_sample_weights is not None and ctx.needs_input_grad[6]:
+        grad_psw = torch.ops.wordembed.context_sum_per_sample_weights_backward.default(
+            grad_out, grad_grad_weight, context, offsets, ctx.padding_idx)
+    return grad_grad_out, None, None, None, None, None, grad_psw, None
 
 
 torch.library.register_autograd("wordembed::context_sum_backward", _backward_backward,
@@ -169,20 +216,26 @@ torch.library.register_autograd("wordembed::context_sum_backward", _backward_bac
 
 
 def _setup_sparse_backward_context(ctx, inputs, output):
-    _grad_out, context, _num_weights, mean = inputs
-    ctx.save_for_backward(context, output[0])
-    ctx.mean = mean
+    grad_out, context, _num_weights, mean, offsets, per_sample_weights, padding_idx = inputs
+    ctx.save_for_backward(context, output[0], offsets, per_sample_weights, grad_out)
+    ctx.mean, ctx.padding_idx = mean, padding_idx
 
 
 def _sparse_backward_backward(ctx, _grad_rows, grad_values):
-    context, rows = ctx.saved_tensors
+    context, rows, offsets, per_sample_weights, grad_out = ctx.saved_tensors
     if grad_values is None:
-        return None, None, None, None
+        return None, None, None, None, None, None, None
     # values[k] belongs to rows[k] (sorted): each context entry reads the slot of its row
     slots = torch.searchsorted(rows, context.long().clamp(min=0))
-    slots = torch.where(context >= 0, slots, torch.full_like(slots, -1))
-    grad_grad_out = torch.ops.wordembed.context_sum.default(grad_values, slots, ctx.mean, False, True)
-    return grad_grad_out, None, None, None
+    kept = (context >= 0) & (context != ctx.padding_idx)
+    slots = torch.where(kept, slots, torch.full_like(slots, -1))
+    grad_grad_out = torch.ops.wordembed.context_sum.default(grad_values, slots, ctx.mean, False, True, offsets,
+                                                            per_sample_weights, -1)
+    grad_psw = None
+    if per_sample_weights is not None and ctx.needs_input_grad[5]:
+        grad_psw = torch.ops.wordembed.context_sum_per_sample_weights_backward.default(
+            grad_out, grad_values, slots, offsets, -1)
+    return grad_grad_out, None, None, None, None, grad_psw, None
 
 
 torch.library.register_autograd("wordembed::context_sum_backward_sparse", _sparse_backward_backward,
