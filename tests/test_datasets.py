@@ -1,9 +1,11 @@
 """The main job's corpus: a dictd database written as one dictionary entry per line."""
 import gzip
+import os
 
 import pytest
 
-from wordembed.datasets import dictd_regions, prepare_gcide
+from wordembed.datasets import (LEXICOGRAPHER_FILES, dictd_regions, prepare_gcide, prepare_wordnet_glosses,
+                                 wordnet_glosses)
 
 BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
@@ -80,3 +82,21 @@ def test_missing_files_and_bad_index_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="test.index"):
         prepare_gcide(tmp_path / "out.txt", source=str(source))
     assert not (tmp_path / "out.txt").exists()
+
+
+def test_wordnet_glosses_are_labelled_by_their_lexicographer_file(tmp_path):
+    header = "  1 This software and database is being provided to you, the LICENSEE, by | Princeton\n"
+    (tmp_path / "data.noun").write_text(
+        header + "00015388 05 n 01 animal 0 002 @ 00004475 n 0000 | a living organism; \"animals move\"  \n")
+    (tmp_path / "data.verb").write_text(header + "01835496 38 v 01 travel 0 001 @ 01831531 v 0000 | Change location.  \n")
+    (tmp_path / "data.adj").write_text(header)
+    (tmp_path / "data.adv").write_text("")
+    assert list(wordnet_glosses(str(tmp_path))) == [
+        ("noun.animal", 'a living organism ; " animals move "'), ("verb.motion", "change location .")]
+    assert prepare_wordnet_glosses(tmp_path / "glosses.txt", str(tmp_path)) == 2
+    assert (tmp_path / "glosses.txt").read_text().splitlines()[1] == "__label__verb.motion change location ."
+    assert len(LEXICOGRAPHER_FILES) == 45
+    os.remove(tmp_path / "data.adv")
+    with pytest.raises(FileNotFoundError, match="wordnet-base"):
+        prepare_wordnet_glosses(tmp_path / "again.txt", str(tmp_path))
+    assert not (tmp_path / "again.txt").exists()

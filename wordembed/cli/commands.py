@@ -28,7 +28,8 @@ def cmd_train(args):
                          dist_timeout=args.dist_timeout)
     config.check()  # every setting, before any file is touched
     outputs = [("output", args.output)] + ([("curves plot", args.plot_curves)] if args.plot_curves else [])
-    refuse_overwriting_inputs([("corpus", args.corpus)], outputs)
+    inputs = [("corpus", args.corpus)] + ([("vectors to continue from", args.init)] if args.init else [])
+    refuse_overwriting_inputs(inputs, outputs)
     callbacks = []
     if args.plot_curves and environment_rank() == 0:  # rank 0 draws a distributed run's curves
         from ..vectors.plot import check_installed, plot_training
@@ -36,7 +37,7 @@ def cmd_train(args):
         callbacks.append(lambda trainer, entry: plot_training(trainer.history, args.plot_curves, trainer.curve))
     try:
         vectors = train_vectors(args.corpus, args.output, config, resume=args.resume, callbacks=callbacks,
-                                output_format=args.output_format)
+                                output_format=args.output_format, init=args.init)
     except KeyboardInterrupt:
         if environment_rank() == 0:
             print(f"\ninterrupted: the state at the last chunk is saved in {args.output}.work; "

@@ -69,6 +69,9 @@ def add_train_command(sub):
     p.add_argument("--deterministic", action="store_true",
                    help="one CPU thread (or one CUDA warp) walks the corpus in order; the same seed and "
                         "settings give bit-identical vectors")
+    p.add_argument("--init", metavar="VECTORS",
+                   help="continue training these vectors (word2vec, fastText .bin or wordembed .pt) on the corpus: "
+                        "their words are kept, the corpus's new words added")
     p.add_argument("--resume", action="store_true",
                    help="continue from OUTPUT.work/checkpoint.pt (start afresh if there is none yet)")
     p.add_argument("--chunk-words", type=int, default=None,

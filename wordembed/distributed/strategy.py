@@ -63,7 +63,7 @@ class Distributed:
         world = self.world
         shared = [None]
         if world.lead:
-            shared = [{"words": run.vocab.ix_to_word, "counts": run.vocab.counts, "trained": not run.untrained,
+            shared = [{"words": run.vocab.ix_to_word, "counts": run.vocab.counts, "trained": not run.tables_from_seed,
                        **run.counters()}]
         shared = world.broadcast_objects(shared, "the sharing of the vocabulary")[0]
         if not world.lead:

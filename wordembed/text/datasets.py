@@ -4,6 +4,7 @@ import os
 import re
 
 from ..fileio import atomic_write
+from .tokenizing import Tokenizer
 
 GCIDE_DICT = "/usr/share/dictd/gcide.dict.dz"  # Debian/Ubuntu package dict-gcide
 _WORD = re.compile(r"[a-z]+")
@@ -66,3 +67,44 @@ def prepare_gcide(out_path, source=GCIDE_DICT) -> int:
                 out.write(" ".join(tokens) + "\n")
                 words += len(tokens)
     return words
+
+
+WORDNET = "/usr/share/wordnet"  # Debian/Ubuntu package wordnet-base
+# WordNet's 45 lexicographer files, by number: every synset belongs to one (its coarse sense class).
+LEXICOGRAPHER_FILES = (
+    "adj.all adj.pert adv.all noun.Tops noun.act noun.animal noun.artifact noun.attribute noun.body "
+    "noun.cognition noun.communication noun.event noun.feeling noun.food noun.group noun.location noun.motive "
+    "noun.object noun.person noun.phenomenon noun.plant noun.possession noun.process noun.quantity noun.relation "
+    "noun.shape noun.state noun.substance noun.time verb.body verb.change verb.cognition verb.communication "
+    "verb.competition verb.consumption verb.contact verb.creation verb.emotion verb.motion verb.perception "
+    "verb.possession verb.social verb.stative verb.weather adj.ppl").split()
+
+
+def wordnet_glosses(source=WORDNET):
+    """(lexicographer file, gloss) of every WordNet synset, nouns, verbs, adjectives and adverbs in
+    turn, in the order of WordNet's data files."""
+    tokenize = Tokenizer("words", lowercase=True)
+    for part in ("noun", "verb", "adj", "adv"):
+        path = os.path.join(source, f"data.{part}")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path} not found: install WordNet with `apt-get install wordnet-base`")
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("  ") or " | " not in line:  # the licence header
+                    continue
+                fields, gloss = line.split(" | ", 1)
+                label = LEXICOGRAPHER_FILES[int(fields.split()[1])]
+                yield label, " ".join(tokenize(gloss.split()))
+
+
+def prepare_wordnet_glosses(out_path, source=WORDNET, label_prefix="__label__") -> int:
+    """Writes every WordNet gloss as one labelled example in fastText's format,
+    `__label__noun.animal a long-legged bird ...`: the gloss lower-cased with punctuation split off
+    words, labelled by its synset's lexicographer file (45 classes). 117,659 examples from
+    wordnet-base 3.0. Returns their number."""
+    examples = 0
+    with atomic_write(out_path, "w") as out:
+        for label, gloss in wordnet_glosses(source):
+            out.write(f"{label_prefix}{label} {gloss}\n")
+            examples += 1
+    return examples

@@ -80,6 +80,26 @@ class Vocabulary:
 
     from_file = from_corpus  # the name for a path
 
+    @classmethod
+    def continued(cls, words, counts, new: "Vocabulary", min_count=5, max_new=None):
+        """The vocabulary of training continued on a new corpus, as gensim's
+        build_vocab(update=True) makes it: every word of the old vocabulary is kept, and the new
+        corpus's words seen at least min_count times are added (at most max_new of them, the most
+        frequent); a word's count is its old count (counts None: 1 each, a word known but not
+        counted) plus its count in the new corpus. new: the new corpus counted with min_count=1.
+        Sorted by count, ties in the old vocabulary's order, then the new corpus's."""
+        old = {w: 1 for w in words} if counts is None else dict(zip(words, (int(c) for c in counts)))
+        total = sum(old.values()) + new.total_tokens  # every token of both corpora
+        added = 0
+        for word, count in zip(new.ix_to_word, new.counts.tolist()):  # most frequent first
+            if word in old:
+                old[word] += count
+            elif count >= min_count and (max_new is None or added < max_new):
+                old[word] = count
+                added += 1
+        kept = sorted(old.items(), key=lambda wc: -wc[1])  # stable
+        return cls([w for w, _ in kept], [c for _, c in kept], total_tokens=total)
+
     def __len__(self):
         return len(self.ix_to_word)
 

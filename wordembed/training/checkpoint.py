@@ -30,8 +30,9 @@ def save(path, state: dict) -> None:
 
 def fields_of(run, settings: dict) -> dict:
     """What a checkpoint keeps of a RunState (state.py), made with these settings. Before any
-    training the tables are the seed's: left out, and made again on resuming."""
-    untrained = run.untrained
+    training the tables are the seed's (unless they started from vectors to continue from): left
+    out, and made again on resuming."""
+    untrained = run.tables_from_seed
     per_rank = {"epoch_words": list(run.epoch_words)} if len(run.epoch_words) > 1 else {}
     return {"config": settings, **per_rank, "words": run.vocab.ix_to_word, "counts": run.vocab.counts,
             "input_vectors": None if untrained else run.input_vectors.cpu(),

@@ -1,6 +1,7 @@
-"""The preparation stage: a fresh run's vocabulary, encoded corpus and starting tables, or a
-stopped run's state read back from its checkpoint. The lead of a distributed run does this
-alone (the strategy then shares it)."""
+"""The preparation stage: a fresh run's vocabulary, encoded corpus and starting tables (from the
+seed, or from vectors to continue from), or a stopped run's state read back from its checkpoint.
+The lead of a distributed run does this alone (the strategy then shares it)."""
+import hashlib
 
 from . import checkpoint
 from ..errors import TrainingError
@@ -22,18 +23,26 @@ def make_tables(objective, config, vocab, device, trained):
     return tables
 
 
-def prepare_fresh(corpus, corpus_fingerprint, config, objective, work, device, threads, ranks, log) -> RunState:
-    """Counts the vocabulary, makes the tables and encodes the corpus into work.corpus_prefix."""
+def prepare_fresh(corpus, corpus_fingerprint, config, objective, work, device, threads, ranks, log,
+                  init=None) -> RunState:
+    """Counts the vocabulary, makes the tables and encodes the corpus into work.corpus_prefix.
+    init: vectors to continue from (a WordVectors): their words are kept, the corpus's words that
+    pass min_count are added, and their rows start the tables (objective.start_from)."""
     name = describe(corpus)
     tokenizer = Tokenizer(config.tokenize, config.lowercase)
     # The reference backend is plain Python and PyTorch throughout, its corpus pipeline too.
     pipeline = "native" if config.backend == "fused" else "python"
-    vocab = Vocabulary.from_corpus(corpus, config.min_count, config.max_final_vocab, tokenizer,
-                                   config.max_vocab_size, pipeline, threads)
+    # Continuing, every word is counted: one of the old vocabulary counts however rarely it occurs.
+    counted = Vocabulary.from_corpus(corpus, 1 if init is not None else config.min_count,
+                                     None if init is not None else config.max_final_vocab, tokenizer,
+                                     config.max_vocab_size, pipeline, threads)
+    vocab = counted if init is None else Vocabulary.continued(init.index_to_key, init.counts, counted,
+                                                              config.min_count, config.max_final_vocab)
+    vocab.pruned_below = counted.pruned_below
     if vocab.pruned_below:
         print(f"counting held more than max_vocab_size={config.max_vocab_size:,} distinct words: words seen at "
               f"most {vocab.pruned_below} times so far were dropped as it went", file=log, flush=True)
-    if vocab.total_tokens == 0:
+    if counted.total_tokens == 0:
         raise TrainingError(f"the corpus {name} holds no words")
     if len(vocab) == 0:
         raise TrainingError(f"the vocabulary is empty: no word of {name} appears "
@@ -44,7 +53,23 @@ def prepare_fresh(corpus, corpus_fingerprint, config, objective, work, device, t
                             threads=threads)
     fingerprints = {"corpus": corpus_fingerprint, "encoded": encoded.fingerprint()}
     start_tables(*tables, config.seed, config.init_scale)
-    return RunState(vocab, *tables, fingerprints, encoded, epoch_words=[0] * ranks)
+    run = RunState(vocab, *tables, fingerprints, encoded, epoch_words=[0] * ranks, seeded=init is None)
+    if init is not None:
+        objective.start_from(run, init)
+    return run
+
+
+def init_digest(vectors) -> str:
+    """A digest of vectors to continue from: of their words and every table they start, so that a
+    resumed run checks it continues from the same ones."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update("\n".join(vectors.index_to_key).encode("utf-8", "surrogatepass"))
+    sw = vectors.subwords
+    tables = (vectors.vectors, vectors.output_vectors) if sw is None else (sw.word_rows, sw.ngram_rows, sw.output_rows)
+    for table in tables:
+        if table is not None:
+            digest.update(table.detach().cpu().float().contiguous().numpy())
+    return digest.hexdigest()
 
 
 def restore(corpus_fingerprint, settings, config, objective, work, device, ranks) -> RunState:
@@ -72,4 +97,5 @@ def restore(corpus_fingerprint, settings, config, objective, work, device, ranks
     return RunState(vocab, input_vectors, output_vectors, {"corpus": saved["corpus"], "encoded": saved["encoded"]},
                    encoded, epoch=saved["epoch"], chunk=saved["chunk"], epoch_loss=saved["epoch_loss"],
                    epoch_examples=saved["epoch_examples"], history=list(saved["history"]),
-                   curve=list(saved["curve"]), epoch_words=list(saved.get("epoch_words", [0] * ranks)))
+                   curve=list(saved["curve"]), epoch_words=list(saved.get("epoch_words", [0] * ranks)),
+                   seeded=not trained)

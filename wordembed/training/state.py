@@ -23,11 +23,17 @@ class RunState:
     history: list = dataclasses.field(default_factory=list)   # one entry per epoch
     curve: list = dataclasses.field(default_factory=list)     # one point per chunk
     epoch_words: list = dataclasses.field(default_factory=lambda: [0])  # words each rank trained this epoch
+    seeded: bool = True            # the tables started from the seed alone (not from vectors to continue from)
 
     @property
     def untrained(self) -> bool:
-        """Nothing trained yet: the tables are the seed's starting tables."""
+        """Nothing trained yet."""
         return self.epoch == 0 and self.chunk == 0 and not self.curve
+
+    @property
+    def tables_from_seed(self) -> bool:
+        """The tables are the seed's starting tables: a checkpoint leaves them out, every rank makes them."""
+        return self.untrained and self.seeded
 
     def counters(self) -> dict:
         return {name: getattr(self, name) for name in COUNTERS}

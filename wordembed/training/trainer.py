@@ -27,6 +27,7 @@ from .loop import EpochLoop
 from .strategy import SingleProcess
 from .word2vec import Word2Vec
 from .workdir import WorkDir
+from ..vectors import WordVectors
 
 
 class Trainer:
@@ -35,9 +36,10 @@ class Trainer:
     `fit()` also writes it to output_path and cleans the work directory up."""
 
     def __init__(self, corpus, config, work_dir, callbacks=(), log=None, strategy=None, objective=None,
-                 output_path=None, output_format=None):
+                 output_path=None, output_format=None, init=None):
         """corpus: a UTF-8 text file's path, or a re-iterable of sentences (lists of str); in a
-        distributed run, rank 0's corpus is the one trained on."""
+        distributed run, rank 0's corpus is the one trained on. init: vectors to continue from (a
+        WordVectors, or a file WordVectors.load reads), checked against the settings now."""
         config.check()
         self.strategy = strategy if strategy is not None else SingleProcess()
         self.objective = objective if objective is not None else Word2Vec(config)
@@ -46,8 +48,17 @@ class Trainer:
         self.work = WorkDir(work_dir, self.strategy.rank)
         self.output_path, self.output_format = output_path, output_format
         self.objective.check_output(output_format)
+        init_path = init if isinstance(init, (str, bytes, os.PathLike)) else None
         if output_path:
-            check_outputs_apart(corpus, output_path, self.work.path)
+            check_outputs_apart(corpus, output_path, self.work.path, init_path)
+        if init_path is not None and not os.path.isfile(init_path):
+            raise FileNotFoundError(f"the vectors to continue from are not there: {os.fsdecode(init_path)}")
+        self.init = WordVectors.load(init_path) if init_path is not None else init
+        if self.init is not None:
+            if not isinstance(self.init, WordVectors):
+                raise TypeError(f"init must be a WordVectors or a vectors file's path, got {type(init).__name__}")
+            self.objective.check_init(self.init)
+            self.init_digest = preparation.init_digest(self.init)
         # sys.stderr as it is when training starts, not when this module was imported; rank 0
         # speaks for a distributed run (errors are raised everywhere)
         self.log = self.strategy.log(log if log is not None else sys.stderr)
@@ -74,8 +85,11 @@ class Trainer:
         return self.run.output_vectors
 
     def settings(self) -> dict:
-        """The settings a checkpoint must match to be resumed."""
-        return self.strategy.checkpoint_settings(dataclasses.asdict(self.config))
+        """The settings a checkpoint must match to be resumed (and the vectors it continued from)."""
+        settings = self.strategy.checkpoint_settings(dataclasses.asdict(self.config))
+        if self.init is not None:
+            settings["init"] = self.init_digest
+        return settings
 
     def prepare(self, resume=False):
         """Stages 1-3: the lead checks the output, takes the work directory and prepares (fresh,
@@ -101,7 +115,7 @@ class Trainer:
             print(f"no checkpoint in {self.work.path} yet: starting from the beginning", file=self.log, flush=True)
         run = preparation.prepare_fresh(self.corpus, corpus_fingerprint, self.config, self.objective, self.work,
                                         self.device, self.strategy.prep_threads(self._threads()),
-                                        self.strategy.size, self.log)
+                                        self.strategy.size, self.log, self.init)
         self.run = run
         self.save_checkpoint()
         return run
@@ -118,8 +132,8 @@ class Trainer:
             self.checkpoints.save(self.run, self.settings())
 
     def train(self, resume=False):
-        """Stages 1-4, and the objective's result. The tables are then the result's (the input
-        table is not copied: it may be most of the memory); a later train() prepares again."""
+        """Stages 1-4, and the objective's result. The tables are then the result's (not copied:
+        they may be most of the memory); a later train() prepares again."""
         self.prepare(resume)
         EpochLoop(self).run_epochs()
         result = self.objective.result(self.run)
@@ -153,14 +167,14 @@ class Trainer:
         return result
 
 
-def check_outputs_apart(corpus, output_path, work_dir):
-    """ValueError if the output would replace the corpus, or the corpus lies in the work directory
-    (which training empties when it ends)."""
-    if not is_path(corpus):
-        refuse_overwriting_inputs([], [("output", output_path)])
-        return
-    refuse_overwriting_inputs([("corpus", corpus)], [("output", output_path)])
-    if os.path.realpath(corpus).startswith(os.path.realpath(work_dir) + os.sep):
+def check_outputs_apart(corpus, output_path, work_dir, init_path=None):
+    """ValueError if the output would replace the corpus (or the vectors training continues from),
+    or the corpus lies in the work directory (which training empties when it ends)."""
+    inputs = [("corpus", corpus)] if is_path(corpus) else []
+    if init_path is not None:
+        inputs.append(("vectors to continue from", init_path))
+    refuse_overwriting_inputs(inputs, [("output", output_path)])
+    if is_path(corpus) and os.path.realpath(corpus).startswith(os.path.realpath(work_dir) + os.sep):
         raise ValueError(f"the corpus {os.fsdecode(corpus)!r} is inside {work_dir}, which training "
                          "empties when it ends; move it or choose another output")
 

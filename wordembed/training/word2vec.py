@@ -4,9 +4,12 @@ reference twin), and what the trained tables become (WordVectors).
 
 It is one of the stages' two seams (the other is the strategy: one process or several ranks):
 the stages prepare, checkpoint, schedule and report, and call the objective for what is its own.
-An objective has: check_output(output_format), table_rows(num_words), begin(vocab, device),
+An objective has: check_output(output_format), check_init(init) and start_from(run, init) (for
+training that continues from existing vectors), table_rows(num_words), begin(vocab, device),
 train_chunk(run, batch, lr_start, lr_end, seed), result(run), and `bags` (the rows a word's
 update touches, for a distributed run's sync; None: the word's own row)."""
+
+import torch
 
 from .. import ops, reference
 from ..errors import TrainingError
@@ -30,6 +33,37 @@ class Word2Vec:
         if output_format == "fasttext" and not self.config.subwords:
             raise TrainingError("the fastText format is for subword models: set bucket (and maxn) above 0, or "
                                 "choose another output format")
+
+    def check_init(self, init):
+        """Before any work: vectors to continue from (a WordVectors) fit these settings."""
+        cfg, sw = self.config, init.subwords
+        if init.vector_size != cfg.dim:
+            raise TrainingError(f"the vectors to continue from have dim {init.vector_size}, but dim is {cfg.dim}: "
+                                f"set --dim {init.vector_size}")
+        if sw is None and cfg.subwords:
+            raise TrainingError("the vectors to continue from have no subwords: train them on without --bucket, "
+                                "or start from a subword model (wordembed .pt or fastText .bin)")
+        if sw is not None and (not cfg.subwords or (sw.bucket, sw.minn, sw.maxn) != (cfg.bucket, cfg.minn, cfg.maxn)):
+            raise TrainingError(f"the vectors to continue from are a subword model of {sw.bucket} buckets and "
+                                f"n-grams of {sw.minn} to {sw.maxn} characters; train with the same: --bucket "
+                                f"{sw.bucket} --minn {sw.minn} --maxn {sw.maxn}")
+
+    def start_from(self, run, init):
+        """The rows of the words init knows, its n-gram rows and, where it holds them, its output
+        rows replace the seed's start; the other words keep theirs (new words: small random inputs,
+        zero outputs)."""
+        index = init.key_to_index
+        pairs = [(i, index[w]) for i, w in enumerate(run.vocab.ix_to_word) if w in index]
+        ours = torch.tensor([i for i, _ in pairs], dtype=torch.int64)
+        theirs = torch.tensor([j for _, j in pairs], dtype=torch.int64)
+        sw = init.subwords
+        inputs, outputs = (init.vectors, init.output_vectors) if sw is None else (sw.word_rows, sw.output_rows)
+        device, V = run.input_vectors.device, len(run.vocab)
+        run.input_vectors[ours.to(device)] = inputs[theirs].to(run.input_vectors)
+        if sw is not None:
+            run.input_vectors[V:] = sw.ngram_rows.to(run.input_vectors)
+        if outputs is not None:
+            run.output_vectors[ours.to(device)] = outputs[theirs].to(run.output_vectors)
 
     def table_rows(self, num_words):
         """(input rows, output rows, the rows in words for messages). A subword model's input table
@@ -68,7 +102,7 @@ class Word2Vec:
         tokenizer = Tokenizer(cfg.tokenize, cfg.lowercase)  # encode() splits text as training did
         if not cfg.subwords:
             return WordVectors.from_index(vocab.ix_to_word, vocab.word_to_ix, table, vocab.counts,
-                                          tokenizer=tokenizer)
+                                          tokenizer=tokenizer, output_vectors=run.output_vectors.cpu())
         settings = {"ws": cfg.window, "epoch": cfg.epochs, "minCount": cfg.min_count, "neg": cfg.negative,
                     "model": cfg.model, "t": cfg.sample, "ntokens": int(vocab.total_tokens)}
         subwords = Subwords(cfg.minn, cfg.maxn, cfg.bucket, word_rows=table[:V], ngram_rows=table[V:],

@@ -16,7 +16,7 @@ def save(vectors, path, format=None) -> None:
     format = format or formats.format_for_path(path)
     if format == "native":
         formats.save_native(path, vectors.index_to_key, vectors.vectors, vectors.counts, vectors.subwords,
-                            vectors.tokenizer)
+                            vectors.tokenizer, vectors.output_vectors)
     elif format == "fasttext":
         if vectors.subwords is None:
             raise ValueError("the fastText format is for subword models; these vectors have no n-gram rows")
@@ -48,7 +48,8 @@ def load(cls, path, limit=None, binary=None):
                                    "output_rows": None if subwords.get("output_rows") is None
                                    else subwords["output_rows"][:n]})
         tokenizer = Tokenizer(**payload["tokenizer"]) if payload.get("tokenizer") else None
-        vectors = cls(payload["words"][:n], payload["vectors"][:n], counts, subwords, tokenizer)
+        output = payload["output_vectors"][:n] if payload.get("output_vectors") is not None else None
+        vectors = cls(payload["words"][:n], payload["vectors"][:n], counts, subwords, tokenizer, output)
     elif formats.is_fasttext(path):
         vectors = _from_fasttext(cls, fasttext_format.load_fasttext_bin(path), limit)
     else:

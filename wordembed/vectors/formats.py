@@ -198,15 +198,18 @@ def _read_text_row(stream, i, vectors, name, count, dim, unicode_errors) -> str:
     return parts[0]
 
 
-def save_native(path, words, vectors, counts=None, subwords=None, tokenizer=None) -> None:
+def save_native(path, words, vectors, counts=None, subwords=None, tokenizer=None, output_vectors=None) -> None:
     """Writes words, vectors and what word2vec files lack: the word counts, a subword model's
-    n-gram rows and settings (format version 2), and how training tokenized its text (an
-    optional field: files without it read as whitespace-tokenized)."""
+    n-gram rows and settings (format version 2), and two optional fields: how training tokenized
+    its text (files without it read as whitespace-tokenized) and the output table of a model
+    without subwords (from which training can continue)."""
     payload = {"format": NATIVE_FORMAT, "version": NATIVE_VERSION, "words": list(words),
                "vectors": torch.as_tensor(vectors).detach().cpu().contiguous(),
                "counts": None if counts is None else torch.as_tensor(counts, dtype=torch.int64).cpu()}
     if tokenizer is not None:
         payload["tokenizer"] = {"mode": tokenizer.mode, "lowercase": tokenizer.lowercase}
+    if output_vectors is not None:
+        payload["output_vectors"] = torch.as_tensor(output_vectors).detach().cpu().contiguous()
     if subwords is not None:
         payload["subwords"] = {
             "minn": subwords.minn, "maxn": subwords.maxn, "bucket": subwords.bucket,
@@ -250,6 +253,9 @@ def load_native(path) -> dict:
                 and rows[0].shape == vectors.shape
                 and all(isinstance(subwords.get(k), int) for k in ("minn", "maxn", "bucket"))):
             raise VectorsFileError(f"{name}: 'subwords' must hold minn, maxn, bucket and the word and n-gram rows")
+    output = payload.get("output_vectors")
+    if output is not None and not (isinstance(output, torch.Tensor) and output.shape == vectors.shape):
+        raise VectorsFileError(f"{name}: 'output_vectors' must be a tensor of the vectors' shape")
     tokenizer = payload.get("tokenizer")
     if tokenizer is not None and not (isinstance(tokenizer, dict) and set(tokenizer) == {"mode", "lowercase"}
                                       and tokenizer["mode"] in TOKENIZE_MODES

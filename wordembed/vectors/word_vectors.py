@@ -17,9 +17,12 @@ class WordVectors(Queries, Encoding):
     """Words (most frequent first, as trainers write them) and a (V, D) float tensor of vectors.
     A subword model's vectors (trained with buckets, or read from a fastText .bin) also keep their
     n-gram rows (`subwords`), and answer for words outside the vocabulary as fastText does.
-    `tokenizer` is how training split its text (encode splits strings the same way)."""
+    `tokenizer` is how training split its text (encode splits strings the same way);
+    `output_vectors`, when kept (training keeps them, the native file holds them), the output table
+    of a model without subwords, from which training can continue (a subword model keeps its own in
+    `subwords.output_rows`)."""
 
-    def __init__(self, words, vectors, counts=None, subwords=None, tokenizer=None):
+    def __init__(self, words, vectors, counts=None, subwords=None, tokenizer=None, output_vectors=None):
         vectors = torch.as_tensor(vectors)
         if vectors.dim() != 2 or vectors.shape[0] != len(words):
             raise ValueError(f"need one vector per word: {len(words)} words, vectors of shape "
@@ -34,11 +37,12 @@ class WordVectors(Queries, Encoding):
         self.counts = None if counts is None else torch.as_tensor(counts, dtype=torch.int64)
         self.subwords = _checked_subwords(subwords, vectors)
         self.tokenizer = _checked_tokenizer(tokenizer)
+        self.output_vectors = _checked_output(output_vectors, vectors)
         self._normed = None
 
     @classmethod
     def from_index(cls, index_to_key, key_to_index, vectors, counts=None, subwords=None,
-                   tokenizer=None) -> "WordVectors":
+                   tokenizer=None, output_vectors=None) -> "WordVectors":
         """Vectors over a word list and its index that already exist, shared, not copied (a trained
         vocabulary's: a large vocabulary's Python structures are built once)."""
         if vectors.dim() != 2 or vectors.shape[0] != len(index_to_key) or len(key_to_index) != len(index_to_key):
@@ -49,6 +53,7 @@ class WordVectors(Queries, Encoding):
         wv.counts = None if counts is None else torch.as_tensor(counts, dtype=torch.int64)
         wv.subwords = _checked_subwords(subwords, vectors)
         wv.tokenizer = _checked_tokenizer(tokenizer)
+        wv.output_vectors = _checked_output(output_vectors, vectors)
         wv._normed = None
         return wv
 
@@ -124,7 +129,8 @@ class WordVectors(Queries, Encoding):
         if self.subwords is not None:
             subwords = dataclasses.replace(self.subwords, word_rows=self.subwords.word_rows.to(device),
                                            ngram_rows=self.subwords.ngram_rows.to(device))
-        return WordVectors(self.index_to_key, self.vectors.to(device), self.counts, subwords, self.tokenizer)
+        output = None if self.output_vectors is None else self.output_vectors.to(device)
+        return WordVectors(self.index_to_key, self.vectors.to(device), self.counts, subwords, self.tokenizer, output)
 
     def _unseen(self, word) -> bool:
         """A word outside the vocabulary that subwords can answer for."""
@@ -187,6 +193,8 @@ class WordVectors(Queries, Encoding):
         self.vectors = torch.cat([self.vectors, vectors[new]])
         if self.counts is not None:
             self.counts = torch.cat([self.counts, torch.zeros(len(new), dtype=torch.int64)])
+        if self.output_vectors is not None:  # new words have no output rows yet: zeros, as training starts them
+            self.output_vectors = torch.cat([self.output_vectors, self.output_vectors.new_zeros(len(new), self.vector_size)])
         self._normed = None
 
     def _indices(self, words):
@@ -226,3 +234,10 @@ def _checked_tokenizer(tokenizer):
     if not isinstance(tokenizer, Tokenizer):
         raise TypeError(f"tokenizer must be a wordembed.text.tokenizing.Tokenizer, got {type(tokenizer).__name__}")
     return tokenizer
+
+
+def _checked_output(output_vectors, vectors):
+    if output_vectors is not None and tuple(output_vectors.shape) != tuple(vectors.shape):
+        raise ValueError(f"output_vectors must have the vectors' shape {tuple(vectors.shape)}, got "
+                         f"{tuple(output_vectors.shape)}")
+    return output_vectors
