@@ -35,6 +35,10 @@ inline void prefetch_rows(const scalar_t* weight, int64_t weight_stride, const i
   }
 }
 
+// Rows of the next bag asked for while one is summed: a padded batch's whole bag (C is small), a
+// long bag's first rows only (more would push this bag's rows out of the cache).
+constexpr int64_t kNextBagRows = 16;
+
 // idx is a row of a table of V rows, or -1 (padding).
 inline bool index_ok(int64_t idx, int64_t V) {
   return static_cast<uint64_t>(idx + 1) <= static_cast<uint64_t>(V);
@@ -79,7 +83,10 @@ bool forward_kernel(const scalar_t* weight, int64_t V, int64_t weight_stride, Ba
         if (psw) coefs[n] = static_cast<acc_t>(psw[i]);
         rows[n++] = weight + idx * weight_stride;
       }
-      if (b + 1 < b1) prefetch_rows(weight, weight_stride, ids, bags.begin(b + 1), bags.end(b + 1), D);
+      // the next bag's first rows (sum_rows asks for the rows further on as it goes)
+      if (b + 1 < b1)
+        prefetch_rows(weight, weight_stride, ids, bags.begin(b + 1),
+                      std::min(bags.end(b + 1), bags.begin(b + 1) + kNextBagRows), D);
       if (psw) {
         weighted_sum(out + b * D, rows.data(), coefs.data(), n, D, acc);
       } else {

@@ -12,6 +12,8 @@
 namespace wordembed {
 namespace {
 
+constexpr int64_t kRowsAhead = 8;  // rows between the one summed and the one prefetched
+
 // Rows are added four at a time, so that four rows' cache lines are loaded at once.
 template <typename T>
 WORDEMBED_INLINE void sum_rows_impl(T* __restrict out, const T* const* rows, int64_t n, int64_t D,
@@ -29,6 +31,11 @@ WORDEMBED_INLINE void sum_rows_impl(T* __restrict out, const T* const* rows, int
     k = n % 4;
   }
   for (; k < n; k += 4) {
+    // Rows lie anywhere in the table: their loads are what a long bag waits on, so the rows
+    // kRowsAhead further on are asked for while these four are summed.
+    for (int64_t a = k + kRowsAhead; a < k + kRowsAhead + 4 && a < n; ++a)
+      for (int64_t byte = 0; byte < D * static_cast<int64_t>(sizeof(T)); byte += 64)
+        __builtin_prefetch(reinterpret_cast<const char*>(rows[a]) + byte);
     const T* __restrict r0 = rows[k];
     const T* __restrict r1 = rows[k + 1];
     const T* __restrict r2 = rows[k + 2];
