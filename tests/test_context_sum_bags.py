@@ -147,15 +147,35 @@ def test_opcheck_with_offsets_weights_and_padding(device):
 
 
 @pytest.mark.parametrize("device", devices)
-def test_compiles_fullgraph_with_offsets(device):
+def test_compiles_fullgraph_with_offsets_and_weights(device):
     torch._dynamo.reset()
     module = ContextSum(30, 8, mode="sum", padding_idx=0, device=device)
     input, offsets = ragged(12, 30, device, seed=5)
-    psw = torch.rand(input.shape, device=device)
-    compiled = torch.compile(module, fullgraph=True, backend="aot_eager")
-    torch.testing.assert_close(compiled(input, offsets, psw), module(input, offsets, psw))
-    compiled(input, offsets, psw).sum().backward()
-    assert module.weight.grad is not None
+    psw = torch.rand(input.shape, device=device, requires_grad=True)
+    eager = module(input, offsets, psw)
+    eager_grads = torch.autograd.grad(eager.pow(2).sum(), (module.weight, psw))
+    compiled = torch.compile(module, fullgraph=True)(input, offsets, psw)
+    compiled_grads = torch.autograd.grad(compiled.pow(2).sum(), (module.weight, psw))
+    torch.testing.assert_close(compiled, eager)
+    for ours, expected in zip(compiled_grads, eager_grads):
+        torch.testing.assert_close(ours, expected)
+
+
+@pytest.mark.parametrize("device", devices)
+def test_compiles_fullgraph_with_the_fused_update_on_offsets(device):
+    torch._dynamo.reset()
+    input, offsets = ragged(12, 30, device, seed=6)
+    weight = torch.randn(30, 8, device=device)
+    target = torch.randn(12, 8, device=device)
+
+    def step(w):
+        return (ops.context_sum(w, input, "mean", offsets=offsets, fused_lr=0.5) - target).pow(2).sum()
+
+    eager, compiled = weight.clone().requires_grad_(), weight.clone().requires_grad_()
+    step(eager).backward()
+    torch.compile(step, fullgraph=True)(compiled).backward()
+    assert not torch.equal(eager.detach(), weight) and eager.grad is None and compiled.grad is None
+    torch.testing.assert_close(compiled.detach(), eager.detach())
 
 
 BAD_BAGS = [

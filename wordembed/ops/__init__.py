@@ -4,8 +4,8 @@ op's autograd is compiled too: csrc/fused_sgd_autograd.cpp).
 The kernels live in csrc/; this package imports the compiled `wordembed._C` for its side effect of
 registering them as `torch.ops.wordembed.*`. The lowest layer that needs the extension: nn,
 training and distributed build on it; the argument rules it shares with the reference twin are in
-wordembed/arguments.py, which loads nothing compiled. There is no fallback: without the extension, importing
-this module fails and says how to build it.
+wordembed/arguments.py, which loads nothing compiled. There is no fallback: without the
+extension, importing this package fails and says how to build it.
 """
 import torch
 from torch import Tensor
