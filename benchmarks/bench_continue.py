@@ -18,26 +18,11 @@ import os
 import statistics
 import sys
 
-from wordembed import WordVectors, train_vectors
-from wordembed.datasets import prepare_gcide, wordnet_glosses
-from wordembed.fileio import atomic_write
+from corpora import gcide_vectors, gloss_text
+from wordembed import train_vectors
 from wordembed.vectors.evaluation import default_test_data
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.path.join(HERE, "..", "data")
 SETTINGS = dict(dim=100, epochs=5, min_count=5)
-
-
-def prepared():
-    os.makedirs(DATA, exist_ok=True)
-    gcide, glosses = os.path.join(DATA, "gcide-entries.txt"), os.path.join(DATA, "wordnet-glosses-text.txt")
-    if not os.path.exists(gcide):
-        print(f"preparing {gcide}: {prepare_gcide(gcide):,} words", flush=True)
-    if not os.path.exists(glosses):
-        with atomic_write(glosses, "w") as f:
-            for _, gloss in wordnet_glosses():
-                f.write(gloss + "\n")
-    return gcide, glosses
 
 
 def scores(vectors, sets):
@@ -55,28 +40,20 @@ def main():
     sets = [default_test_data(name) for name in ("questions-words.txt", "wordsim353.tsv", "simlex999.txt")]
     if not all(sets):
         raise SystemExit("the evaluation sets ship with gensim's test data: pip install gensim")
-    gcide, glosses = prepared()
+    glosses, old = gloss_text(), gcide_vectors(args.threads)
     quiet = open(os.devnull, "w")
-    old_path = os.path.join(DATA, "bench-downstream-gcide.pt")
-    if not os.path.exists(old_path):
-        train_vectors(gcide, old_path, threads=args.threads, log=quiet, **SETTINGS)
-    old = WordVectors.load(old_path)
     print(f"old vectors: {len(old):,} words (GCIDE); new corpus: WordNet glosses; "
           f"{args.seeds} seeds, {args.threads or 'all'} threads\n")
     print(f"{'run':<34}{'words':>9}{'analogy':>10}{'WS353':>8}{'SL999':>8}   analogy per seed")
-    rows = {"old vectors, as they are": [scores(old, sets)] * args.seeds}
-    for name, init in (("new corpus alone", None), ("continued from the old vectors", old_path)):
-        rows[name] = []
-        for seed in range(1, args.seeds + 1):
-            vectors = train_vectors(glosses, None, init=init, seed=seed, threads=args.threads, log=quiet, **SETTINGS)
-            rows[name].append(scores(vectors, sets))
-        rows[name + " "] = len(vectors)
-    for name in ("old vectors, as they are", "new corpus alone", "continued from the old vectors"):
-        runs = rows[name]
-        words = len(old) if name.startswith("old") else rows[name + " "]
-        mean = [statistics.mean(r[k] for r in runs) for k in range(3)]
+    runs = {"old vectors, as they are": (len(old), [scores(old, sets)])}
+    for name, init in (("new corpus alone", None), ("continued from the old vectors", old)):
+        trained = [train_vectors(glosses, None, init=init, seed=seed, threads=args.threads, log=quiet, **SETTINGS)
+                   for seed in range(1, args.seeds + 1)]
+        runs[name] = (len(trained[0]), [scores(vectors, sets) for vectors in trained])
+    for name, (words, results) in runs.items():
+        mean = [statistics.mean(r[k] for r in results) for k in range(3)]
         print(f"{name:<34}{words:>9,}{mean[0]:>9.1f}%{mean[1]:>8.3f}{mean[2]:>8.3f}   "
-              + " ".join(f"{r[0]:.1f}" for r in runs))
+              + " ".join(f"{r[0]:.1f}" for r in results))
     return 0
 
 

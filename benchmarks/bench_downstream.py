@@ -17,7 +17,6 @@ freeze=False); "random": the same table drawn from a normal distribution with th
 rows' standard deviation. Prints test accuracy per seed and the mean, min and max.
 """
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -25,31 +24,10 @@ import time
 
 import torch
 
-from wordembed import WordVectors, train_vectors
-from wordembed.datasets import prepare_gcide, prepare_wordnet_glosses
+from corpora import gcide_vectors, labelled_glosses
 from wordembed.nn import ContextSum
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.path.join(HERE, "..", "data")
 TEST_SIZE = 20_000
-
-
-def data_files():
-    os.makedirs(DATA, exist_ok=True)
-    gcide, glosses = os.path.join(DATA, "gcide-entries.txt"), os.path.join(DATA, "wordnet-glosses.txt")
-    if not os.path.exists(gcide):
-        print(f"preparing {gcide}: {prepare_gcide(gcide):,} words", flush=True)
-    if not os.path.exists(glosses):
-        print(f"preparing {glosses}: {prepare_wordnet_glosses(glosses):,} glosses", flush=True)
-    return gcide, glosses
-
-
-def pretrained_vectors(gcide, threads):
-    path = os.path.join(DATA, "bench-downstream-gcide.pt")
-    if os.path.exists(path):
-        return WordVectors.load(path)
-    print("training the vectors on GCIDE ...", flush=True)
-    return train_vectors(gcide, path, dim=100, epochs=5, threads=threads, log=open(os.devnull, "w"))
 
 
 def load_task(path, seed=0):
@@ -123,9 +101,8 @@ def main():
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    gcide, glosses = data_files()
-    vectors = pretrained_vectors(gcide, args.threads)
-    examples, label_index = load_task(glosses)
+    vectors = gcide_vectors(args.threads)
+    examples, label_index = load_task(labelled_glosses())
     test = encode(vectors, examples[-TEST_SIZE:], label_index)
     pretrained = vectors.vectors.float()
     rows = {"pretrained": pretrained,

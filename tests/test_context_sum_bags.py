@@ -7,7 +7,7 @@ import torch
 
 from wordembed import WordVectors, ops, reference
 from wordembed.nn import ContextSum
-from testing import devices, tolerance
+from testing import devices
 
 
 def ragged(num_bags, num_words, device, seed=0, longest=12, empty_every=4, dtype=torch.int64):

@@ -1,0 +1,48 @@
+"""The data the benchmarks share, made on a fresh machine from Debian's packages (`apt-get
+install dict-gcide wordnet-base`) into data/ once, and the GCIDE vectors two of them start from."""
+import os
+
+from wordembed import WordVectors, train_vectors
+from wordembed.datasets import prepare_gcide, prepare_wordnet_glosses, wordnet_glosses
+from wordembed.fileio import atomic_write
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
+
+
+def _made(name, make, what):
+    os.makedirs(DATA, exist_ok=True)
+    path = os.path.join(DATA, name)
+    if not os.path.exists(path):
+        print(f"preparing {path}: {make(path):,} {what}", flush=True)
+    return path
+
+
+def gcide():
+    """GCIDE, one dictionary entry a line (the main job's corpus, 5.4 million words)."""
+    return _made("gcide-entries.txt", prepare_gcide, "words")
+
+
+def labelled_glosses():
+    """WordNet's glosses in fastText's format, labelled by lexicographer file (45 classes)."""
+    return _made("wordnet-glosses.txt", prepare_wordnet_glosses, "glosses")
+
+
+def gloss_text():
+    """WordNet's glosses without labels, one a line."""
+    def write(path):
+        lines = 0
+        with atomic_write(path, "w") as f:
+            for _, gloss in wordnet_glosses():
+                f.write(gloss + "\n")
+                lines += 1
+        return lines
+    return _made("wordnet-glosses-text.txt", write, "glosses")
+
+
+def gcide_vectors(threads=None):
+    """CBOW vectors of GCIDE (dim 100, min_count 5, 5 epochs), trained once and kept in data/."""
+    path = os.path.join(DATA, "bench-downstream-gcide.pt")
+    if not os.path.exists(path):
+        print("training the vectors on GCIDE ...", flush=True)
+        train_vectors(gcide(), path, dim=100, epochs=5, min_count=5, threads=threads, log=open(os.devnull, "w"))
+    return WordVectors.load(path)
