@@ -274,8 +274,9 @@ def test_gpu_trains_skipgram_and_subwords_as_well_as_the_cpu(tmp_path, model):
 
 # ---- subword bags for PyTorch models (WordVectors.subword_matrix and encode_subwords)
 def bag_means(wv, tokens):
-    rows, offsets = wv.encode_subwords(tokens)
-    return torch.nn.functional.embedding_bag(rows, wv.subword_matrix(), offsets, mode="mean")
+    """ContextSum.from_pretrained(v.subword_matrix())(*v.encode_subwords(tokens)), as the README says."""
+    from wordembed.nn import ContextSum
+    return ContextSum.from_pretrained(wv.subword_matrix())(*wv.encode_subwords(tokens))
 
 
 def test_subword_bags_give_every_words_vector_seen_or_not(subword_vectors):
