@@ -16,7 +16,10 @@ def context_sum(weight: Tensor, context: Tensor, mode: str = "mean", *, offsets:
     check_bags(context, offsets, per_sample_weights, mean, weight.dtype)
     padding = padding_row(padding_idx, weight.shape[0])
     check_index_range(context, weight.shape[0])
-    ids, weights = (context, per_sample_weights) if offsets is None else _padded(context, offsets, per_sample_weights)
+    ids, weights = context, per_sample_weights
+    if offsets is not None:  # the bags padded into a (B, longest) batch, their weights with 0
+        ids = padded_bags(offsets.long(), context)
+        weights = None if weights is None else padded_bags(offsets.long(), weights, fill=0)
     present = (ids != -1) & (ids != padding)
     if weight.shape[0] == 0:  # then every entry is padding: bags of nothing
         return weight.new_zeros(ids.shape[0], weight.shape[1]) + weight.sum()
@@ -35,21 +38,6 @@ def context_sum(weight: Tensor, context: Tensor, mode: str = "mean", *, offsets:
     return summed
 
 
-def _padded(context: Tensor, offsets: Tensor, weights: Tensor | None):
-    """Bags given by offsets as a (B, longest) batch padded with -1, and their weights with 0."""
-    sizes = offsets.long().diff()
-    longest = int(sizes.max()) if len(sizes) else 0
-    bag = torch.repeat_interleave(torch.arange(len(sizes), device=context.device), sizes)
-    slot = torch.arange(context.numel(), device=context.device) - offsets.long()[:-1][bag]
-    ids = torch.full((len(sizes), longest), -1, dtype=context.dtype, device=context.device)
-    ids[bag, slot] = context
-    if weights is None:
-        return ids, None
-    padded_weights = weights.new_zeros((len(sizes), longest))
-    padded_weights[bag, slot] = weights
-    return ids, padded_weights
-
-
 def ns_loss(input_vectors: Tensor, output_vectors: Tensor, context: Tensor, targets: Tensor,
                  negatives: Tensor) -> Tensor:
     """Each example's word2vec negative-sampling loss, the twin of ops.ns_step_:
@@ -61,12 +49,15 @@ def ns_loss(input_vectors: Tensor, output_vectors: Tensor, context: Tensor, targ
     return -torch.nn.functional.logsigmoid(positive) - torch.nn.functional.logsigmoid(-negative).sum(-1)
 
 
-def padded_bags(bag_offsets: Tensor, bag_rows: Tensor) -> Tensor:
-    """Subword bags as a (V, longest) table of input rows, -1 where a bag is shorter."""
+def padded_bags(bag_offsets: Tensor, bag_rows: Tensor, fill=-1) -> Tensor:
+    """Bags given by offsets (subword bags, or nn.EmbeddingBag's) as a (bags, longest) table of
+    their values, `fill` where a bag is shorter; on the values' device, in their dtype."""
     sizes = bag_offsets.diff()
-    table = torch.full((len(sizes), int(sizes.max()) if len(sizes) else 0), -1, dtype=torch.long)
-    slot = torch.arange(len(bag_rows)) - torch.repeat_interleave(bag_offsets[:-1], sizes)
-    table[torch.repeat_interleave(torch.arange(len(sizes)), sizes), slot] = bag_rows.long()
+    device = bag_rows.device
+    table = torch.full((len(sizes), int(sizes.max()) if len(sizes) else 0), fill, dtype=bag_rows.dtype,
+                       device=device)
+    bag = torch.repeat_interleave(torch.arange(len(sizes), device=device), sizes.to(device))
+    table[bag, torch.arange(len(bag_rows), device=device) - bag_offsets.to(device)[:-1][bag]] = bag_rows
     return table
 
 
