@@ -74,4 +74,18 @@ TORCH_LIBRARY(wordembed, m) {
   // words[k] becomes ids[offsets[k]:offsets[k+1]]. Returns the number of ids written.
   m.def("encode_words(str path, Tensor words, Tensor offsets, Tensor ids, int ids_fd, int starts_fd, "
         "int max_sentence_words, int block_bytes, int threads, Tensor cancel) -> int");
+
+  // fastText's supervised classifier (cpu/classify_train_cpu.cpp): trains on a chunk of labelled
+  // lines, each a sentence of its labels (as -1 - label) then its input rows; loss 0 softmax,
+  // 1 ns (label_cdf: the labels' cumulative counts^0.5), 2 hs (each label's path of output rows
+  // tree_nodes[tree_offsets[l]:tree_offsets[l+1]] and decisions tree_codes), 3 ova. Returns
+  // [loss sum, lines trained, ids] (float64).
+  m.def("supervised_train_chunk_(Tensor(a!) input_vectors, Tensor(b!) output_vectors, Tensor ids, "
+        "Tensor sentence_starts, int loss, int negative, Tensor label_cdf, Tensor tree_offsets, "
+        "Tensor tree_nodes, Tensor tree_codes, float lr_start, float lr_end, int seed, bool deterministic) -> Tensor");
+  // Labelled lines as fastText reads them (corpus/labelled_lines.cpp), from a uint8 tensor of the
+  // text: every token and its count (joined by '\n'), and the lines ended; and each line encoded.
+  m.def("count_labelled_tokens(Tensor text) -> (Tensor, Tensor, int)");
+  m.def("encode_labelled_lines(Tensor text, Tensor vocabulary, int nwords, str label_prefix, int word_ngrams, "
+        "int bucket, int minn, int maxn, bool keep_unlabelled) -> (Tensor, Tensor)");
 }

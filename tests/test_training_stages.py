@@ -177,8 +177,8 @@ class WordCounts:
     def check_output(self, output_format):
         pass
 
-    def table_rows(self, num_words):
-        return 1, num_words, f"{num_words} words"
+    def table_rows(self, words):
+        return 1, len(words), f"{len(words)} words"
 
     def begin(self, vocab, device):
         self.began = True

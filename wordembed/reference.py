@@ -145,3 +145,65 @@ def ns_train_chunk(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor, s
             output_vectors.sub_(lr * out.grad)
         total += float(losses.detach().double().sum())
     return torch.tensor([total, float(len(target)), float(N)], dtype=torch.float64)
+
+
+_MASK64, _GOLDEN_GAMMA = (1 << 64) - 1, 0x9E3779B97F4A7C15
+
+
+def _mix64(z: int) -> int:
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def counter_uniforms(seed: int, position: int):
+    """The compiled ops' counter-based stream (csrc/ns_math.h, CounterRandom): draws 0, 1, ... of a position."""
+    base, k = _mix64((seed + _GOLDEN_GAMMA * (position + 1)) & _MASK64), 0
+    while True:
+        yield (_mix64((base + k) & _MASK64) >> 11) * 2.0**-53
+        k += 1
+
+
+def supervised_train_chunk(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor, sentence_starts: Tensor, *,
+                           loss: int, negative: int, label_cdf: Tensor, tree_offsets: Tensor, tree_nodes: Tensor,
+                           tree_codes: Tensor, lr_start: float, lr_end: float, seed: int,
+                           deterministic: bool = True) -> Tensor:
+    """The twin of ops.supervised_train_chunk_, line by line in order: the same draws (one stream
+    per line), then autograd on the line's loss and plain SGD. Slow; for tests and benchmarks."""
+    starts, L, N = sentence_starts.tolist(), output_vectors.shape[0], len(ids)
+    total, lines = 0.0, 0
+    for s in range(len(starts) - 1):
+        line = ids[starts[s]:starts[s + 1]].long()
+        labels, rows = (-1 - line[line < 0]).tolist(), line[line >= 0]
+        if not labels or not len(rows):
+            continue
+        draws = counter_uniforms(seed, s)
+        target = None if loss == 3 else labels[int(next(draws) * len(labels))]
+        inp, out = input_vectors.detach().requires_grad_(), output_vectors.detach().requires_grad_()
+        hidden = inp[rows].mean(0)
+        if loss == 0:
+            value = torch.nn.functional.cross_entropy((out @ hidden)[None], torch.tensor([target]), reduction="sum")
+        else:
+            if loss == 3:
+                outputs, positive = list(range(L)), [label in labels for label in range(L)]
+            elif loss == 2:
+                a, b = int(tree_offsets[target]), int(tree_offsets[target + 1])
+                outputs, positive = tree_nodes[a:b].tolist(), [bool(c) for c in tree_codes[a:b].tolist()]
+            else:
+                outputs, positive = [target], [True]
+                for _ in range(negative):
+                    for _attempt in range(64):
+                        label = min(int(torch.searchsorted(label_cdf, torch.tensor([next(draws)], dtype=label_cdf.dtype),
+                                                           right=True)), L - 1)
+                        if label != target:
+                            outputs.append(label), positive.append(False)
+                            break
+            scores = out[outputs] @ hidden
+            value = torch.nn.functional.softplus(torch.where(torch.tensor(positive), -scores, scores)).sum()
+        value.backward()
+        lr = lr_start + (lr_end - lr_start) * starts[s] / max(N, 1)
+        with torch.no_grad():
+            input_vectors.sub_(lr * inp.grad)
+            output_vectors.sub_(lr * out.grad)
+        total, lines = total + float(value), lines + 1
+    return torch.tensor([total, float(lines), float(N)], dtype=torch.float64)

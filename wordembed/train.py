@@ -1,14 +1,23 @@
 """wordembed.train_vectors: trains CBOW or skip-gram vectors (with or without subwords) on a text
-file or Python sentences, in one process or, launched by torchrun, on every rank together.
+file or Python sentences, in one process or, launched by torchrun, on every rank together; and
+wordembed.train_classifier: fastText's supervised classifier, in one process.
 
 The entry point only: it picks the strategy for how this process was launched (distributed/) and
 runs the stages of a Trainer (training/). It sits at the top, beside the command line, because it
 chooses between the layers below it."""
 import dataclasses
+import os
+import tempfile
 
 from .distributed.strategy import strategy_for
+from .distributed.world import launched_ranks
 from .errors import LostRankError, TrainingError  # noqa: F401  (as wordembed.train exported them)
+from .classify.model import Classifier
+from .training.classifier import Supervised
+from .training.classifier_config import ClassifierConfig
 from .training.config import TrainConfig
+from .training.strategy import SingleProcess
+from .text.labelled import pairs_bytes
 from .training.trainer import Trainer, work_dir_for
 from .vectors import WordVectors
 
@@ -34,4 +43,35 @@ def train_vectors(corpus, output_path=None, config=None, resume=False, callbacks
     config.check()
     trainer = Trainer(corpus, config, work_dir_for(output_path), callbacks, log, strategy_for(config),
                       output_path=output_path, output_format=output_format, init=init)
+    return trainer.fit(resume=resume)
+
+
+def train_classifier(data, output_path=None, config=None, resume=False, callbacks=(), log=None,
+                     pretrained_vectors=None, **settings) -> Classifier:
+    """Trains fastText's supervised classifier and returns it (a wordembed.Classifier). data: a
+    file in fastText's format (one example per line, its labels as tokens that start with
+    label_prefix, "__label__" by default) or an iterable of (text, labels) pairs (labels: a str
+    or a list of them, the prefix added where missing). settings override ClassifierConfig
+    fields (fastText's names and defaults: dim, lr, epochs, word_ngrams, bucket, minn, maxn,
+    min_count, min_count_label, neg, loss, threads, seed). Writes fastText's supervised .bin to
+    output_path if given; resume=True continues from OUTPUT.work. pretrained_vectors: vectors
+    (a WordVectors or any file WordVectors.load reads) whose words start from their vectors."""
+    config = dataclasses.replace(config or ClassifierConfig(), **settings)
+    config.check()
+    if launched_ranks() > 1:
+        raise TrainingError("the classifier trains in one process (its distributed strategy is not written "
+                            "yet): launch it without torchrun")
+    if isinstance(data, (str, bytes, os.PathLike)):
+        return _fit_classifier(data, output_path, config, resume, callbacks, log, pretrained_vectors)
+    with tempfile.TemporaryDirectory(prefix="wordembed-classifier-") as folder:
+        path = os.path.join(folder, "data.txt")
+        with open(path, "wb") as f:
+            f.write(pairs_bytes(data, config.label_prefix))
+        return _fit_classifier(path, output_path, config, resume, callbacks, log, pretrained_vectors)
+
+
+def _fit_classifier(path, output_path, config, resume, callbacks, log, pretrained_vectors):
+    work_dir = work_dir_for(output_path) if output_path else tempfile.mkdtemp(prefix="wordembed-classifier-")
+    trainer = Trainer(path, config, work_dir, callbacks, log, SingleProcess(), Supervised(config),
+                      output_path=output_path, init=pretrained_vectors)
     return trainer.fit(resume=resume)

@@ -112,3 +112,65 @@ def cmd_export(args):
     vectors = _load(args.vectors, args.limit)
     vectors.save_projector(args.folder)
     print(f"wrote {', '.join(path for _, path in outputs)}: {len(vectors)} words, dim {vectors.vector_size}")
+
+
+def cmd_supervised(args):
+    from ..train import train_classifier
+    from ..training.classifier_config import ClassifierConfig
+    config = ClassifierConfig(lr=args.lr, dim=args.dim, epochs=args.epochs, word_ngrams=args.word_ngrams,
+                              bucket=args.bucket, minn=args.minn, maxn=args.maxn, min_count=args.min_count,
+                              min_count_label=args.min_count_label, neg=args.neg, loss=args.loss,
+                              label_prefix=args.label_prefix, threads=args.threads, seed=args.seed,
+                              deterministic=args.deterministic, checkpoint_seconds=args.checkpoint_seconds)
+    config.check()
+    inputs = [("training file", args.input)] + ([("pretrained vectors", args.pretrained_vectors)]
+                                                if args.pretrained_vectors else [])
+    refuse_overwriting_inputs(inputs, [("output", args.output)])
+    try:
+        model = train_classifier(args.input, args.output, config, resume=args.resume,
+                                 pretrained_vectors=args.pretrained_vectors)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: the state at the last chunk is saved in {args.output}.work; "
+              "run the same command with --resume to continue", file=sys.stderr)
+        raise SystemExit(130)
+    last = model.history[-1]
+    print(f"wrote {args.output}: {model.dictionary.nwords:,} words, {len(model.labels):,} labels, loss "
+          f"{last['loss']:.4f} per example in the last epoch", file=sys.stderr)
+
+
+def _k_and_threshold(args):
+    k = args.k if args.k is not None else args.k_positional if args.k_positional is not None else 1
+    threshold = (args.threshold if args.threshold is not None else
+                 args.threshold_positional if args.threshold_positional is not None else 0.0)
+    return k, threshold
+
+
+def _classifier_input(path):
+    """A file's path, or standard input's bytes for -."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"input file not found: {path}")
+    return path
+
+
+def cmd_test(args):
+    from ..classify.model import Classifier
+    k, threshold = _k_and_threshold(args)
+    model = Classifier.load(args.model)
+    n, precision, recall = model.test(_classifier_input(args.input), k, threshold)
+    print(f"N\t{n}\nP@{k}\t{precision:.3g}\nR@{k}\t{recall:.3g}")
+
+
+def cmd_predict(args):
+    from ..classify.model import Classifier
+    k, threshold = _k_and_threshold(args)
+    model = Classifier.load(args.model)
+    labels, probabilities = model.predict_file(_classifier_input(args.input), k, threshold)
+    out = []
+    for names, probs in zip(labels, probabilities):
+        if args.prob:
+            out.append(" ".join(f"{name} {p:g}" for name, p in zip(names, probs.tolist())))
+        else:
+            out.append(" ".join(names))
+    sys.stdout.write("".join(line + "\n" for line in out))

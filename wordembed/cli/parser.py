@@ -3,6 +3,7 @@ TrainConfig, the one place they are set) shown in every --help."""
 import argparse
 
 from ..text.tokenizing import TOKENIZE_MODES
+from ..training.classifier_config import LOSSES, ClassifierConfig
 from ..training.config import MODELS, SYNC_SCHEMES, TrainConfig
 from ..vectors import evaluation
 from . import commands
@@ -18,6 +19,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
     add_train_command(sub)
     add_vectors_commands(sub)
+    add_classifier_commands(sub)
     return parser
 
 
@@ -132,3 +134,68 @@ def add_vectors_commands(sub):
     p.add_argument("folder", help="folder to write the files in (made if missing)")
     p.add_argument("--projector", action="store_true",
                    help="tensors.tsv, metadata.tsv and projector_config.pbtxt, for `tensorboard --logdir FOLDER`")
+
+
+def add_classifier_commands(sub):
+    p = sub.add_parser("supervised", help="train a text classifier, as `fasttext supervised`", formatter_class=FORMATTER,
+                       description="Train fastText's supervised classifier on a file of labelled lines: each line "
+                                   "its labels (tokens starting with the label prefix) and its text. Writes "
+                                   "fastText's supervised .bin, which `fasttext` loads too.")
+    p.add_argument("input", help="training file, fastText's format (__label__A __label__B text ...)")
+    p.add_argument("-o", "--output", required=True, help="model file to write (exactly this path)")
+    d = ClassifierConfig()
+    p.add_argument("--lr", type=float, default=d.lr, help="learning rate at the start; it falls linearly to 0")
+    p.add_argument("--dim", type=int, default=d.dim, help="length of the word vectors")
+    p.add_argument("--epoch", "--epochs", dest="epochs", type=int, default=d.epochs, help="passes over the data")
+    p.add_argument("--word-ngrams", "--wordNgrams", dest="word_ngrams", type=int, default=d.word_ngrams,
+                   help="also learn runs of up to this many words (hashed into --bucket rows)")
+    p.add_argument("--bucket", type=int, default=None,
+                   help="rows for word and char n-grams (default: 2000000 where there are any, as fastText)")
+    p.add_argument("--minn", type=int, default=d.minn, help="shortest char n-gram (with --maxn)")
+    p.add_argument("--maxn", type=int, default=d.maxn, help="longest char n-gram (0: none)")
+    p.add_argument("--min-count", "--minCount", dest="min_count", type=int, default=d.min_count,
+                   help="keep words seen at least this often")
+    p.add_argument("--min-count-label", "--minCountLabel", dest="min_count_label", type=int,
+                   default=d.min_count_label, help="keep labels seen at least this often")
+    p.add_argument("--neg", type=int, default=d.neg, help="negatives per example (loss ns)")
+    p.add_argument("--loss", choices=LOSSES, default=d.loss,
+                   help="softmax; ns: negative sampling; hs: hierarchical softmax; ova: one-vs-all (multi-label)")
+    p.add_argument("--label-prefix", "--label", dest="label_prefix", default=d.label_prefix,
+                   help="what starts a label token")
+    p.add_argument("--pretrained-vectors", "--pretrainedVectors", dest="pretrained_vectors", metavar="VECTORS",
+                   help="vectors that start the words they know (word2vec .txt/.vec/.bin, fastText .bin, wordembed "
+                        ".pt); --dim must match them")
+    p.add_argument("--threads", "--thread", dest="threads", type=int, default=None,
+                   help="training threads (default: the cores torch uses)")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed of the initial vectors and of every draw")
+    p.add_argument("--deterministic", action="store_true",
+                   help="one thread, lines in order: the same seed and settings give bit-identical models")
+    p.add_argument("--resume", action="store_true", help="continue from OUTPUT.work (start afresh if it has nothing)")
+    p.add_argument("--checkpoint-seconds", type=float, default=d.checkpoint_seconds,
+                   help="save a checkpoint this often, as well as at epoch ends and on Ctrl-C")
+    p.set_defaults(func=commands.cmd_supervised)
+
+    p = sub.add_parser("test", help="precision and recall at k of a classifier, as `fasttext test`",
+                       formatter_class=FORMATTER, description="Print N, P@K and R@K over the lines of a labelled "
+                                                              "file (- for standard input), as `fasttext test`.")
+    p.add_argument("model", help="classifier .bin (wordembed's or fastText's)")
+    p.add_argument("input", help="labelled file, fastText's format, or - for standard input")
+    _add_k_and_threshold(p)
+    p.set_defaults(func=commands.cmd_test)
+
+    for name, prob in (("predict", False), ("predict-prob", True)):
+        p = sub.add_parser(name, help=f"a classifier's k best labels{' and their probabilities' if prob else ''} "
+                                      "for each line, as `fasttext " + name + "`", formatter_class=FORMATTER)
+        p.add_argument("model", help="classifier .bin (wordembed's or fastText's)")
+        p.add_argument("input", help="text file, one example per line, or - for standard input")
+        _add_k_and_threshold(p)
+        if not prob:
+            p.add_argument("--prob", action="store_true", help="print each label's probability after it")
+        p.set_defaults(func=commands.cmd_predict, prob=prob)
+
+
+def _add_k_and_threshold(p):
+    p.add_argument("k_positional", nargs="?", type=int, metavar="K", help="as --k (fastText's way of giving it)")
+    p.add_argument("threshold_positional", nargs="?", type=float, metavar="THRESHOLD", help="as --threshold")
+    p.add_argument("--k", type=int, default=None, help="labels per line (-1: all) [default: 1]")
+    p.add_argument("--threshold", type=float, default=None, help="least probability of a label [default: 0]")

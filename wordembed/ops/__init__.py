@@ -22,7 +22,7 @@ except ImportError as error:
         "with the same torch installed that you run it with."
     ) from error
 
-__all__ = ["context_sum", "context_sum_sgd_", "ns_step_", "ns_train_chunk_"]
+__all__ = ["context_sum", "context_sum_sgd_", "ns_step_", "ns_train_chunk_", "supervised_train_chunk_"]
 
 
 def context_sum(weight: Tensor, context: Tensor, mode: str = "mean", *, offsets: Tensor | None = None,
@@ -108,6 +108,24 @@ def _ns_train_chunk_fake(input_vectors, output_vectors, ids, sentence_starts, ke
                          noise_alias, window, negative, lr_start, lr_end, seed, deterministic,
                          full_context_update=True, skipgram=False, bag_offsets=None, bag_rows=None):
     # [loss sum, examples, words]: read by the host, so every device's kernel returns it on the CPU
+    return torch.empty((3,), dtype=torch.float64, device="cpu")
+
+
+def supervised_train_chunk_(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor, sentence_starts: Tensor, *,
+                            loss: int, negative: int, label_cdf: Tensor, tree_offsets: Tensor, tree_nodes: Tensor,
+                            tree_codes: Tensor, lr_start: float, lr_end: float, seed: int,
+                            deterministic: bool = False) -> Tensor:
+    """Trains fastText's classifier on a chunk of labelled lines (each its labels as -1 - label,
+    then its input rows), in place; loss 0 softmax, 1 ns, 2 hs, 3 ova. Returns [loss sum, lines
+    trained, ids] (float64). See csrc/wordembed.cpp for the contract."""
+    return torch.ops.wordembed.supervised_train_chunk_.default(
+        input_vectors, output_vectors, ids, sentence_starts, int(loss), int(negative), label_cdf, tree_offsets,
+        tree_nodes, tree_codes, float(lr_start), float(lr_end), int(seed), bool(deterministic))
+
+
+@torch.library.register_fake("wordembed::supervised_train_chunk_")
+def _supervised_train_chunk_fake(input_vectors, output_vectors, ids, sentence_starts, loss, negative, label_cdf,
+                                 tree_offsets, tree_nodes, tree_codes, lr_start, lr_end, seed, deterministic):
     return torch.empty((3,), dtype=torch.float64, device="cpu")
 
 

@@ -73,6 +73,17 @@ def encode_corpus(corpus, vocab, prefix, max_sentence_words=MAX_SENTENCE_WORDS,
     return EncodedCorpus(prefix)
 
 
+def save_encoded(prefix, ids, starts) -> "EncodedCorpus":
+    """Writes P.ids and P.starts from an id stream and its sentence offsets made in memory (int32
+    and int64 arrays or tensors); returns the encoded corpus, memory-mapped."""
+    prefix = os.fspath(prefix)
+    with atomic_write(prefix + ".ids", durable=False) as ids_file, \
+            atomic_write(prefix + ".starts", durable=False) as starts_file:
+        np.asarray(ids, dtype=np.int32).tofile(ids_file)
+        np.asarray(starts, dtype=np.int64).tofile(starts_file)
+    return EncodedCorpus(prefix)
+
+
 class EncodedCorpus:
     """The id stream of encode_corpus and its sentence offsets, both memory-mapped (nothing is
     read until it is used)."""

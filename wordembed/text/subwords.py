@@ -41,9 +41,10 @@ def ngram_buckets(word: str, minn: int, maxn: int, bucket: int) -> list:
     """The bucket of each character n-gram of "<word>" with minn <= n <= maxn, in fastText's order
     (by start, then length) and with its repeats; "<" and ">" alone are no n-grams, and fastText's
     line-end word "</s>" has none."""
-    if not bucket or not maxn or word == EOS:
+    if not bucket or not maxn or word in (EOS, EOS.encode()):
         return []
-    data = (BOW + word + EOW).encode("utf-8", "surrogatepass")
+    # bytes: a token as the file has it (labelled text need not be UTF-8)
+    data = b"<" + word + b">" if isinstance(word, bytes) else (BOW + word + EOW).encode("utf-8", "surrogatepass")
     size, buckets = len(data), []
     for i in range(size):
         if data[i] & 0xC0 == 0x80:  # inside a character

@@ -76,7 +76,7 @@ def _fail(path, why):
 def load(path, config: dict, corpus_fingerprint: str, table_rows) -> dict:
     """The checkpoint's state, after checking that it is whole, that it was made with these
     settings (apart from MAY_CHANGE_ON_RESUME) and from the corpus with this fingerprint, and that
-    its tables have the rows table_rows(number of words) says (the objective's rule)."""
+    its tables have the rows table_rows(its words) says (the objective's rule)."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for damaged or foreign archives
@@ -110,7 +110,7 @@ def load(path, config: dict, corpus_fingerprint: str, table_rows) -> dict:
         _fail(path, "the vocabulary holds something that is not a word")
     if state["counts"].shape != (V,) or state["counts"].dtype != torch.int64:
         _fail(path, f"'counts' does not hold one count per word ({V})")
-    for key, rows in zip(("input_vectors", "output_vectors"), table_rows(V)):
+    for key, rows in zip(("input_vectors", "output_vectors"), table_rows(state["words"])):
         table = state[key]
         if table is not None and (table.shape != (rows, D) or table.dtype != torch.float32):
             _fail(path, f"{key!r} is not a float32 table of {rows} x {D}")

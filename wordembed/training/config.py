@@ -2,6 +2,7 @@
 imports no compiled code, so that the command line can show them where the extension is not
 built."""
 import dataclasses
+import functools
 import math
 import numbers
 
@@ -76,25 +77,7 @@ class TrainConfig:
     def check(self):
         """TrainingError naming the first setting that is of the wrong type or out of range; run
         before any work starts."""
-        def whole(name, low, high=None, optional=False):
-            value = getattr(self, name)
-            if optional and value is None:
-                return
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise TrainingError(f"{name} must be a whole number, got {value!r}")
-            if value < low or (high is not None and value > high):
-                bounds = f"at least {low}" if high is None else f"from {low} to {high}"
-                raise TrainingError(f"{name} must be {bounds}, got {value}")
-
-        def number(name, low, positive=False, optional=False):
-            value = getattr(self, name)
-            if optional and value is None:
-                return
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-                raise TrainingError(f"{name} must be a finite number, got {value!r}")
-            if value < low or (positive and value == low):
-                raise TrainingError(f"{name} must be {'>' if positive else '>='} {low}, got {value}")
-
+        whole, number = functools.partial(check_whole, self), functools.partial(check_number, self)
         if self.model not in MODELS:
             raise TrainingError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
         whole("minn", 0)
@@ -136,23 +119,52 @@ class TrainConfig:
             check_backend(self.backend)
         except ValueError as e:
             raise TrainingError(str(e)) from None
-        try:
-            device = torch.device(self.device)
-        except (RuntimeError, TypeError):
-            raise TrainingError(f"unknown device {self.device!r}; use 'cpu' or 'cuda'") from None
-        if device.type == "cuda":
-            if not torch.cuda.is_available():
-                raise TrainingError(f"device {self.device!r}: no CUDA GPU is visible to torch here")
-            if not torch._C._dispatch_has_kernel_for_dispatch_key("wordembed::ns_train_chunk_", "CUDA"):
-                raise TrainingError("wordembed was built without its CUDA kernels: rebuild it with a CUDA "
-                                    "torch and nvcc (bash scripts/setup.sh)")
-            if self.backend != "fused":
-                raise TrainingError("the reference backend trains on the CPU only")
-        elif device.type != "cpu":
-            raise TrainingError(f"device {self.device!r}: wordembed trains on 'cpu' or 'cuda'")
+        check_device(self.device, self.backend, "wordembed::ns_train_chunk_")
 
     @property
     def words_per_chunk(self):
         if self.chunk_words is not None:
             return self.chunk_words
         return 1 << 22 if torch.device(self.device).type == "cuda" else 1 << 18
+
+
+def check_whole(settings, name, low, high=None, optional=False):
+    """TrainingError unless settings.name is a whole number in [low, high] (or None, if optional)."""
+    value = getattr(settings, name)
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TrainingError(f"{name} must be a whole number, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bounds = f"at least {low}" if high is None else f"from {low} to {high}"
+        raise TrainingError(f"{name} must be {bounds}, got {value}")
+
+
+def check_number(settings, name, low, positive=False, optional=False):
+    """TrainingError unless settings.name is a finite number >= low (> low, if positive)."""
+    value = getattr(settings, name)
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise TrainingError(f"{name} must be a finite number, got {value!r}")
+    if value < low or (positive and value == low):
+        raise TrainingError(f"{name} must be {'>' if positive else '>='} {low}, got {value}")
+
+
+def check_device(device_name, backend, kernel):
+    """TrainingError unless the device is the CPU, or a CUDA GPU torch sees and the extension has
+    the kernel for (the reference backend trains on the CPU only)."""
+    try:
+        device = torch.device(device_name)
+    except (RuntimeError, TypeError):
+        raise TrainingError(f"unknown device {device_name!r}; use 'cpu' or 'cuda'") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise TrainingError(f"device {device_name!r}: no CUDA GPU is visible to torch here")
+        if not torch._C._dispatch_has_kernel_for_dispatch_key(kernel, "CUDA"):
+            raise TrainingError("wordembed was built without its CUDA kernels: rebuild it with a CUDA "
+                                "torch and nvcc (bash scripts/setup.sh)")
+        if backend != "fused":
+            raise TrainingError("the reference backend trains on the CPU only")
+    elif device.type != "cpu":
+        raise TrainingError(f"device {device_name!r}: wordembed trains on 'cpu' or 'cuda'")

@@ -16,18 +16,17 @@ from .tables import allocate_tables, start_tables
 def make_tables(objective, config, vocab, device, trained):
     """The objective's two tables for this vocabulary, on the device; started from the seed
     unless trained (their numbers are then copied in)."""
-    input_rows, output_rows, what = objective.table_rows(len(vocab))
+    input_rows, output_rows, what = objective.table_rows(vocab.ix_to_word)
     tables = allocate_tables(input_rows, output_rows, config.dim, device, what)
     if not trained:
         start_tables(*tables, config.seed, config.init_scale)
     return tables
 
 
-def prepare_fresh(corpus, corpus_fingerprint, config, objective, work, device, threads, ranks, log,
-                  init=None) -> RunState:
-    """Counts the vocabulary, makes the tables and encodes the corpus into work.corpus_prefix.
-    init: vectors to continue from (a WordVectors): their words are kept, the corpus's words that
-    pass min_count are added, and their rows start the tables (objective.start_from)."""
+def count_and_encode(corpus, config, work, threads, log, init=None):
+    """A word corpus's vocabulary and encoded id stream (in work.corpus_prefix): the preparation
+    of an objective that does not bring its own (`prepare_data`). init: vectors to continue from
+    (a WordVectors): their words are kept, and the corpus's words that pass min_count are added."""
     name = describe(corpus)
     tokenizer = Tokenizer(config.tokenize, config.lowercase)
     # The reference backend is plain Python and PyTorch throughout, its corpus pipeline too.
@@ -47,10 +46,20 @@ def prepare_fresh(corpus, corpus_fingerprint, config, objective, work, device, t
     if len(vocab) == 0:
         raise TrainingError(f"the vocabulary is empty: no word of {name} appears "
                             f"min_count={config.min_count} times; lower --min-count")
-    input_rows, output_rows, what = objective.table_rows(len(vocab))
-    tables = allocate_tables(input_rows, output_rows, config.dim, device, what)
     encoded = encode_corpus(corpus, vocab, work.corpus_prefix, tokenizer=tokenizer, pipeline=pipeline,
                             threads=threads)
+    return vocab, encoded
+
+
+def prepare_fresh(corpus, corpus_fingerprint, config, objective, work, device, threads, ranks, log,
+                  init=None) -> RunState:
+    """The vocabulary and encoded corpus (the objective's prepare_data, or count_and_encode), the
+    tables, started from the seed and then from init (vectors to continue from) where given."""
+    prepare_data = getattr(objective, "prepare_data", None)
+    vocab, encoded = (prepare_data(corpus, work, threads, log, init) if prepare_data is not None
+                      else count_and_encode(corpus, config, work, threads, log, init))
+    input_rows, output_rows, what = objective.table_rows(vocab.ix_to_word)
+    tables = allocate_tables(input_rows, output_rows, config.dim, device, what)
     fingerprints = {"corpus": corpus_fingerprint, "encoded": encoded.fingerprint()}
     start_tables(*tables, config.seed, config.init_scale)
     run = RunState(vocab, *tables, fingerprints, encoded, epoch_words=[0] * ranks, seeded=init is None)

@@ -5,7 +5,7 @@ reference twin), and what the trained tables become (WordVectors).
 It is one of the stages' two seams (the other is the strategy: one process or several ranks):
 the stages prepare, checkpoint, schedule and report, and call the objective for what is its own.
 An objective has: check_output(output_format), check_init(init) and start_from(run, init) (for
-training that continues from existing vectors), table_rows(num_words), begin(vocab, device),
+training that continues from existing vectors), table_rows(words), begin(vocab, device),
 train_chunk(run, batch, lr_start, lr_end, seed), result(run), and `bags` (the rows a word's
 update touches, for a distributed run's sync; None: the word's own row)."""
 
@@ -65,10 +65,10 @@ class Word2Vec:
         if outputs is not None:
             run.output_vectors[ours.to(device)] = outputs[theirs].to(run.output_vectors)
 
-    def table_rows(self, num_words):
-        """(input rows, output rows, the rows in words for messages). A subword model's input table
-        holds the words' rows, then the n-gram buckets' rows."""
-        cfg = self.config
+    def table_rows(self, words):
+        """(input rows, output rows, the rows in words for messages) for this vocabulary (its
+        words). A subword model's input table holds the words' rows, then the n-gram buckets' rows."""
+        cfg, num_words = self.config, len(words)
         buckets = cfg.bucket if cfg.subwords else 0
         return num_words + buckets, num_words, f"{num_words:,} words" + (f" and {buckets:,} n-gram buckets"
                                                                           if buckets else "")

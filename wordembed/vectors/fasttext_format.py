@@ -48,9 +48,10 @@ class _Reader:
 
 
 def _read_entries(f, name, size):
-    """The dictionary's entries (word, NUL, int64 count, int8 type), read in blocks; leaves the
-    file at the byte after the last one. Returns the words (labels left out) and all counts."""
-    words, counts = [], np.empty(size, dtype=np.int64)
+    """The dictionary's entries (token, NUL, int64 count, int8 type), read in blocks; leaves the
+    file at the byte after the last one. Returns the tokens (bytes), their counts and types
+    (0 word, 1 label)."""
+    tokens, counts, kinds = [], np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int8)
     buf, pos = b"", 0
     for i in range(size):
         while (end := buf.find(b"\0", pos)) < 0 or len(buf) < end + 10:
@@ -58,17 +59,18 @@ def _read_entries(f, name, size):
             if not more:
                 raise FastTextFormatError(f"{name}: the file ends inside entry {i} of the dictionary")
             buf, pos = buf[pos:] + more, 0
-        counts[i], kind = struct.unpack_from("<qb", buf, end + 1)
-        if kind == 0:
-            words.append(buf[pos:end].decode("utf-8", "replace"))
+        counts[i], kinds[i] = struct.unpack_from("<qb", buf, end + 1)
+        tokens.append(buf[pos:end])
         pos = end + 10
     f.seek(pos - len(buf), os.SEEK_CUR)
-    return words, counts
+    return tokens, counts, kinds
 
 
-def load_fasttext_bin(path) -> dict:
-    """A fastText .bin model: {'words', 'counts', 'ntokens', 'settings' (fastText's names; 'model'
-    and 'loss' as words), 'input' (nwords + bucket, dim) and 'output' float32 arrays}."""
+def read_model(path) -> dict:
+    """Any fastText .bin model, as stored: {'settings' (fastText's names; 'model' and 'loss' as
+    words), 'tokens' (bytes: the words, then the labels), 'counts', 'nwords', 'nlabels',
+    'ntokens', 'input' (nwords + bucket, dim) and 'output' float32 arrays}. Checks every size
+    against the file before reading what it sizes."""
     name = os.path.basename(os.fspath(path))
     with open(path, "rb") as f:
         r = _Reader(f, name)
@@ -84,13 +86,14 @@ def load_fasttext_bin(path) -> dict:
         settings["loss"] = LOSSES.get(settings["loss"], settings["loss"])
         size, nwords, nlabels = r.take("<3i")
         ntokens, pruneidx_size = r.take("<qq")
-        if not 0 <= nwords <= size or nlabels < 0:
-            raise FastTextFormatError(f"{name}: a dictionary of {size} entries cannot hold {nwords} words")
+        if not 0 <= nwords <= size or nlabels < 0 or nwords + nlabels != size:
+            raise FastTextFormatError(f"{name}: a dictionary of {size} entries cannot hold {nwords} words and "
+                                      f"{nlabels} labels")
         if size * 10 > os.fstat(f.fileno()).st_size - f.tell():  # an entry takes at least 10 bytes
             raise FastTextFormatError(f"{name}: a dictionary of {size:,} entries is longer than the file: truncated?")
-        words, counts = _read_entries(f, name, size)
-        if len(words) != nwords:
-            raise FastTextFormatError(f"{name}: the dictionary holds {len(words)} words, its header says {nwords}")
+        tokens, counts, kinds = _read_entries(f, name, size)
+        if (kinds[:nwords] != 0).any() or (kinds[nwords:] != 1).any():
+            raise FastTextFormatError(f"{name}: the dictionary should hold {nwords} words, then {nlabels} labels")
         if pruneidx_size > 0:
             raise FastTextFormatError(f"{name}: a pruned (quantized) model; load the .bin it was made from")
         (quantized,) = r.take("<?")
@@ -105,42 +108,67 @@ def load_fasttext_bin(path) -> dict:
     if inp.shape != (nwords + bucket, dim) or out.shape[1] != dim:
         raise FastTextFormatError(f"{name}: matrices of {inp.shape} and {out.shape} do not fit {nwords} words, "
                                   f"{bucket} buckets and dim {dim}")
-    return {"words": words, "counts": counts[:nwords], "ntokens": ntokens, "settings": settings,
-            "input": inp, "output": out}
+    return {"settings": settings, "tokens": tokens, "counts": counts, "nwords": nwords, "nlabels": nlabels,
+            "ntokens": ntokens, "input": inp, "output": out}
 
 
-def save_fasttext_bin(path, words, counts, input_parts, output_matrix, settings) -> None:
-    """Writes a model fastText 0.9 loads. input_parts: the input matrix as one array or as a list
-    of arrays to be written one after the other (the words' rows, then the n-gram rows: no copy of
-    a large table is made). `settings` holds fastText's names (see load_fasttext_bin; the
-    missing ones get fastText's defaults)."""
+def load_fasttext_bin(path) -> dict:
+    """A fastText .bin model's word vectors: {'words', 'counts', 'ntokens', 'settings', 'input'
+    (nwords + bucket, dim) and 'output' float32 arrays}."""
+    model = read_model(path)
+    nwords = model["nwords"]
+    words = [t.decode("utf-8", "replace") for t in model["tokens"][:nwords]]
+    return {"words": words, "counts": model["counts"][:nwords], "ntokens": model["ntokens"],
+            "settings": model["settings"], "input": model["input"], "output": model["output"]}
+
+
+def write_model(path, tokens, counts, nwords, input_parts, output_matrix, settings) -> None:
+    """Writes a model fastText 0.9 loads: tokens (bytes) are the words, then the labels (from
+    entry nwords on). input_parts: the input matrix as one array or a list of arrays written one
+    after the other (no copy of a large table is made). settings: fastText's names, all of them
+    but dim and bucket (which the matrices give), and 'ntokens'."""
     parts = [input_parts] if isinstance(input_parts, np.ndarray) else list(input_parts)
     parts = [np.ascontiguousarray(p, dtype="<f4") for p in parts]
     out = np.ascontiguousarray(output_matrix, dtype="<f4")
-    nwords, dim = len(words), out.shape[1] if out.ndim == 2 else -1
-    rows = sum(p.shape[0] for p in parts)
-    s = {"ws": 5, "epoch": 5, "minCount": 5, "neg": 5, "wordNgrams": 1, "loss": "ns", "model": "skipgram",
-         "minn": 3, "maxn": 6, "lrUpdateRate": 100, "t": 1e-4, **settings}
-    s["dim"], s["bucket"] = dim, rows - nwords
-    if (s["bucket"] < 0 or out.shape != (nwords, dim) or len(counts) != nwords
-            or any(p.ndim != 2 or p.shape[1] != dim for p in parts)):
-        raise ValueError(f"need {nwords} words and counts, input rows of at least as many rows and an output matrix "
-                         f"of one row per word, all of one width; got {len(counts)} counts, input parts "
+    dim, rows, nlabels = out.shape[1] if out.ndim == 2 else -1, sum(p.shape[0] for p in parts), len(tokens) - nwords
+    s = dict(settings, dim=dim, bucket=rows - nwords)
+    if s["bucket"] < 0 or len(counts) != len(tokens) or any(p.ndim != 2 or p.shape[1] != dim for p in parts):
+        raise ValueError(f"need one count per token, input rows of at least {nwords} rows and matrices of one "
+                         f"width; got {len(counts)} counts for {len(tokens)} tokens, input parts "
                          f"{[p.shape for p in parts]} and output {out.shape}")
     codes = {"model": {v: k for k, v in MODELS.items()}, "loss": {v: k for k, v in LOSSES.items()}}
     values = [codes[k][s[k]] if k in codes else int(s[k]) for k in _SETTINGS]
     with atomic_write(path) as f:
         f.write(struct.pack("<ii", MAGIC, VERSION))
         f.write(struct.pack("<12i", *values) + struct.pack("<d", float(s["t"])))
-        ntokens = int(s.get("ntokens", int(np.sum(counts))))
-        f.write(struct.pack("<3iqq", nwords, nwords, 0, ntokens, -1))
-        for word, count in zip(words, counts):
-            data = word.encode("utf-8")
-            if b"\0" in data or not data:
-                raise ValueError(f"word {word!r} cannot be stored in a fastText model: it is empty or holds NUL")
-            f.write(data + b"\0" + struct.pack("<qb", int(count), 0))
+        f.write(struct.pack("<3iqq", len(tokens), nwords, nlabels, int(s["ntokens"]), -1))
+        for i, (token, count) in enumerate(zip(tokens, counts)):
+            if b"\0" in token or not token:
+                raise ValueError(f"token {token!r} cannot be stored in a fastText model: it is empty or holds NUL")
+            f.write(token + b"\0" + struct.pack("<qb", int(count), int(i >= nwords)))
         f.write(struct.pack("<?qq", False, rows, dim))
         for part in parts:
             f.write(memoryview(part).cast("B"))
         f.write(struct.pack("<?qq", False, *out.shape))
         f.write(memoryview(out).cast("B"))
+
+
+def save_fasttext_bin(path, words, counts, input_parts, output_matrix, settings) -> None:
+    """Writes a word-vectors model fastText 0.9 loads. input_parts: the input matrix as one array
+    or as a list of arrays to be written one after the other (the words' rows, then the n-gram
+    rows). `settings` holds fastText's names (see load_fasttext_bin; the missing ones get
+    fastText's defaults)."""
+    nwords = len(words)
+    if np.shape(output_matrix)[0] != nwords or len(counts) != nwords:
+        raise ValueError(f"need {nwords} words and counts and an output matrix of one row per word; got "
+                         f"{len(counts)} counts and output {np.shape(output_matrix)}")
+    s = {"ws": 5, "epoch": 5, "minCount": 5, "neg": 5, "wordNgrams": 1, "loss": "ns", "model": "skipgram",
+         "minn": 3, "maxn": 6, "lrUpdateRate": 100, "t": 1e-4, **settings}
+    s.setdefault("ntokens", int(np.sum(counts)))
+    tokens = []
+    for word in words:
+        data = word.encode("utf-8")
+        if b"\0" in data or not data:
+            raise ValueError(f"word {word!r} cannot be stored in a fastText model: it is empty or holds NUL")
+        tokens.append(data)
+    write_model(path, tokens, counts, nwords, input_parts, output_matrix, s)
