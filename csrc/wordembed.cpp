@@ -83,6 +83,9 @@ TORCH_LIBRARY(wordembed, m) {
   m.def("supervised_train_chunk_(Tensor(a!) input_vectors, Tensor(b!) output_vectors, Tensor ids, "
         "Tensor sentence_starts, int loss, int negative, Tensor label_cdf, Tensor tree_offsets, "
         "Tensor tree_nodes, Tensor tree_codes, float lr_start, float lr_end, int seed, bool deterministic) -> Tensor");
+  // Fills a CPU table with uniform numbers in [-bound, bound) that depend on the seed alone
+  // (cpu/fill_uniform_cpu.cpp), on every thread.
+  m.def("fill_uniform_(Tensor(a!) table, int seed, float bound) -> ()");
   // Labelled lines as fastText reads them (corpus/labelled_lines.cpp), from a uint8 tensor of the
   // text: every token and its count (joined by '\n'), and the lines ended; and each line encoded.
   m.def("count_labelled_tokens(Tensor text) -> (Tensor, Tensor, int)");

@@ -35,4 +35,4 @@ exec "$root/.venv/bin/pytest" -c "$root/pytest.ini" --rootdir "$root" -p no:cach
     "$root/tests/test_ns_variants.py" \
     "$root/tests/test_train.py" \
     "$root/tests/test_train_reliability.py" "$root/tests/test_properties.py" \
-    "$root/tests/test_corpus_native.py" "$@"
+    "$root/tests/test_corpus_native.py" "$root/tests/test_classifier_ops.py" "$root/tests/test_classifier_text.py" "$@"

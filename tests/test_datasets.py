@@ -5,7 +5,7 @@ import os
 import pytest
 
 from wordembed.datasets import (LEXICOGRAPHER_FILES, dictd_regions, prepare_gcide, prepare_wordnet_glosses,
-                                 wordnet_glosses)
+                                 prepare_wordnet_senses, wordnet_glosses)
 
 BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
@@ -100,3 +100,19 @@ def test_wordnet_glosses_are_labelled_by_their_lexicographer_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="wordnet-base"):
         prepare_wordnet_glosses(tmp_path / "again.txt", str(tmp_path))
     assert not (tmp_path / "again.txt").exists()
+
+
+def test_wordnet_words_are_labelled_by_all_their_senses_files(tmp_path):
+    (tmp_path / "data.noun").write_text(
+        "00015388 05 n 02 lamb 0 young_sheep 0 000 | young sheep  \n"
+        "07666008 13 n 01 Lamb 0 000 | the flesh of a young domestic sheep eaten as food  \n")
+    (tmp_path / "data.verb").write_text("01835496 38 v 01 lamb 0 000 | give birth to a lamb  \n")
+    (tmp_path / "data.adj").write_text("00001740 00 a 01 able(a) 0 000 | (usually followed by `to') having the "
+                                       "necessary means  \n")
+    (tmp_path / "data.adv").write_text("")
+    assert prepare_wordnet_senses(tmp_path / "senses.txt", str(tmp_path)) == 4
+    assert (tmp_path / "senses.txt").read_text().splitlines() == [
+        "__label__noun.animal __label__noun.food lamb ; young sheep ; the flesh of a young domestic sheep eaten as food",
+        "__label__noun.animal young sheep ; young sheep",
+        "__label__verb.motion lamb ; give birth to a lamb",
+        "__label__adj.all able ; ( usually followed by ` to ' ) having the necessary means"]

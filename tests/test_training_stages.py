@@ -14,6 +14,7 @@ from wordembed.text.corpus import encode_corpus
 from wordembed.text.vocab import Vocabulary
 from wordembed.training import checkpoint, preparation
 from wordembed.training.chunks import chunks_on, plan_rounds
+from wordembed.training.objective import Objective
 from wordembed.training.state import RunState
 from wordembed.training.strategy import DISTRIBUTED_SETTINGS, LocalRounds, SingleProcess
 from wordembed.training.trainer import Trainer
@@ -166,17 +167,9 @@ def stop_after_an_epoch(trainer, entry):
 
 
 # ---- the objective seam
-class WordCounts:
+class WordCounts(Objective):
     """An objective that is not word2vec's: it adds each word's count of appearances to its output
     row and leaves the input table alone. The stages must prepare, resume and report it unchanged."""
-    bags = None
-
-    def __init__(self, config):
-        self.config = config
-
-    def check_output(self, output_format):
-        pass
-
     def table_rows(self, words):
         return 1, len(words), f"{len(words)} words"
 

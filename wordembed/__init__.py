@@ -7,9 +7,10 @@ The package, one folder a layer, lowest first (tests/test_layers.py keeps the or
     nn, models   torch.nn modules on the ops; the tutorial's models; reference: the ops' twins
     text/        tokens -> vocabulary -> encoded id stream; subwords; datasets
     vectors/     WordVectors, queries, evaluation, files, plots (never needs the extension)
+    classify/    Classifier: fastText's text classifier as a torch.nn.Module, its predictions and files
     training/    settings and the stages of a run, with its objective and strategy
     distributed/ the torch.distributed strategy: ranks and their syncs
-    train, cli/  the entry points: train_vectors and the command line
+    train, cli/  the entry points: train_vectors, train_classifier and the command line
 
 The compiled extension is imported when `ops`, `nn`, `models` or training first needs it, not
 here: word vectors can be loaded, queried and evaluated where it is not built (`ops` then says
@@ -25,8 +26,10 @@ from .vectors import FastTextFormatError, VectorsFileError, WordVectors  # noqa:
 __version__ = "0.1.0"
 # Loaded when first asked for: modules that need the compiled extension or torch.distributed,
 # and the names they hold.
-_LAZY_MODULES = ("ops", "nn", "models", "train", "cli", "training", "distributed", "datasets")
-_LAZY_NAMES = {"train_vectors": ".train", "TrainConfig": ".training.config", "Trainer": ".training.trainer"}
+_LAZY_MODULES = ("ops", "nn", "models", "train", "cli", "training", "distributed", "datasets", "classify")
+_LAZY_NAMES = {"train_vectors": ".train", "TrainConfig": ".training.config", "Trainer": ".training.trainer",
+               "train_classifier": ".train", "Classifier": ".classify.model",
+               "ClassifierConfig": ".training.classifier_config"}
 
 
 def __getattr__(name):

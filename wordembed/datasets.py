@@ -1,4 +1,5 @@
 """wordembed.datasets, where it always was: the corpora a fresh machine can get now live in
 wordembed/text/datasets.py (they are where tokens come from)."""
 from .text.datasets import (GCIDE_DICT, LEXICOGRAPHER_FILES, WORDNET, dictd_regions,  # noqa: F401
-                            prepare_gcide, prepare_wordnet_glosses, wordnet_glosses)
+                            prepare_gcide, prepare_wordnet_glosses, prepare_wordnet_senses, wordnet_glosses,
+                            wordnet_word_senses)

@@ -205,5 +205,5 @@ def supervised_train_chunk(input_vectors: Tensor, output_vectors: Tensor, ids: T
         with torch.no_grad():
             input_vectors.sub_(lr * inp.grad)
             output_vectors.sub_(lr * out.grad)
-        total, lines = total + float(value), lines + 1
+        total, lines = total + float(value.detach()), lines + 1
     return torch.tensor([total, float(lines), float(N)], dtype=torch.float64)

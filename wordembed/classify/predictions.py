@@ -2,14 +2,26 @@
 how `test` scores the predictions (fastText's Meter).
 
 fastText ranks labels by s = log(p + 1e-5), with p the softmax (loss "softmax") or each label's
-sigmoid ("ns", "ova"); hierarchical softmax ("hs") sums log(f + 1e-5) along the label's path of
-sigmoid decisions f. It keeps the labels with p >= threshold (hs: s >= log(threshold + 1e-5)),
+sigmoid ("ns", "ova"; fastText reads that sigmoid from a table of 513 steps over [-8, 8], so this
+does too: its probabilities then match fastText's to 1e-4, where the exact sigmoid is up to 2e-3
+away); hierarchical softmax ("hs") sums log(f + 1e-5) along the label's path of (exact) sigmoid
+decisions f. It keeps the labels with p >= threshold (hs: s >= log(threshold + 1e-5)),
 the k best, and reports exp(s) as the probability (so p + 1e-5 for the flat losses)."""
 import math
 
 import torch
 
 EPSILON = 1e-5
+_SIGMOID_STEPS, _SIGMOID_REACH = 512, 8
+
+
+def table_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """fastText's sigmoid: the table entry at the step below x, 0 below -8 and 1 above 8."""
+    steps = torch.arange(_SIGMOID_STEPS + 1, dtype=torch.float32, device=x.device)
+    table = torch.sigmoid((steps * (2 * _SIGMOID_REACH) / _SIGMOID_STEPS - _SIGMOID_REACH).double()).float()
+    x = x.float()
+    index = ((x + _SIGMOID_REACH) * _SIGMOID_STEPS / _SIGMOID_REACH / 2).clamp(0, _SIGMOID_STEPS).long()
+    return torch.where(x < -_SIGMOID_REACH, 0.0, torch.where(x > _SIGMOID_REACH, 1.0, table[index]))
 
 
 def label_scores(loss: str, hidden: torch.Tensor, output_vectors: torch.Tensor, paths=None) -> torch.Tensor:
@@ -18,7 +30,7 @@ def label_scores(loss: str, hidden: torch.Tensor, output_vectors: torch.Tensor, 
     if loss == "softmax":
         return torch.log(torch.softmax(logits, dim=1) + EPSILON)
     if loss in ("ns", "ova"):
-        return torch.log(torch.sigmoid(logits) + EPSILON)
+        return torch.log(table_sigmoid(logits) + EPSILON)
     nodes, codes, mask = (t.to(hidden.device) for t in paths)
     f = torch.sigmoid(logits)[:, nodes]                     # (B, L, depth)
     steps = torch.log(torch.where(codes, f, 1 - f) + EPSILON)
@@ -34,16 +46,67 @@ def threshold_score(threshold: float) -> float:
 
 def best_labels(scores: torch.Tensor, k: int, threshold: float, empty: torch.Tensor | None = None):
     """Per row, the k best labels (k -1: all) of at least the threshold, best first, as
-    (label indices, probabilities) lists of tensors. empty: rows with no input (no prediction)."""
+    (label indices, probabilities) lists of tensors. empty: rows with no input (no prediction).
+    Labels of equal score come in the order fastText's heap leaves them (fasttext_k_best): its
+    saturated sigmoids (ns, ova) make such ties common."""
     L = scores.shape[1]
     k = L if k == -1 else min(k, L)
-    values, indices = torch.topk(scores, k, dim=1) if k else (scores[:, :0], scores[:, :0].long())
-    keep = values >= threshold_score(threshold)
+    lowest = threshold_score(threshold)
+    values, indices = torch.topk(scores, min(k + 1, L), dim=1)
+    tied = (values[:, :-1] == values[:, 1:]).any(1) if values.shape[1] > 1 else torch.zeros(len(scores), dtype=bool)
+    values, indices = values[:, :k], indices[:, :k]
+    keep = values >= lowest
     if empty is not None:
         keep &= ~empty[:, None]
-    probabilities = torch.exp(values)
     counts = keep.sum(1).tolist()
-    return ([row[:n] for row, n in zip(indices, counts)], [row[:n] for row, n in zip(probabilities, counts)])
+    chosen, probabilities = [], []
+    for row in range(len(scores)):
+        picked = indices[row, :counts[row]]
+        if tied[row] and counts[row]:
+            picked = torch.tensor(fasttext_k_best(scores[row].tolist(), k, lowest), dtype=torch.int64)
+        chosen.append(picked)
+        probabilities.append(torch.exp(scores[row, picked]))
+    return chosen, probabilities
+
+
+def fasttext_k_best(scores, k, lowest):
+    """fastText's findKBest and sort_heap, step for step (libstdc++'s heap algorithms), for a row
+    with ties: the labels it keeps, best first."""
+    def worse(a, b):  # fastText's comparePairs: the heap's front is its worst entry
+        return a[0] > b[0]
+
+    def sift_up(h, hole, top, value):
+        parent = (hole - 1) // 2
+        while hole > top and worse(h[parent], value):
+            h[hole], hole, parent = h[parent], parent, (parent - 1) // 2
+        h[hole] = value
+
+    def pop(h, n):  # moves the front to h[n - 1] and keeps h[:n - 1] a heap
+        if n < 2:
+            return
+        value, h[n - 1], hole, child, length = h[n - 1], h[0], 0, 0, n - 1
+        while child < (length - 1) // 2:
+            child = 2 * (child + 1)
+            if worse(h[child], h[child - 1]):
+                child -= 1
+            h[hole], hole = h[child], child
+        if length % 2 == 0 and child == (length - 2) // 2:
+            child = 2 * (child + 1)
+            h[hole], hole = h[child - 1], child - 1
+        sift_up(h, hole, 0, value)
+
+    heap = []
+    for i, score in enumerate(scores):
+        if score < lowest or (len(heap) == k and score < heap[0][0]):
+            continue
+        heap.append((score, i))
+        sift_up(heap, len(heap) - 1, 0, heap[-1])
+        if len(heap) > k:
+            pop(heap, len(heap))
+            heap.pop()
+    for n in range(len(heap), 1, -1):
+        pop(heap, n)
+    return [i for _, i in heap]
 
 
 def precision_recall(predicted, gold):

@@ -22,7 +22,7 @@ except ImportError as error:
         "with the same torch installed that you run it with."
     ) from error
 
-__all__ = ["context_sum", "context_sum_sgd_", "ns_step_", "ns_train_chunk_", "supervised_train_chunk_"]
+__all__ = ["context_sum", "context_sum_sgd_", "ns_step_", "ns_train_chunk_", "supervised_train_chunk_", "fill_uniform_"]
 
 
 def context_sum(weight: Tensor, context: Tensor, mode: str = "mean", *, offsets: Tensor | None = None,
@@ -109,6 +109,18 @@ def _ns_train_chunk_fake(input_vectors, output_vectors, ids, sentence_starts, ke
                          full_context_update=True, skipgram=False, bag_offsets=None, bag_rows=None):
     # [loss sum, examples, words]: read by the host, so every device's kernel returns it on the CPU
     return torch.empty((3,), dtype=torch.float64, device="cpu")
+
+
+def fill_uniform_(table: Tensor, seed: int, bound: float) -> Tensor:
+    """Fills a 2-D table in place with numbers uniform in [-bound, bound) that depend on the seed
+    alone (not on the thread count); a table on another device is filled through the CPU."""
+    if table.device.type == "cpu" and table.is_contiguous():
+        torch.ops.wordembed.fill_uniform_.default(table, int(seed), float(bound))
+    else:
+        filled = torch.empty(table.shape, dtype=table.dtype)
+        torch.ops.wordembed.fill_uniform_.default(filled, int(seed), float(bound))
+        table.copy_(filled)
+    return table
 
 
 def supervised_train_chunk_(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor, sentence_starts: Tensor, *,

@@ -15,15 +15,15 @@ from ..errors import TrainingError
 from ..text import labelled
 from ..text.corpus import save_encoded
 from ..text.sentences import describe
+from ..text.subwords import EOS
 from ..text.vocab import Vocabulary
 from .classifier_config import LOSSES
+from .objective import Objective
 
 
-class Supervised:
-    bags = None  # each input row is its own (a distributed sync's rows)
-
+class Supervised(Objective):
     def __init__(self, config):
-        self.config = config
+        super().__init__(config)
         self.dictionary = None
 
     def check_output(self, output_format):
@@ -51,8 +51,9 @@ class Supervised:
             raise TrainingError(f"{name} has no label: no token starts with {cfg.label_prefix!r} (set the prefix with "
                                 "--label-prefix)" if not seen else
                                 f"no label of {name} appears min_count_label={cfg.min_count_label} times")
-        if not d.words:
-            raise TrainingError(f"{name} has no word that appears min_count={cfg.min_count} times; lower --min-count")
+        if not [w for w in d.words if w != EOS]:  # "</s>" alone: every line would be its label and nothing else
+            raise TrainingError(f"{name} has no word that appears min_count={cfg.min_count} times" +
+                                ("; lower --min-count" if cfg.min_count > 1 else ", only labels"))
         ids, starts = labelled.encode(text, d, cfg.word_ngrams, cfg.buckets, cfg.minn, cfg.maxn, keep_unlabelled=False)
         examples = len(starts) - 1
         if examples == 0:
@@ -75,6 +76,11 @@ class Supervised:
         buckets = self.config.buckets
         return (nwords + buckets, nlabels, f"{nwords:,} words, {nlabels:,} labels"
                 + (f" and {buckets:,} n-gram buckets" if buckets else ""))
+
+    def start_tables(self, input_vectors, output_vectors):
+        """Input rows uniform in +-init_scale / dim, as fastText's, filled on every thread; zero outputs."""
+        ops.fill_uniform_(input_vectors, self.config.seed, self.config.init_scale / self.config.dim)
+        output_vectors.zero_()
 
     def start_from(self, run, init):
         """The pretrained vectors' rows replace the seed's start of the words they know."""

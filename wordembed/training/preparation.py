@@ -10,7 +10,7 @@ from ..text.sentences import describe
 from ..text.tokenizing import Tokenizer
 from ..text.vocab import Vocabulary
 from .state import RunState
-from .tables import allocate_tables, start_tables
+from .tables import allocate_tables
 
 
 def make_tables(objective, config, vocab, device, trained):
@@ -19,13 +19,13 @@ def make_tables(objective, config, vocab, device, trained):
     input_rows, output_rows, what = objective.table_rows(vocab.ix_to_word)
     tables = allocate_tables(input_rows, output_rows, config.dim, device, what)
     if not trained:
-        start_tables(*tables, config.seed, config.init_scale)
+        objective.start_tables(*tables)
     return tables
 
 
 def count_and_encode(corpus, config, work, threads, log, init=None):
-    """A word corpus's vocabulary and encoded id stream (in work.corpus_prefix): the preparation
-    of an objective that does not bring its own (`prepare_data`). init: vectors to continue from
+    """A word corpus's vocabulary and encoded id stream (in work.corpus_prefix): what an objective
+    prepares unless it brings its own (objective.py). init: vectors to continue from
     (a WordVectors): their words are kept, and the corpus's words that pass min_count are added."""
     name = describe(corpus)
     tokenizer = Tokenizer(config.tokenize, config.lowercase)
@@ -53,15 +53,13 @@ def count_and_encode(corpus, config, work, threads, log, init=None):
 
 def prepare_fresh(corpus, corpus_fingerprint, config, objective, work, device, threads, ranks, log,
                   init=None) -> RunState:
-    """The vocabulary and encoded corpus (the objective's prepare_data, or count_and_encode), the
-    tables, started from the seed and then from init (vectors to continue from) where given."""
-    prepare_data = getattr(objective, "prepare_data", None)
-    vocab, encoded = (prepare_data(corpus, work, threads, log, init) if prepare_data is not None
-                      else count_and_encode(corpus, config, work, threads, log, init))
+    """The vocabulary and encoded corpus (the objective's prepare_data), the tables, started from
+    the seed and then from init (vectors to continue from) where given."""
+    vocab, encoded = objective.prepare_data(corpus, work, threads, log, init)
     input_rows, output_rows, what = objective.table_rows(vocab.ix_to_word)
     tables = allocate_tables(input_rows, output_rows, config.dim, device, what)
     fingerprints = {"corpus": corpus_fingerprint, "encoded": encoded.fingerprint()}
-    start_tables(*tables, config.seed, config.init_scale)
+    objective.start_tables(*tables)
     run = RunState(vocab, *tables, fingerprints, encoded, epoch_words=[0] * ranks, seeded=init is None)
     if init is not None:
         objective.start_from(run, init)

@@ -3,11 +3,8 @@ subwords. What one chunk of the encoded corpus does to the two tables (the fused
 reference twin), and what the trained tables become (WordVectors).
 
 It is one of the stages' two seams (the other is the strategy: one process or several ranks):
-the stages prepare, checkpoint, schedule and report, and call the objective for what is its own.
-An objective has: check_output(output_format), check_init(init) and start_from(run, init) (for
-training that continues from existing vectors), table_rows(words), begin(vocab, device),
-train_chunk(run, batch, lr_start, lr_end, seed), result(run), and `bags` (the rows a word's
-update touches, for a distributed run's sync; None: the word's own row)."""
+the stages prepare, checkpoint, schedule and report, and call the objective for what is its own
+(objective.py lists it)."""
 
 import torch
 
@@ -16,14 +13,15 @@ from ..errors import TrainingError
 from ..text.subwords import Subwords, word_bags
 from ..text.tokenizing import Tokenizer
 from ..vectors import WordVectors
+from .objective import Objective
 
 
 OUTPUT_FORMATS = ("text", "binary", "native", "fasttext")  # see WordVectors.save
 
 
-class Word2Vec:
+class Word2Vec(Objective):
     def __init__(self, config):
-        self.config = config
+        super().__init__(config)
         self.bags = None  # a subword model's (offsets, rows) of every word's bag, on the device
 
     def check_output(self, output_format):

@@ -1,0 +1,118 @@
+"""Labelled lines as fastText reads them (wordembed/text/labelled.py): the compiled counter and
+encoder against their Python twins, and the input rows of a line against fastText's own."""
+import random
+
+import numpy as np
+import pytest
+import torch
+
+import wordembed.ops  # noqa: F401  (the compiled ops)
+from wordembed.text import labelled
+from wordembed.text.labelled import build_dictionary
+
+SEPARATORS = [" ", "  ", "\t", "\v", "\f", "\r", "\0"]
+
+
+def random_text(seed, lines=60):
+    """Lines of words (some not UTF-8, some multi-byte), labels, odd separators, empty lines, lines
+    of labels alone, and sometimes no newline at the end."""
+    rng = random.Random(seed)
+    vocab = [b"cat", b"dog", "caf\u00e9".encode(), "\u65e5\u672c".encode(), b"\xff\xfe", b"x", b"</s>", b"a-b",
+             b"__label__pet", b"__label__food", b"__label__rare", b"__lab", b"q" * 40]
+    out = []
+    for _ in range(lines):
+        n = rng.choice([0, 0, 1, 2, 5, 9])
+        tokens = [rng.choice(vocab) for _ in range(n)]
+        out.append(b"".join(t + rng.choice(SEPARATORS).encode() for t in tokens))
+    text = b"\n".join(out)
+    return text if rng.random() < 0.5 else text + b"\n"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_counting_equals_its_twin(seed):
+    text = random_text(seed)
+    assert labelled.count_tokens(labelled.text_tensor(text)) == labelled.count_tokens_python(text)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("settings", [(1, 0, 0, 0), (2, 1000, 0, 0), (3, 97, 0, 0), (2, 500, 2, 4), (1, 50, 1, 1)])
+@pytest.mark.parametrize("keep", [False, True])
+@pytest.mark.parametrize("min_count", [1, 3])
+def test_encoding_equals_its_twin(seed, settings, keep, min_count):
+    text = random_text(seed)
+    tokens, lines = labelled.count_tokens_python(text)
+    dictionary = build_dictionary(tokens, lines, "__label__", min_count, 2)
+    native = labelled.encode(labelled.text_tensor(text), dictionary, *settings, keep)
+    twin = labelled.encode_python(text, dictionary, *settings, keep)
+    assert torch.equal(native[0], twin[0]) and torch.equal(native[1], twin[1])
+
+
+def test_a_line_is_its_labels_then_its_words_and_their_ngrams():
+    text = b"__label__a w1 w2 __label__b\nw2\n__label__a\n"
+    tokens, lines = labelled.count_tokens(labelled.text_tensor(text))
+    assert lines == 3 and dict(tokens) == {"__label__a": 2, "w1": 1, "w2": 2, "__label__b": 1, "</s>": 3}
+    d = build_dictionary(tokens, lines, "__label__", 1, 0)
+    assert d.words == ["</s>", "w2", "w1"] and d.labels == ["__label__a", "__label__b"] and d.ntokens == 9
+    ids, starts = labelled.encode(labelled.text_tensor(text), d, 1, 0, 0, 0, keep_unlabelled=True)
+    assert starts.tolist() == [0, 5, 7, 9]
+    assert ids.tolist() == [-1, -2, 2, 1, 0, 1, 0, -1, 0]  # labels first, then w1 w2 </s>; "</s>" is a word
+    ids, starts = labelled.encode(labelled.text_tensor(text), d, 1, 0, 0, 0, keep_unlabelled=False)
+    assert starts.tolist() == [0, 5, 7]  # training keeps the lines with a label and a row
+    ids, starts = labelled.encode(labelled.text_tensor(text), d, 2, 100, 0, 0, keep_unlabelled=True)
+    assert starts.diff().tolist() == [7, 3, 2]  # + bigrams (w1 w2), (w2 </s>); (w2 </s>); none
+    assert (ids[starts[0] + 5:starts[1]] >= d.nwords).all()
+
+
+def test_a_label_prefix_of_ones_own():
+    text = b"#spam buy now\n#ham hello\n"
+    tokens, lines = labelled.count_tokens(labelled.text_tensor(text))
+    d = build_dictionary(tokens, lines, "#", 1, 0)
+    assert d.labels == ["#spam", "#ham"] and "#spam" not in d.words
+
+
+def test_texts_and_pairs_become_lines():
+    assert labelled.lines_bytes(["a b", "c"]) == b"a b\nc\n"
+    with pytest.raises(ValueError, match="newline"):
+        labelled.lines_bytes(["a\nb"])
+    assert labelled.pairs_bytes([("a b", "x"), ("c", ["__label__y", "z"])]) == \
+        b"__label__x a b\n__label__y __label__z c\n"
+    with pytest.raises(ValueError, match="label"):
+        labelled.pairs_bytes([("a", "two words")])
+    with pytest.raises(TypeError, match="pair"):
+        labelled.pairs_bytes(["just text"])
+    with pytest.raises(ValueError, match="prefix"):
+        labelled.check_label_prefix("has space")
+
+
+def test_the_rows_of_a_line_are_fasttexts(tmp_path):
+    """fastText's get_sentence_vector of a classifier is the mean of the line's input rows: with
+    the model's own matrix, the rows we encode give the same vector, word and char n-grams, seen
+    and unseen words, non-UTF-8 bytes included."""
+    fasttext = pytest.importorskip("fasttext")
+    rng = random.Random(1)
+    words = [f"w{i}" for i in range(30)] + ["caf\u00e9", "na\u00efve"]
+    with open(tmp_path / "train.txt", "w", encoding="utf-8") as f:
+        for _ in range(300):
+            f.write(f"__label__{rng.randrange(3)} " + " ".join(rng.choice(words) for _ in range(6)) + "\n")
+    for settings in (dict(wordNgrams=1), dict(wordNgrams=3, bucket=5003), dict(wordNgrams=2, minn=2, maxn=4, bucket=7919),
+                     dict(wordNgrams=2, bucket=1009, minCount=3)):
+        model = fasttext_supervised(fasttext, tmp_path / "train.txt", dim=16, **settings)
+        model.save_model(str(tmp_path / "m.bin"))
+        from wordembed.classify.model import Classifier
+        ours = Classifier.load(tmp_path / "m.bin")
+        for text in ["w1 w2 w3", "unseen w4 w5 words", "caf\u00e9 na\u00efve \u00fcber", "", "w1 __label__1 w2 __label__zz"]:
+            expected = model.get_sentence_vector(text)
+            np.testing.assert_allclose(ours.sentence_vector(text).numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def fasttext_supervised(fasttext, path, **settings):
+    """fasttext.train_supervised, tried with other seeds when it stops with "Encountered NaN": the
+    pip wheel (0.9.2) does so at random on small files, whatever the learning rate (its parallel
+    start of the input matrix seems to leave rows unset)."""
+    for seed in range(50):
+        try:
+            return fasttext.train_supervised(str(path), verbose=0, seed=seed, **settings)
+        except RuntimeError as e:
+            if "NaN" not in str(e):
+                raise
+    pytest.skip("fastText stopped with NaN for 50 seeds")
