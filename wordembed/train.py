@@ -54,7 +54,8 @@ def train_classifier(data, output_path=None, config=None, resume=False, callback
     or a list of them, the prefix added where missing). settings override ClassifierConfig
     fields (fastText's names and defaults: dim, lr, epochs, word_ngrams, bucket, minn, maxn,
     min_count, min_count_label, neg, loss, threads, seed). Writes fastText's supervised .bin to
-    output_path if given; resume=True continues from OUTPUT.work. pretrained_vectors: vectors
+    output_path if given; resume=True continues from OUTPUT.work (without an output,
+    ./wordembed-classifier.work). pretrained_vectors: vectors
     (a WordVectors or any file WordVectors.load reads) whose words start from their vectors."""
     config = dataclasses.replace(config or ClassifierConfig(), **settings)
     config.check()
@@ -71,7 +72,8 @@ def train_classifier(data, output_path=None, config=None, resume=False, callback
 
 
 def _fit_classifier(path, output_path, config, resume, callbacks, log, pretrained_vectors):
-    work_dir = work_dir_for(output_path) if output_path else tempfile.mkdtemp(prefix="wordembed-classifier-")
+    # OUTPUT.work; without an output, wordembed-classifier.work in the current folder (as train_vectors)
+    work_dir = work_dir_for(output_path) if output_path else os.path.join(os.getcwd(), "wordembed-classifier.work")
     trainer = Trainer(path, config, work_dir, callbacks, log, SingleProcess(), Supervised(config),
                       output_path=output_path, init=pretrained_vectors)
     return trainer.fit(resume=resume)
