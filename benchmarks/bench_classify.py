@@ -22,6 +22,7 @@ other:
 Prints each run and the medians, with wordembed's ratio to fastText.
 """
 import argparse
+import functools
 import json
 import os
 import random
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import time
 
-from corpora import DATA, labelled_glosses, _made
+# corpora imports wordembed, and so torch: only the parent may (the children measure memory)
 
 CASES = {  # set -> [(name, settings in fastText's names, k for P/R)]
     "glosses-50k": [("ngrams 1", {}, 1), ("ngrams 2", {"wordNgrams": 2}, 1)],
@@ -43,21 +44,25 @@ OURS = {"wordNgrams": "word_ngrams", "loss": "loss", "epoch": "epochs", "thread"
 
 def split(name, source, train_size, test_size):
     """data/NAME-train.txt and data/NAME-test.txt: source's lines shuffled (seed 0) and cut."""
-    def write(part):
+    from corpora import _made
+    from wordembed.fileio import atomic_write
+
+    def write(path, part):
         with open(source, encoding="utf-8") as f:
             lines = f.read().splitlines()
         random.Random(0).shuffle(lines)
         chosen = lines[:train_size] if part == "train" else lines[train_size:train_size + test_size]
-        with open(os.path.join(DATA, f"{name}-{part}.txt"), "w", encoding="utf-8") as f:
+        with atomic_write(path, "w") as f:
             f.write("".join(line + "\n" for line in chosen))
         return len(chosen)
-    return tuple(_made(f"{name}-{part}.txt", lambda path, part=part: write(part), "examples") for part in ("train", "test"))
+    return tuple(_made(f"{name}-{part}.txt", functools.partial(write, part=part), "examples")
+                 for part in ("train", "test"))
 
 
 def data(name):
+    from corpora import labelled_glosses, labelled_senses
     if name == "senses":
-        from wordembed.datasets import prepare_wordnet_senses
-        return split(name, _made("wordnet-senses.txt", prepare_wordnet_senses, "words"), 125_287, 30_000)
+        return split(name, labelled_senses(), 125_287, 30_000)
     sizes = {"glosses-50k": (50_000, 10_000), "glosses-all": (97_659, 20_000)}[name]
     return split(name, labelled_glosses(), *sizes)
 

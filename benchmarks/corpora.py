@@ -3,7 +3,7 @@ install dict-gcide wordnet-base`) into data/ once, and the GCIDE vectors two of 
 import os
 
 from wordembed import WordVectors, train_vectors
-from wordembed.datasets import prepare_gcide, prepare_wordnet_glosses, wordnet_glosses
+from wordembed.datasets import prepare_gcide, prepare_wordnet_glosses, prepare_wordnet_senses, wordnet_glosses
 from wordembed.fileio import atomic_write
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
@@ -25,6 +25,11 @@ def gcide():
 def labelled_glosses():
     """WordNet's glosses in fastText's format, labelled by lexicographer file (45 classes)."""
     return _made("wordnet-glosses.txt", prepare_wordnet_glosses, "glosses")
+
+
+def labelled_senses():
+    """WordNet's words in fastText's format, labelled by all their senses' lexicographer files."""
+    return _made("wordnet-senses.txt", prepare_wordnet_senses, "words")
 
 
 def gloss_text():

@@ -40,8 +40,7 @@ def test_counting_equals_its_twin(seed):
 @pytest.mark.parametrize("min_count", [1, 3])
 def test_encoding_equals_its_twin(seed, settings, keep, min_count):
     text = random_text(seed)
-    tokens, lines = labelled.count_tokens_python(text)
-    dictionary = build_dictionary(tokens, lines, "__label__", min_count, 2)
+    dictionary = build_dictionary(labelled.count_tokens_python(text), "__label__", min_count, 2)
     native = labelled.encode(labelled.text_tensor(text), dictionary, *settings, keep)
     twin = labelled.encode_python(text, dictionary, *settings, keep)
     assert torch.equal(native[0], twin[0]) and torch.equal(native[1], twin[1])
@@ -49,9 +48,10 @@ def test_encoding_equals_its_twin(seed, settings, keep, min_count):
 
 def test_a_line_is_its_labels_then_its_words_and_their_ngrams():
     text = b"__label__a w1 w2 __label__b\nw2\n__label__a\n"
-    tokens, lines = labelled.count_tokens(labelled.text_tensor(text))
-    assert lines == 3 and dict(tokens) == {"__label__a": 2, "w1": 1, "w2": 2, "__label__b": 1, "</s>": 3}
-    d = build_dictionary(tokens, lines, "__label__", 1, 0)
+    counted = labelled.count_tokens(labelled.text_tensor(text))
+    assert counted.lines == 3 and dict(zip(counted.tokens, counted.counts)) == \
+        {"__label__a": 2, "w1": 1, "w2": 2, "__label__b": 1, "</s>": 3}
+    d = build_dictionary(counted, "__label__", 1, 0)
     assert d.words == ["</s>", "w2", "w1"] and d.labels == ["__label__a", "__label__b"] and d.ntokens == 9
     ids, starts = labelled.encode(labelled.text_tensor(text), d, 1, 0, 0, 0, keep_unlabelled=True)
     assert starts.tolist() == [0, 5, 7, 9]
@@ -65,8 +65,7 @@ def test_a_line_is_its_labels_then_its_words_and_their_ngrams():
 
 def test_a_label_prefix_of_ones_own():
     text = b"#spam buy now\n#ham hello\n"
-    tokens, lines = labelled.count_tokens(labelled.text_tensor(text))
-    d = build_dictionary(tokens, lines, "#", 1, 0)
+    d = build_dictionary(labelled.count_tokens(labelled.text_tensor(text)), "#", 1, 0)
     assert d.labels == ["#spam", "#ham"] and "#spam" not in d.words
 
 

@@ -11,6 +11,7 @@ first touched (`madvise` is the default transparent-huge-page setting of most di
 with `always` the request is redundant, with `never` it is ignored). Memory that torch.empty
 returns may already have been touched, so tables come from a fresh anonymous mapping instead.
 """
+import ctypes
 import math
 import mmap
 
@@ -61,3 +62,13 @@ def zeros_table(shape, dtype=torch.float32, device=None) -> torch.Tensor:
     except OSError:  # a kernel without transparent huge pages: small pages, still correct
         pass
     return torch.frombuffer(buffer, dtype=dtype).view(shape)
+
+
+def release_free_memory() -> None:
+    """Hands the memory freed so far back to the system: glibc keeps freed blocks for reuse, and
+    what a preparation freed would otherwise stay in the process's resident memory for the whole
+    training after it. Nothing where the C library has no malloc_trim."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

@@ -5,10 +5,6 @@
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -16,20 +12,13 @@
 #include <tuple>
 #include <vector>
 
+#include "corpus/free_memory.h"
 #include "corpus/text_blocks.h"
 #include "corpus/utf8_tokens.h"
 #include "corpus/word_table.h"
 
 namespace wordembed::corpus {
 namespace {
-
-// The threads' tables and buffers were freed into glibc's per-thread arenas, which keep them:
-// hand them back, so that they do not stay in the process's resident memory while it trains.
-void release_free_memory() {
-#if defined(__GLIBC__)
-  malloc_trim(0);
-#endif
-}
 
 const volatile uint8_t* cancel_flag(const at::Tensor& cancel) {
   TORCH_CHECK_VALUE(cancel.scalar_type() == at::kByte && cancel.numel() == 1 && cancel.is_contiguous(),

@@ -18,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "corpus/free_memory.h"
 #include "corpus/word_table.h"
 
 namespace wordembed::corpus {
@@ -86,6 +87,8 @@ std::tuple<at::Tensor, at::Tensor, int64_t> count_labelled_tokens(const at::Tens
     *out++ = '\n';
     *count++ = e.value;
   }
+  table = WordTable();
+  release_free_memory();
   return {joined, counts, lines};
 }
 
@@ -183,6 +186,10 @@ std::tuple<at::Tensor, at::Tensor> encode_labelled_lines(const at::Tensor& text,
   auto starts_out = at::empty({static_cast<int64_t>(starts.size())}, at::kLong);
   std::copy(ids.begin(), ids.end(), ids_out.data_ptr<int32_t>());
   std::copy(starts.begin(), starts.end(), starts_out.data_ptr<int64_t>());
+  std::vector<int32_t>().swap(ids);
+  std::vector<int64_t>().swap(starts);
+  table = WordTable();
+  release_free_memory();
   return {ids_out, starts_out};
 }
 

@@ -15,6 +15,7 @@ functions here are their twins (`*_python`), for the tests."""
 import dataclasses
 import mmap
 import os
+import typing
 import warnings
 
 import numpy as np
@@ -103,25 +104,32 @@ def pairs_bytes(pairs, label_prefix=LABEL_PREFIX) -> bytes:
     return lines_bytes(lines)
 
 
-def build_dictionary(words_and_counts, lines, label_prefix, min_count, min_count_label) -> LabelledDictionary:
-    """The dictionary from every token's count (in order of first appearance)."""
-    words, labels, ntokens = [], [], 0
-    for token, count in words_and_counts:
-        ntokens += count
-        is_label = token.startswith(label_prefix)
-        if count >= (min_count_label if is_label else min_count):
-            (labels if is_label else words).append((token, count))
-    words.sort(key=lambda wc: -wc[1])  # stable: ties keep their first appearance
-    labels.sort(key=lambda wc: -wc[1])
-    return LabelledDictionary([w for w, _ in words], [c for _, c in words], [l for l, _ in labels],
-                              [c for _, c in labels], ntokens, label_prefix)
+class TokenCounts(typing.NamedTuple):
+    """Every token (str) and its count, in order of first appearance, and the lines ended."""
+    tokens: list
+    counts: list
+    lines: int
 
 
-def count_tokens(text: torch.Tensor):
-    """[(token, count)] in order of first appearance, and the number of lines ended ('\\n')."""
+def build_dictionary(counted: TokenCounts, label_prefix, min_count, min_count_label) -> LabelledDictionary:
+    """The dictionary from every token's count."""
+    tokens, counts = counted.tokens, counted.counts
+    is_label = [t.startswith(label_prefix) for t in tokens]
+    kept = [i for i, (label, c) in enumerate(zip(is_label, counts)) if c >= (min_count_label if label else min_count)]
+    kept.sort(key=lambda i: -counts[i])  # stable: ties keep their first appearance
+    words = [i for i in kept if not is_label[i]]
+    labels = [i for i in kept if is_label[i]]
+    return LabelledDictionary([tokens[i] for i in words], [counts[i] for i in words], [tokens[i] for i in labels],
+                              [counts[i] for i in labels], sum(counts), label_prefix)
+
+
+def count_tokens(text: torch.Tensor) -> TokenCounts:
+    """Every token of a text and its count (the compiled op)."""
     joined, counts, lines = torch.ops.wordembed.count_labelled_tokens(text)
-    tokens = bytes(joined.numpy()).split(b"\n")[:-1]
-    return list(zip(map(token_str, tokens), counts.tolist())), lines
+    # decoded whole, then split: no bytes object per token (their garbage would stay in the
+    # process's memory, between the tokens kept, through the training)
+    tokens = bytes(joined.numpy()).decode("utf-8", "surrogateescape").split("\n")[:-1]
+    return TokenCounts(tokens, counts.tolist(), lines)
 
 
 def encode(text: torch.Tensor, dictionary: LabelledDictionary, word_ngrams: int, bucket: int, minn: int, maxn: int,
@@ -156,14 +164,14 @@ def _split_separators(line: bytes):
         yield bytes(word)
 
 
-def count_tokens_python(data: bytes):
+def count_tokens_python(data: bytes) -> TokenCounts:
     """The twin of count_tokens."""
     counts, lines = {}, 0
     for tokens, ended in _tokens_python(data):
         for t in tokens:
             counts[token_str(t)] = counts.get(token_str(t), 0) + 1
         lines += ended
-    return list(counts.items()), lines
+    return TokenCounts(list(counts), list(counts.values()), lines)
 
 
 def encode_python(data: bytes, dictionary: LabelledDictionary, word_ngrams: int, bucket: int, minn: int, maxn: int,

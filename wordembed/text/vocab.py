@@ -3,6 +3,8 @@ word2vec's subsampling probabilities and its unigram^0.75 noise distribution.
 
 Text is read as UTF-8 (bad bytes become U+FFFD, never an error), one sentence or document per line,
 tokens separated by whitespace."""
+import functools
+
 import torch
 
 from .pipeline import (check_pipeline, count_file_native, count_file_python, count_sentences,
@@ -20,11 +22,15 @@ class Vocabulary:
         if len(words) != len(counts):
             raise ValueError(f"{len(words)} words but {len(counts)} counts")
         self.ix_to_word = list(words)
-        self.word_to_ix = {w: i for i, w in enumerate(self.ix_to_word)}
         self.counts = torch.as_tensor(counts, dtype=torch.int64)
         # tokens of the corpus, the words that min_count and the cap left out included
         self.total_tokens = int(self.counts.sum()) if total_tokens is None else total_tokens
         self.pruned_below = 0  # counting dropped words seen at most this often as it went (0: none)
+
+    @functools.cached_property
+    def word_to_ix(self) -> dict:
+        """Made when first asked for (the classifier's vocabulary never needs it)."""
+        return {w: i for i, w in enumerate(self.ix_to_word)}
 
     @classmethod
     def from_counts(cls, counter, min_count=5, max_size=None, total_tokens=None):

@@ -12,12 +12,17 @@ import time
 import torch
 
 from ..fileio import save_torch
+from ..memory import release_free_memory
 
 VERSION = 5  # 3: adds the per-chunk loss curve; 4: max_vocab_size prunes, max_final_vocab caps;
 # 5: the model and subword settings, and tables left out (None) while they are the seed's start
 # The settings that may change between a run and its resumption: they do not change the result.
 MAY_CHANGE_ON_RESUME = ("threads", "checkpoint_seconds", "dist_timeout")
 CURVE_KEYS = {"epoch", "words", "loss", "lr"}  # one point of the per-chunk loss curve
+# Bytes a second a checkpoint is assumed to be written at, to foresee the cost of the first one
+# with tables (the classifier's 2,000,000 n-gram rows are 800 MB: not worth writing after an
+# epoch of a tenth of a second).
+ASSUMED_WRITE_RATE = 1 << 30
 
 
 class CheckpointError(RuntimeError):
@@ -51,9 +56,14 @@ class Checkpoints:
 
     def save(self, run, settings):
         started = time.monotonic()
-        save(self.path, fields_of(run, settings))
+        fields = fields_of(run, settings)
+        save(self.path, fields)
+        release_free_memory()  # the pickler's buffers
         self.last = time.monotonic()
         self.cost = self.last - started
+        if fields["input_vectors"] is None:  # the seed's tables were left out: the next one writes them
+            tables = (run.input_vectors.numel() + run.output_vectors.numel()) * run.input_vectors.element_size()
+            self.cost += tables / ASSUMED_WRITE_RATE
 
     def due(self) -> bool:
         """checkpoint_seconds have passed since the last one."""

@@ -12,6 +12,7 @@ from .. import ops, reference
 from ..classify.model import Classifier
 from ..classify.tree import huffman_paths, noise_cdf
 from ..errors import TrainingError
+from ..memory import release_free_memory
 from ..text import labelled
 from ..text.corpus import save_encoded
 from ..text.sentences import describe
@@ -40,14 +41,15 @@ class Supervised(Objective):
         encoded lines that have a label and an input row."""
         cfg, name = self.config, describe(corpus)
         text = labelled.text_tensor(corpus)
-        tokens, lines = labelled.count_tokens(text)
-        d = labelled.build_dictionary(tokens, lines, cfg.label_prefix, cfg.min_count, cfg.min_count_label)
+        counted = labelled.count_tokens(text)
+        lines = counted.lines + int(len(text) > 0 and int(text[-1]) != ord("\n"))  # a last line without one
+        d = labelled.build_dictionary(counted, cfg.label_prefix, cfg.min_count, cfg.min_count_label)
         if init is not None:
             known = set(d.words)
             extra = [w for w in init.index_to_key if w not in known and not w.startswith(cfg.label_prefix)]
             d.words, d.word_counts = d.words + extra, d.word_counts + [0] * len(extra)
         if not d.labels:
-            seen = sum(1 for token, _ in tokens if token.startswith(cfg.label_prefix))
+            seen = any(token.startswith(cfg.label_prefix) for token in counted.tokens)
             raise TrainingError(f"{name} has no label: no token starts with {cfg.label_prefix!r} (set the prefix with "
                                 "--label-prefix)" if not seen else
                                 f"no label of {name} appears min_count_label={cfg.min_count_label} times")
@@ -61,10 +63,13 @@ class Supervised(Objective):
         if examples < lines:
             print(f"{lines - examples:,} of {lines:,} lines have no label (or no word) and are left out", file=log,
                   flush=True)
-        del text  # the mapped file
+        del text, counted  # the mapped file; every token, the dictionary's words apart
         self.dictionary = d
         vocab = Vocabulary(d.words + d.labels, d.word_counts + d.label_counts, total_tokens=d.ntokens)
-        return vocab, save_encoded(work.corpus_prefix, ids, starts)
+        encoded = save_encoded(work.corpus_prefix, ids, starts)
+        del ids, starts
+        release_free_memory()
+        return vocab, encoded
 
     def _split(self, words):
         nlabels = sum(1 for w in words if w.startswith(self.config.label_prefix))

@@ -34,7 +34,7 @@ class ClassifierConfig:
     threads: int | None = None   # default: torch's intra-op thread count
     seed: int = 0
     deterministic: bool = False  # one thread: bit-identical for a fixed seed
-    chunk_words: int | None = None  # input rows per call of the compiled op (default 2^20)
+    chunk_words: int | None = None  # ids (labels and input rows) per call of the compiled op (default 2^18)
     checkpoint_seconds: float = 300.0
     backend: str = "fused"       # or "reference": the plain-PyTorch twin, for tests
     device: str = "cpu"
@@ -56,7 +56,7 @@ class ClassifierConfig:
 
     @property
     def words_per_chunk(self) -> int:
-        return self.chunk_words if self.chunk_words is not None else 1 << 20
+        return self.chunk_words if self.chunk_words is not None else 1 << 18
 
     def check(self):
         """TrainingError naming the first setting of the wrong type or out of range."""
