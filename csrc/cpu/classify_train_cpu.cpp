@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 #include "checks.h"
@@ -27,6 +28,9 @@ namespace {
 
 enum Loss : int64_t { kSoftmax = 0, kNegative = 1, kHierarchical = 2, kOneVsAll = 3 };
 constexpr int kMaxRedraws = 64;  // a negative equal to the label is drawn again, this many times at most
+constexpr int64_t kPrivateOutputMax = 1 << 18;  // label tables up to this many numbers get a copy per thread
+constexpr int64_t kHotRows = 64;                // the most frequent words' rows get a copy per thread
+constexpr int64_t kMergeEvery = 32;             // lines between a thread's merges of its copies
 
 struct Labels {
   int64_t count;
@@ -34,6 +38,16 @@ struct Labels {
   const int64_t* tree_offsets;    // hs: label l's path is tree_nodes[tree_offsets[l]:tree_offsets[l + 1]]
   const int64_t* tree_nodes;      // output rows of the path's inner nodes
   const uint8_t* tree_codes;      // the decision at each (1: right)
+};
+
+// The input table as a thread sees it: rows below `hot` (the most frequent words: the
+// dictionary is sorted by count) in the thread's own copy, the others shared.
+template <typename T>
+struct InputRows {
+  T* shared;
+  T* hot_rows;
+  int64_t hot, D;
+  T* row(int32_t id) const { return (id < hot ? hot_rows : shared) + static_cast<int64_t>(id) * D; }
 };
 
 template <typename T>
@@ -49,33 +63,38 @@ template <typename T>
 double softmax_step(T* out, int64_t D, int64_t L, int64_t target, T lr, Scratch<T>& s) {
   T top = -INFINITY;
   for (int64_t i = 0; i < L; ++i) top = std::max(top, s.scores[i] = dot(s.hidden.data(), out + i * D, D));
+  const T target_score = s.scores[target];
   double z = 0;
-  for (int64_t i = 0; i < L; ++i) z += std::exp(static_cast<double>(s.scores[i] - top));
-  const double loss = std::log(z) + static_cast<double>(top - s.scores[target]);
+  for (int64_t i = 0; i < L; ++i) z += static_cast<double>(s.scores[i] = exp_of(s.scores[i] - top));  // one exp a label
+  const double loss = std::log(z) + static_cast<double>(top - target_score);
+  const T inv_z = static_cast<T>(1.0 / z);
   for (int64_t i = 0; i < L; ++i) {
-    const double p = std::exp(static_cast<double>(s.scores[i] - top)) / z;
-    const T alpha = lr * static_cast<T>((i == target ? 1.0 : 0.0) - p);
+    const T alpha = lr * ((i == target ? T(1) : T(0)) - s.scores[i] * inv_z);
     axpy(s.grad.data(), out + i * D, alpha, D);
     axpy(out + i * D, s.hidden.data(), alpha, D);
   }
   return loss;
 }
 
-// Binary logistic decisions on the output rows s.outputs (positive or not).
+// Binary logistic decisions on the output rows s.outputs (positive or not). The loss is summed as
+// log(prod_j (1 + e_j)) + sum_j hinge_j, one log per line (each factor is in (1, 2]: a product of
+// up to 1000 of them fits a double), as the word2vec trainer does.
 template <typename T>
 double binary_steps(T* out, int64_t D, T lr, Scratch<T>& s) {
   const size_t m = s.outputs.size();
   s.steps.resize(m);
-  double loss = 0;
+  double product = 1, hinge = 0, loss = 0;
   for (size_t j = 0; j < m; ++j) {
     const T score = dot(s.hidden.data(), out + s.outputs[j] * D, D);
-    const Logistic<T> term = logistic(s.positive[j] ? score : -score);
-    loss += static_cast<double>(term.loss);
+    const LogisticParts<T> term = logistic_parts(s.positive[j] ? score : -score);
+    product *= 1.0 + static_cast<double>(term.e);
+    hinge += static_cast<double>(term.hinge);
+    if (product > 1e300) loss += std::log(product), product = 1;  // more outputs than a double's range holds
     s.steps[j] = s.positive[j] ? lr * term.step : -lr * term.step;
   }
   for (size_t j = 0; j < m; ++j) axpy(s.grad.data(), out + s.outputs[j] * D, s.steps[j], D);
   for (size_t j = 0; j < m; ++j) axpy(out + s.outputs[j] * D, s.hidden.data(), s.steps[j], D);
-  return loss;
+  return loss + std::log(product) + hinge;
 }
 
 // The outputs of one line: which rows its binary decisions score, and their answers.
@@ -109,17 +128,29 @@ void binary_outputs(int64_t loss, const Labels& labels, const int32_t* line_labe
   }
 }
 
+// The next line's first rows are asked for while this one trains: its bag's loads then overlap
+// this line's output work instead of stalling the next sum (sum_rows prefetches only within a bag).
+constexpr int64_t kPrefetchRows = 8;
+
+template <typename T>
+void prefetch_line(const T* in, int64_t D, const int32_t* line, int64_t length) {
+  int64_t k = 0;
+  while (k < length && line[k] < 0) ++k;
+  for (const int64_t end = std::min(length, k + kPrefetchRows); k < end; ++k)
+    prefetch_for_write(in + static_cast<int64_t>(line[k]) * D, D * static_cast<int64_t>(sizeof(T)));
+}
+
 // One line: labels first (negative), then its rows. Returns its loss, or -1 if it has no label
 // or no row (fastText skips such a line).
 template <typename T>
-double train_line(T* in, T* out, int64_t D, const int32_t* line, int64_t length, int64_t loss, int64_t negative,
+double train_line(const InputRows<T>& in, T* out, int64_t D, const int32_t* line, int64_t length, int64_t loss, int64_t negative,
                   const Labels& labels, T lr, CounterRandom random, Scratch<T>& s) {
   int64_t nl = 0;
   while (nl < length && line[nl] < 0) ++nl;
   const int64_t n = length - nl;
   if (nl == 0 || n == 0) return -1;
   s.rows.resize(n);
-  for (int64_t k = 0; k < n; ++k) s.rows[k] = in + static_cast<int64_t>(line[nl + k]) * D;
+  for (int64_t k = 0; k < n; ++k) s.rows[k] = in.row(line[nl + k]);
   sum_rows(s.hidden.data(), s.rows.data(), n, D, T(1) / T(n));
   std::fill(s.grad.begin(), s.grad.end(), T(0));
   const int64_t target = loss == kOneVsAll ? -1 : -1 - line[below(random.uniform(), nl)];
@@ -131,7 +162,7 @@ double train_line(T* in, T* out, int64_t D, const int32_t* line, int64_t length,
     value = binary_steps(out, D, lr, s);
   }
   const T share = T(1) / T(n);
-  for (int64_t k = 0; k < n; ++k) axpy(in + static_cast<int64_t>(line[nl + k]) * D, s.grad.data(), share, D);
+  for (int64_t k = 0; k < n; ++k) axpy(in.row(line[nl + k]), s.grad.data(), share, D);
   return value;
 }
 
@@ -178,15 +209,43 @@ at::Tensor supervised_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at:
   AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "supervised_train_chunk_cpu", [&] {
     scalar_t* in_ptr = in.mutable_data_ptr<scalar_t>();
     scalar_t* out_ptr = out.mutable_data_ptr<scalar_t>();
+    // With several threads, each trains its own copy of a small label table, and of the rows of
+    // the most frequent words, and adds what it changed to the shared tables every kMergeEvery
+    // lines: every line writes every label row (softmax, ova) and the rows of its common words,
+    // and two cores writing the same rows line after line took twice as long as one core alone.
+    // The other input rows stay shared (Hogwild): a line touches few of them.
+    const bool private_outputs = parts > 1 && L * D <= kPrivateOutputMax;
+    const int64_t hot = parts > 1 ? std::min<int64_t>(kHotRows, R) : 0;
+    std::mutex merging;
     auto part = [&](int64_t p) {
       Scratch<scalar_t> scratch(D, L);
-      for (int64_t s = S * p / parts; s < S * (p + 1) / parts; ++s) {
+      std::vector<scalar_t> local, start, hot_local(in_ptr, in_ptr + hot * D), hot_start(hot_local);
+      if (private_outputs) local.assign(out_ptr, out_ptr + L * D), start = local;
+      scalar_t* outputs = private_outputs ? local.data() : out_ptr;
+      const InputRows<scalar_t> inputs{in_ptr, hot_local.data(), hot, D};
+      auto add_back = [](scalar_t* shared, std::vector<scalar_t>& mine, std::vector<scalar_t>& began) {
+        for (size_t i = 0; i < mine.size(); ++i) {
+          shared[i] += mine[i] - began[i];
+          mine[i] = began[i] = shared[i];
+        }
+      };
+      auto merge = [&] {
+        std::lock_guard<std::mutex> guard(merging);
+        if (private_outputs) add_back(out_ptr, local, start);
+        add_back(in_ptr, hot_local, hot_start);
+      };
+      const int64_t last = S * (p + 1) / parts;
+      int64_t since_merge = 0;
+      for (int64_t s = S * p / parts; s < last; ++s) {
+        if (s + 1 < last) prefetch_line(in_ptr, D, line + st[s + 1], st[s + 2] - st[s + 1]);
         const auto lr = static_cast<scalar_t>(learning_rate(lr_start, lr_end, st[s], N));
-        const double value = train_line(in_ptr, out_ptr, D, line + st[s], st[s + 1] - st[s], loss, negative, labels,
+        const double value = train_line(inputs, outputs, D, line + st[s], st[s + 1] - st[s], loss, negative, labels,
                                         lr, CounterRandom(static_cast<uint64_t>(seed), static_cast<uint64_t>(s), 0),
                                         scratch);
         if (value >= 0) losses[p] += value, examples[p] += 1;
+        if (parts > 1 && ++since_merge == kMergeEvery) merge(), since_merge = 0;
       }
+      if (parts > 1) merge();
     };
     if (parts == 1) {
       part(0);
