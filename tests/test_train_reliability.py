@@ -207,6 +207,10 @@ def damage(work, case):
         state = torch.load(checkpoint, weights_only=True)
         state["curve"] = state["curve"] + [{"epoch": 1.0, "loss": "high"}]
         torch.save(state, checkpoint)
+    elif case == "checkpoint with damaged words":
+        state = torch.load(checkpoint, weights_only=True)
+        state["word_lengths"] = state["word_lengths"] + 1
+        torch.save(state, checkpoint)
     elif case == "checkpoint of an older format":  # format 2 had no loss curve
         state = torch.load(checkpoint, weights_only=True)
         del state["curve"]
@@ -223,6 +227,7 @@ def damage(work, case):
 
 @pytest.mark.parametrize("case", ["truncated checkpoint", "empty checkpoint", "foreign checkpoint",
                                   "checkpoint of wrong shapes", "checkpoint with a damaged loss curve",
+                                  "checkpoint with damaged words",
                                   "checkpoint of an older format", "truncated corpus.ids", "changed corpus.ids",
                                   "missing corpus.ids"])
 def test_a_damaged_checkpoint_or_corpus_is_a_clear_error_on_resume(tmp_path, monkeypatch, case):

@@ -224,3 +224,12 @@ def test_a_resumable_run_keeps_its_checkpoint_when_the_output_went_bad_meanwhile
     os.rmdir(tmp_path / "v.bin")
     assert len(train_vectors(corpus, tmp_path / "v.bin", resume=True, **SMALL).history) == SMALL["epochs"]
     assert (tmp_path / "v.bin").is_file() and not (tmp_path / "v.bin.work").exists()
+
+
+def test_checkpoints_keep_any_word_as_it_is():
+    words = ["a", "", "caf\u00e9", "\udcff\udcfe", "two words", "new\nline", "\u65e5\u672c", "\0"]
+    packed = checkpoint.pack_words(words)
+    assert checkpoint.unpack_words(packed["word_text"], packed["word_lengths"]) == words
+    assert checkpoint.unpack_words(*checkpoint.pack_words([]).values()) == []
+    with pytest.raises(ValueError):
+        checkpoint.unpack_words(packed["word_text"], packed["word_lengths"] + 1)
