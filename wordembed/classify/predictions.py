@@ -2,10 +2,10 @@
 how `test` scores the predictions (fastText's Meter).
 
 fastText ranks labels by s = log(p + 1e-5), with p the softmax (loss "softmax") or each label's
-sigmoid ("ns", "ova"; fastText reads that sigmoid from a table of 513 steps over [-8, 8], so this
-does too: its probabilities then match fastText's to 1e-4, where the exact sigmoid is up to 2e-3
-away); hierarchical softmax ("hs") sums log(f + 1e-5) along the label's path of (exact) sigmoid
-decisions f. It keeps the labels with p >= threshold (hs: s >= log(threshold + 1e-5)),
+sigmoid ("ns", "ova"; fastText reads that sigmoid from a table of 513 steps over [-8, 8], the
+step below x, up to 1/128 under the exact sigmoid: so this does too, and its probabilities match
+fastText's to 1e-4); hierarchical softmax ("hs") sums log(f + 1e-5) along the label's path of
+(exact) sigmoid decisions f. It keeps the labels with p >= threshold (hs: s >= log(threshold + 1e-5)),
 the k best, and reports exp(s) as the probability (so p + 1e-5 for the flat losses)."""
 import math
 

@@ -56,7 +56,7 @@ class LabelledDictionary:
 
 
 def check_label_prefix(prefix) -> str:
-    if not isinstance(prefix, str) or not prefix or any(token_bytes(prefix).count(bytes([c])) for c in SEPARATORS + b"\n"):
+    if not isinstance(prefix, str) or not prefix or any(c in SEPARATORS + b"\n" for c in token_bytes(prefix)):
         raise ValueError(f"the label prefix must be a non-empty token without spaces, got {prefix!r}")
     return prefix
 

@@ -104,7 +104,8 @@ class Supervised(Objective):
             vocab.total_tokens, self.config.label_prefix)
         self.label_cdf = noise_cdf(self.dictionary.label_counts)
         self.tree = huffman_paths(self.dictionary.label_counts)
-        self._train = ops.supervised_train_chunk_ if self.config.backend == "fused" else reference.supervised_train_chunk
+        fused = self.config.backend == "fused"
+        self._train = ops.supervised_train_chunk_ if fused else reference.supervised_train_chunk
 
     def train_chunk(self, run, batch, lr_start, lr_end, seed):
         cfg = self.config
