@@ -32,6 +32,7 @@ class Classifier(torch.nn.Module):
         self.linear = torch.nn.Linear(D, L, bias=False, dtype=output_vectors.dtype)
         self.linear.weight = torch.nn.Parameter(output_vectors)
         self._paths = padded_paths(dictionary.label_counts) if self.loss == "hs" else None
+        self._entries = dictionary.entries()  # the encoder's vocabulary, joined once, not at every predict
 
     # what it is
     @property
@@ -80,7 +81,7 @@ class Classifier(torch.nn.Module):
         """(input, offsets, each line's labels) of every line of a uint8 text tensor."""
         s = self.settings
         ids, starts = labelled.encode(text, self.dictionary, s["wordNgrams"], s["bucket"], s["minn"], s["maxn"],
-                                      keep_unlabelled=True)
+                                      keep_unlabelled=True, entries=self._entries)
         is_label = ids < 0
         line = torch.repeat_interleave(torch.arange(len(starts) - 1), starts.diff())
         labels = -1 - ids[is_label]

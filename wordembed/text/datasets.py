@@ -80,10 +80,9 @@ LEXICOGRAPHER_FILES = (
     "verb.possession verb.social verb.stative verb.weather adj.ppl").split()
 
 
-def wordnet_glosses(source=WORDNET):
-    """(lexicographer file, gloss) of every WordNet synset, nouns, verbs, adjectives and adverbs in
-    turn, in the order of WordNet's data files."""
-    tokenize = Tokenizer("words", lowercase=True)
+def _synsets(source=WORDNET):
+    """(part of speech, the synset line's fields, its gloss) of every line of WordNet's data
+    files, nouns, verbs, adjectives and adverbs in turn, the licence header left out."""
     for part in ("noun", "verb", "adj", "adv"):
         path = os.path.join(source, f"data.{part}")
         if not os.path.exists(path):
@@ -93,8 +92,15 @@ def wordnet_glosses(source=WORDNET):
                 if line.startswith("  ") or " | " not in line:  # the licence header
                     continue
                 fields, gloss = line.split(" | ", 1)
-                label = LEXICOGRAPHER_FILES[int(fields.split()[1])]
-                yield label, " ".join(tokenize(gloss.split()))
+                yield part, fields.split(), gloss
+
+
+def wordnet_glosses(source=WORDNET):
+    """(lexicographer file, gloss) of every WordNet synset, nouns, verbs, adjectives and adverbs in
+    turn, in the order of WordNet's data files."""
+    tokenize = Tokenizer("words", lowercase=True)
+    for _, fields, gloss in _synsets(source):
+        yield LEXICOGRAPHER_FILES[int(fields[1])], " ".join(tokenize(gloss.split()))
 
 
 def prepare_wordnet_glosses(out_path, source=WORDNET, label_prefix="__label__") -> int:
@@ -114,23 +120,14 @@ def wordnet_word_senses(source=WORDNET):
     """(word, its senses' lexicographer files, its senses' glosses) of every WordNet word (a lemma
     of one part of speech, "_" joining a phrase's words), in order of first appearance."""
     senses = {}
-    for part in ("noun", "verb", "adj", "adv"):
-        path = os.path.join(source, f"data.{part}")
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"{path} not found: install WordNet with `apt-get install wordnet-base`")
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.startswith("  ") or " | " not in line:
-                    continue
-                fields, gloss = line.split(" | ", 1)
-                fields = fields.split()
-                label, count = LEXICOGRAPHER_FILES[int(fields[1])], int(fields[3], 16)
-                for lemma in fields[4:4 + 2 * count:2]:
-                    key = (part, lemma.lower().split("(")[0])  # an adjective's "(a)" marker is no part of it
-                    labels, glosses = senses.setdefault(key, ([], []))
-                    if label not in labels:
-                        labels.append(label)
-                    glosses.append(gloss.strip())
+    for part, fields, gloss in _synsets(source):
+        label, count = LEXICOGRAPHER_FILES[int(fields[1])], int(fields[3], 16)
+        for lemma in fields[4:4 + 2 * count:2]:
+            key = (part, lemma.lower().split("(")[0])  # an adjective's "(a)" marker is no part of it
+            labels, glosses = senses.setdefault(key, ([], []))
+            if label not in labels:
+                labels.append(label)
+            glosses.append(gloss.strip())
     for (_, word), (labels, glosses) in senses.items():
         yield word, labels, glosses
 

@@ -133,9 +133,11 @@ def count_tokens(text: torch.Tensor) -> TokenCounts:
 
 
 def encode(text: torch.Tensor, dictionary: LabelledDictionary, word_ngrams: int, bucket: int, minn: int, maxn: int,
-           keep_unlabelled: bool):
-    """(ids int32, starts int64): each line as its labels (-1 - label) then its input rows."""
-    return torch.ops.wordembed.encode_labelled_lines(text, dictionary.entries(), dictionary.nwords,
+           keep_unlabelled: bool, entries: torch.Tensor | None = None):
+    """(ids int32, starts int64): each line as its labels (-1 - label) then its input rows.
+    entries: dictionary.entries(), made once by a caller that encodes again and again."""
+    entries = dictionary.entries() if entries is None else entries
+    return torch.ops.wordembed.encode_labelled_lines(text, entries, dictionary.nwords,
                                                      dictionary.label_prefix, word_ngrams, bucket, minn, maxn,
                                                      keep_unlabelled)
 
