@@ -110,12 +110,13 @@ def imported(args):
     args.import_mb = resident_mb()
 
 
-def run_wordembed(args, out, backend="fused", epochs=None, device="cpu"):
+def run_wordembed(args, out, backend="fused", epochs=None, device="cpu", shared_negatives=None):
     import wordembed  # noqa: F401
     imported(args)
     from wordembed import TrainConfig, train_vectors  # what `wordembed train` runs
     cfg = TrainConfig(epochs=epochs or args.epochs, threads=args.threads, backend=backend, device=device,
-                      model=args.model, **{**SETTINGS, "seed": args.seed, **(SUBWORDS if args.subwords else {})})
+                      model=args.model, shared_negatives=shared_negatives,
+                      **{**SETTINGS, "seed": args.seed, **(SUBWORDS if args.subwords else {})})
     vectors = train_vectors(args.corpus, out, cfg, log=open(os.devnull, "w"),
                             output_format="fasttext" if args.subwords else None)
     args.saved = time.time()
@@ -217,7 +218,8 @@ def run_plain_pytorch(args, out):
 
 
 SYSTEMS = {
-    "wordembed": lambda a, o: run_wordembed(a, o),
+    "wordembed": lambda a, o: run_wordembed(a, o),  # its defaults: minibatches sharing negatives on the CPU
+    "wordembed per-pair": lambda a, o: run_wordembed(a, o, shared_negatives=0),  # every example alone
     "wordembed-cuda": lambda a, o: run_wordembed(a, o, device="cuda"),
     "gensim": run_gensim,
     "fastText": run_fasttext,

@@ -114,8 +114,11 @@ inline void check_step_args(const at::Tensor& in, const at::Tensor& out, const a
 inline void check_chunk_args(const at::Tensor& in, const at::Tensor& out, const at::Tensor& ids,
                              const at::Tensor& starts, const at::Tensor& keep_prob, const at::Tensor& noise_prob,
                              const at::Tensor& noise_alias, int64_t window, int64_t negative,
-                             const std::optional<at::Tensor>& bag_offsets, const std::optional<at::Tensor>& bag_rows) {
+                             const std::optional<at::Tensor>& bag_offsets, const std::optional<at::Tensor>& bag_rows,
+                             int64_t shared_negatives) {
   check_tables(in, out);
+  TORCH_CHECK_VALUE(shared_negatives >= 0, "shared_negatives must be >= 0 (0: every example alone), got ",
+                    shared_negatives);
   TORCH_CHECK_VALUE(bag_offsets.has_value() == bag_rows.has_value(),
                     "bag_offsets and bag_rows go together: pass both or neither");
   const bool bags = bag_offsets.has_value();

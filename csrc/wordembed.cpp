@@ -56,12 +56,14 @@ TORCH_LIBRARY(wordembed, m) {
   // bag_offsets and bag_rows, word w stands for the input rows bag_rows[bag_offsets[w] :
   // bag_offsets[w+1]] (fastText's subwords); without, for row w. Threads share the tables
   // lock-free (Hogwild) unless deterministic (one CPU thread, or one CUDA warp, walks the chunk in
-  // order). Returns [loss sum, examples, words] (float64) on the CPU, whatever the tables' device.
+  // order). shared_negatives P >= 1 (CPU): P consecutive positions of a sentence share one draw
+  // of negatives and train as one minibatch (cpu/ns_block.h); 0: every example trains alone.
+  // Returns [loss sum, examples, words] (float64) on the CPU, whatever the tables' device.
   m.def("ns_train_chunk_(Tensor(a!) input_vectors, Tensor(b!) output_vectors, Tensor ids, "
         "Tensor sentence_starts, Tensor keep_prob, Tensor noise_prob, Tensor noise_alias, int window, "
         "int negative, float lr_start, float lr_end, int seed, bool deterministic, "
         "bool full_context_update=True, bool skipgram=False, Tensor? bag_offsets=None, "
-        "Tensor? bag_rows=None) -> Tensor");
+        "Tensor? bag_rows=None, int shared_negatives=0) -> Tensor");
 
   // The corpus pipeline (corpus/corpus_ops.cpp), over a UTF-8 text file read in blocks by
   // `threads` threads; the results do not depend on `threads`. cancel: a uint8 flag, polled

@@ -71,14 +71,15 @@ def _expand_bags(context: Tensor, bags: Tensor | None) -> Tensor:
 
 def ns_examples(ids: Tensor, sentence_starts: Tensor, keep_prob: Tensor, noise_prob: Tensor,
                 noise_alias: Tensor, window: int, negative: int, generator: torch.Generator,
-                skipgram: bool = False, bags: Tensor | None = None):
+                skipgram: bool = False, bags: Tensor | None = None, return_centres: bool = False):
     """The training examples of a chunk, drawn as the fused op draws them (subsampling, shrinking
     window within the sentence, negatives from the alias table), in plain PyTorch. CBOW: the words
     around a kept position predict it; skip-gram: each word around a kept position predicts it
     alone (word2vec's skip-gram), all against the position's negatives.
     bags (V, longest), from padded_bags: each word stands for its subword rows. Returns context
     (E, C) of input rows with -1 padding, targets (E,), negatives (E, negative) and each
-    example's sentence start in the chunk (E,)."""
+    example's sentence start in the chunk (E,); with return_centres, also each example's position
+    among the kept words (E,)."""
     V = len(keep_prob)
     ids, starts = ids.long(), sentence_starts.long()
     N = len(ids)
@@ -106,27 +107,38 @@ def ns_examples(ids: Tensor, sentence_starts: Tensor, keep_prob: Tensor, noise_p
     else:
         context = torch.where(inside, words[where], torch.full_like(where, -1))[centre]
     target, sentence = words[centre], sentence[centre]
-    return _expand_bags(context, bags), target, negatives, starts[sentence]
+    if not return_centres:
+        return _expand_bags(context, bags), target, negatives, starts[sentence]
+    return _expand_bags(context, bags), target, negatives, starts[sentence], centre
 
 
 def ns_train_chunk(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor, sentence_starts: Tensor,
                    keep_prob: Tensor, noise_prob: Tensor, noise_alias: Tensor, *, window: int,
                    negative: int, lr_start: float, lr_end: float, seed: int, batch: int = 256,
                    deterministic: bool = True, full_context_update: bool = True, skipgram: bool = False,
-                   bag_offsets: Tensor | None = None, bag_rows: Tensor | None = None) -> Tensor:
+                   bag_offsets: Tensor | None = None, bag_rows: Tensor | None = None,
+                   shared_negatives: int = 0) -> Tensor:
     """The twin of ops.ns_train_chunk_ in plain PyTorch: the same kind of examples (ns_examples,
     from its own random stream), then autograd on ns_loss and plain SGD over minibatches of
-    `batch` examples. Slow; for tests and benchmarks."""
+    `batch` examples. With shared_negatives P >= 1, the minibatches are the fused op's blocks
+    instead: the examples of P consecutive positions of a sentence, with the negatives of the
+    block's first example. Slow; for tests and benchmarks."""
     if (bag_offsets is None) != (bag_rows is None):
         raise ValueError("bag_offsets and bag_rows go together: pass both or neither")
     bags = None if bag_offsets is None else padded_bags(bag_offsets.long(), bag_rows.long())
     g = torch.Generator().manual_seed(seed)
     N = len(ids)
-    context, target, negatives, positions = ns_examples(ids, sentence_starts, keep_prob, noise_prob,
-                                                        noise_alias, window, negative, g, skipgram, bags)
+    context, target, negatives, positions, centres = ns_examples(
+        ids, sentence_starts, keep_prob, noise_prob, noise_alias, window, negative, g, skipgram, bags,
+        return_centres=True)
+    if shared_negatives:
+        bounds = _block_bounds(positions, centres, shared_negatives)
+        negatives = negatives[torch.repeat_interleave(bounds[:-1], bounds.diff())]
+    else:
+        bounds = torch.arange(0, len(target) + batch, batch).clamp(max=len(target)).unique()
     total = 0.0
-    for b0 in range(0, len(target), batch):
-        sl = slice(b0, b0 + batch)
+    for b0, b1 in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        sl = slice(b0, b1)
         lr = lr_start + (lr_end - lr_start) * float(positions[b0]) / max(N, 1)
         inp = input_vectors.detach().requires_grad_()
         out = output_vectors.detach().requires_grad_()
@@ -145,6 +157,23 @@ def ns_train_chunk(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor, s
             output_vectors.sub_(lr * out.grad)
         total += float(losses.detach().double().sum())
     return torch.tensor([total, float(len(target)), float(N)], dtype=torch.float64)
+
+
+def _block_bounds(sentence_of: Tensor, centres: Tensor, positions_per_block: int) -> Tensor:
+    """Where the fused op's blocks begin in the list of examples (and its end): a block is the
+    examples of positions_per_block consecutive positions (centres) of one sentence."""
+    E = len(centres)
+    if E == 0:
+        return torch.zeros(1, dtype=torch.int64)
+    new_position = torch.ones(E, dtype=torch.bool)
+    new_position[1:] = centres[1:] != centres[:-1]
+    new_sentence = torch.ones(E, dtype=torch.bool)
+    new_sentence[1:] = sentence_of[1:] != sentence_of[:-1]
+    rank = torch.cumsum(new_position.long(), 0) - 1                  # the position's number overall
+    first = torch.cummax(torch.where(new_sentence, rank, torch.zeros_like(rank)), 0).values
+    local = rank - first                                             # its number in its sentence
+    starts = new_sentence | (new_position & (local % positions_per_block == 0))
+    return torch.cat([starts.nonzero().flatten(), torch.tensor([E])])
 
 
 _MASK64, _GOLDEN_GAMMA = (1 << 64) - 1, 0x9E3779B97F4A7C15

@@ -17,52 +17,11 @@
 
 #include "ns_math.h"
 #include "checks.h"
+#include "cpu/ns_block.h"
 #include "cpu/row_kernels.h"
 
 namespace wordembed {
 namespace {
-
-template <typename T>
-struct Scratch {
-  std::vector<T> hidden, hidden_grad, step;
-  std::vector<const T*> rows;
-  explicit Scratch(int64_t D) : hidden(D), hidden_grad(D) {}
-};
-
-// One SGD step on one example: context rows ctx[0..n) of the input table, outputs[0] the target
-// and outputs[1..m) the negatives in the output table. Every output is scored before anything
-// moves, so this is plain SGD on the example's loss (which it returns), except that with
-// full_context_update each context row gets the whole gradient of the mean h rather than 1/n of
-// it: word2vec's and gensim's rule, which learns markedly better vectors.
-template <typename T>
-double train_example(T* in, T* out, int64_t D, const int64_t* ctx, int64_t n, const int64_t* outputs,
-                     int64_t m, T lr, bool full_context_update, Scratch<T>& s) {
-  // The output rows are scattered over their table: ask for them now, so that their loads
-  // overlap with the context sum below.
-  for (int64_t j = 0; j < m; ++j) prefetch_for_write(out + outputs[j] * D, D * sizeof(T));
-  s.rows.resize(n);
-  for (int64_t k = 0; k < n; ++k) s.rows[k] = in + ctx[k] * D;
-  const T inv_n = n ? T(1) / T(n) : T(0);
-  sum_rows(s.hidden.data(), s.rows.data(), n, D, inv_n);
-  std::fill(s.hidden_grad.begin(), s.hidden_grad.end(), T(0));
-  s.step.resize(m);
-  // The loss is sum_j log1p(e_j) + hinge_j = log(prod_j (1 + e_j)) + sum_j hinge_j: one log per
-  // example. Each factor is in (1, 2], so the product of at most 1 + 1000 of them fits a double.
-  double product = 1, hinge = 0;
-  for (int64_t j = 0; j < m; ++j) {
-    const T score = dot(s.hidden.data(), out + outputs[j] * D, D);
-    const LogisticParts<T> term = logistic_parts(j == 0 ? score : -score);
-    product *= 1.0 + static_cast<double>(term.e);
-    hinge += static_cast<double>(term.hinge);
-    s.step[j] = j == 0 ? lr * term.step : -lr * term.step;  // minus the gradient, times lr
-  }
-  const double loss = std::log(product) + hinge;
-  for (int64_t j = 0; j < m; ++j) axpy(s.hidden_grad.data(), out + outputs[j] * D, s.step[j], D);
-  for (int64_t j = 0; j < m; ++j) axpy(out + outputs[j] * D, s.hidden.data(), s.step[j], D);
-  const T context_scale = full_context_update ? T(1) : inv_n;
-  for (int64_t k = 0; k < n; ++k) axpy(in + ctx[k] * D, s.hidden_grad.data(), context_scale, D);
-  return loss;
-}
 
 at::Tensor ns_step_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& context,
                             const at::Tensor& targets, const at::Tensor& negatives, double lr,
@@ -75,20 +34,21 @@ at::Tensor ns_step_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& contex
   const int64_t K = neg.size(1);
   auto losses = at::empty({B}, in.options().dtype(at::kDouble));
   AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "ns_step_cpu", [&] {
-    Scratch<scalar_t> scratch(D);
-    std::vector<int64_t> rows(C), outputs(K + 1);
+    NsBlock<scalar_t> block;  // one example at a time, with the negatives it was given
+    block.leave_out_target = false;
     const int64_t* c = ctx.const_data_ptr<int64_t>();
-    const int64_t* t = tgt.const_data_ptr<int64_t>();
     const int64_t* negs = neg.const_data_ptr<int64_t>();
     double* loss = losses.mutable_data_ptr<double>();
     for (int64_t b = 0; b < B; ++b) {
-      int64_t n = 0;
+      block.clear();
+      block.add_position(tgt.const_data_ptr<int64_t>()[b]);
       for (int64_t j = 0; j < C; ++j)
-        if (c[b * C + j] >= 0) rows[n++] = c[b * C + j];
-      outputs[0] = t[b];
-      std::copy(negs + b * K, negs + (b + 1) * K, outputs.begin() + 1);
-      loss[b] = train_example(in.mutable_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), D, rows.data(), n,
-                              outputs.data(), K + 1, static_cast<scalar_t>(lr), full_context_update, scratch);
+        if (c[b * C + j] >= 0) block.rows.push_back(c[b * C + j]);
+      block.owner.push_back(0);  // an example with an empty context still scores its outputs
+      block.row_start.push_back(static_cast<int64_t>(block.rows.size()));
+      block.negatives.assign(negs + b * K, negs + (b + 1) * K);
+      loss[b] = train_block(in.mutable_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), D, block,
+                            static_cast<scalar_t>(lr), full_context_update);
     }
   });
   return losses;
@@ -105,15 +65,43 @@ struct Bags {
   }
 };
 
+// The alias table of the negatives, packed for the CPU: one 8-byte entry per word, so that a draw
+// reads one cache line, and one 64-bit random number per draw (its high half picks the word, its
+// low half the coin).
+class NoiseTable {
+ public:
+  NoiseTable(const double* prob, const int64_t* alias, int64_t V) : entries_(V), V_(static_cast<uint64_t>(V)) {
+    for (int64_t k = 0; k < V; ++k) {
+      const bool always = prob[k] >= 1.0;
+      entries_[k] = {always ? 0xFFFFFFFFu : static_cast<uint32_t>(std::max(prob[k], 0.0) * 4294967296.0),
+                     static_cast<int32_t>(always ? k : alias[k])};
+    }
+  }
+  int64_t draw(uint64_t bits) const {
+    const uint64_t k = ((bits >> 32) * V_) >> 32;
+    const Entry& e = entries_[k];
+    return static_cast<uint32_t>(bits) < e.keep_below ? static_cast<int64_t>(k) : e.alias;
+  }
+
+ private:
+  struct Entry {
+    uint32_t keep_below;  // the word is kept when the low half is below this, else alias
+    int32_t alias;
+  };
+  std::vector<Entry> entries_;
+  uint64_t V_;
+};
+
 at::Tensor ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& ids_in,
                               const at::Tensor& starts_in, const at::Tensor& keep_in,
                               const at::Tensor& noise_prob_in, const at::Tensor& noise_alias_in, int64_t window,
                               int64_t negative, double lr_start, double lr_end, int64_t seed, bool deterministic,
                               bool full_context_update, bool skipgram, const std::optional<at::Tensor>& bag_offsets,
-                              const std::optional<at::Tensor>& bag_rows) {
+                              const std::optional<at::Tensor>& bag_rows, int64_t shared_negatives) {
   check_chunk_args(in, out, ids_in, starts_in, keep_in, noise_prob_in, noise_alias_in, window, negative,
-                   bag_offsets, bag_rows);
+                   bag_offsets, bag_rows, shared_negatives);
   const int64_t V = out.size(0), D = in.size(1);
+  TORCH_CHECK_VALUE(V <= INT32_MAX, "the CPU trainer takes at most 2^31 - 1 words, got ", V);
   at::Tensor offsets, rows;
   Bags bags;
   if (bag_offsets) {
@@ -131,6 +119,11 @@ at::Tensor ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor&
   check_sentence_starts(starts, N);
   const int64_t S = starts.numel() - 1;
   const int64_t* st = starts.const_data_ptr<int64_t>();
+  const NoiseTable noise(noise_prob.const_data_ptr<double>(), noise_alias.const_data_ptr<int64_t>(), V);
+  // Positions per block: 0 trains every example alone (CBOW: with its own negatives; skip-gram:
+  // the pairs of a centre one after the other, with the centre's negatives).
+  const bool per_example = shared_negatives == 0;
+  const int64_t block_positions = per_example ? 1 : shared_negatives;
 
   const int64_t parts = deterministic ? 1 : std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), S));
   std::vector<double> loss(parts, 0.0), examples(parts, 0.0);
@@ -139,63 +132,80 @@ at::Tensor ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor&
     scalar_t* out_ptr = out.mutable_data_ptr<scalar_t>();
     const int32_t* word = ids.const_data_ptr<int32_t>();
     const double* keep_ptr = keep.const_data_ptr<double>();
-    const double* prob = noise_prob.const_data_ptr<double>();
-    const int64_t* alias = noise_alias.const_data_ptr<int64_t>();
     at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
         // Part p: the sentences starting in its share of the words.
         const int64_t s0 = std::upper_bound(st, st + S, N * p / parts - 1) - st;
         const int64_t s1 = p + 1 == parts ? S : std::upper_bound(st, st + S, N * (p + 1) / parts - 1) - st;
         Random random(static_cast<uint64_t>(seed) * 0x2545F4914F6CDD1Dull + static_cast<uint64_t>(p) + 1);
-        Scratch<scalar_t> scratch(D);
-        std::vector<int64_t> kept, input, outputs(negative + 1);
+        NsBlock<scalar_t> block;
+        std::vector<int64_t> kept;
         const auto uniform = [&random] { return random.uniform(); };
-        const auto push_row = [&input](int64_t r) { input.push_back(r); };
-        // outputs[0, m): `target`, then fresh negatives (one equal to the target is left out).
-        int64_t m = 0;
-        const auto draw_outputs = [&](int64_t target) {
-          m = 0;
-          outputs[m++] = target;
+        const auto push_row = [&block](int64_t r) { block.rows.push_back(r); };
+        scalar_t lr = 0;
+        // Trains the block's inputs; with fresh_negatives, against a new draw of negatives.
+        // Negatives are drawn one block ahead, so that their rows are on their way to the cache
+        // while the block before them trains.
+        std::vector<int64_t> next_negatives(negative);
+        const auto draw_next_negatives = [&] {
           for (int64_t k = 0; k < negative; ++k) {
-            const int64_t w = draw_negative(V, prob, alias, uniform);
-            if (w != target) outputs[m++] = w;
+            next_negatives[k] = noise.draw(random.next());
+            prefetch_for_write(out_ptr + next_negatives[k] * D, D * sizeof(scalar_t));
           }
         };
-        // Trains input (rows of the input table) to predict the outputs.
-        const auto train = [&](scalar_t lr) {
-          loss[p] += train_example(in_ptr, out_ptr, D, input.data(), static_cast<int64_t>(input.size()),
-                                   outputs.data(), m, lr, full_context_update, scratch);
-          examples[p] += 1;
+        draw_next_negatives();
+        const auto train = [&](bool fresh_negatives) {
+          if (block.inputs() == 0) return;
+          if (fresh_negatives) {
+            block.negatives.swap(next_negatives);
+            next_negatives.resize(negative);
+            draw_next_negatives();
+          }
+          loss[p] += train_block(in_ptr, out_ptr, D, block, lr, full_context_update);
+          examples[p] += static_cast<double>(block.inputs());
         };
         for (int64_t s = std::min(s0, S); s < s1; ++s) {
-          const scalar_t lr = static_cast<scalar_t>(learning_rate(lr_start, lr_end, st[s], N));
+          lr = static_cast<scalar_t>(learning_rate(lr_start, lr_end, st[s], N));
           kept.clear();
           for (int64_t i = st[s]; i < st[s + 1]; ++i)
             if (keep_word(keep_ptr[word[i]], uniform)) kept.push_back(word[i]);
           const int64_t L = static_cast<int64_t>(kept.size());
+          block.clear();
           for (int64_t i = 0; i < L; ++i) {
             const int64_t reach = window_reach(window, uniform);
             const int64_t lo = std::max<int64_t>(0, i - reach), hi = std::min(L, i + reach + 1);
+            if (hi - lo < 2) continue;  // a word alone in its sentence trains nothing
+            // The word that enters the window next: its input rows, and its output row as a
+            // later target, are asked for now.
+            if (i + window + 1 < L) {
+              const int64_t ahead = kept[i + window + 1];
+              bags.for_each(ahead, [&](int64_t r) { prefetch_row(in_ptr + r * D, D * sizeof(scalar_t)); });
+              prefetch_row(out_ptr + ahead * D, D * sizeof(scalar_t));
+            }
+            block.add_position(kept[i]);
             if (skipgram) {  // word2vec's: each word around the centre (its bag) predicts it
-              // The centre's negatives are drawn once and shared by the words around it (as in
-              // Ji et al.'s pWord2Vec): the examples still train one after the other, but their
-              // output rows stay in cache from one to the next.
-              if (hi - lo > 1) draw_outputs(kept[i]);
+              bool first_pair = true;
               for (int64_t j = lo; j < hi; ++j) {
                 if (j == i) continue;
-                input.clear();
                 bags.for_each(kept[j], push_row);
-                train(lr);
+                block.close_input();
+                if (per_example) {  // the centre's negatives, drawn at its first pair
+                  train(first_pair);
+                  block.clear_inputs();
+                  first_pair = false;
+                }
               }
             } else {  // the bags of the words around predict the centre
-              input.clear();
               for (int64_t j = lo; j < hi; ++j)
                 if (j != i) bags.for_each(kept[j], push_row);
-              if (input.empty()) continue;
-              draw_outputs(kept[i]);
-              train(lr);
+              block.close_input();
+            }
+            if (block.positions() == block_positions) {
+              if (!per_example || !skipgram) train(true);
+              block.clear();
             }
           }
+          if (!per_example) train(true);
         }
       }
     });

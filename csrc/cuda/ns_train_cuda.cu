@@ -270,10 +270,14 @@ at::Tensor ns_train_chunk_cuda(at::Tensor& in, at::Tensor& out, const at::Tensor
                                const at::Tensor& noise_prob_in, const at::Tensor& noise_alias_in, int64_t window,
                                int64_t negative, double lr_start, double lr_end, int64_t seed, bool deterministic,
                                bool full_context_update, bool skipgram, const std::optional<at::Tensor>& bag_offsets,
-                               const std::optional<at::Tensor>& bag_rows) {
+                               const std::optional<at::Tensor>& bag_rows, int64_t shared_negatives) {
   const c10::cuda::CUDAGuard guard(in.device());
   check_chunk_args(in, out, ids_in, starts_in, keep_in, noise_prob_in, noise_alias_in, window, negative,
-                   bag_offsets, bag_rows);
+                   bag_offsets, bag_rows, shared_negatives);
+  // The CUDA trainer's warps already share each output row's loads across a position's examples;
+  // blocks of positions have not been measured on a GPU yet.
+  TORCH_CHECK_VALUE(shared_negatives == 0, "shared_negatives (blocks of positions sharing negatives) is for the "
+                    "CPU trainer; on CUDA pass 0, got ", shared_negatives);
   const int64_t V = out.size(0), D = in.size(1);
   check_cuda_limits(in, D, negative);
   at::Tensor offsets, rows;

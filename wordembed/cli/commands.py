@@ -23,6 +23,7 @@ def cmd_train(args):
                          alpha=args.alpha, threads=args.threads, seed=args.seed, device=args.device,
                          deterministic=args.deterministic, init_scale=args.init_scale,
                          checkpoint_seconds=args.checkpoint_seconds, chunk_words=args.chunk_words,
+                         shared_negatives=args.shared_negatives,
                          tokenize=args.tokenize, lowercase=args.lowercase, sync=args.sync,
                          sync_hot_rows=args.sync_hot_rows, sync_full_every=args.sync_full_every,
                          dist_timeout=args.dist_timeout)

@@ -71,6 +71,11 @@ def add_train_command(sub):
     p.add_argument("--deterministic", action="store_true",
                    help="one CPU thread (or one CUDA warp) walks the corpus in order; the same seed and "
                         "settings give bit-identical vectors")
+    p.add_argument("--shared-negatives", type=int, default=None, metavar="P",
+                   help="CPU: P positions of a sentence share one draw of negatives and train as one minibatch "
+                        "(skipgram: 1.8x faster at equal quality); 0: every example alone, with its own negatives "
+                        "(default: 1 for skipgram, 0 for cbow, whose vectors lose analogy points when positions "
+                        "share negatives; 0 on CUDA)")
     p.add_argument("--init", metavar="VECTORS",
                    help="continue training these vectors (word2vec, fastText .bin or wordembed .pt) on the corpus: "
                         "their words are kept, the corpus's new words added")

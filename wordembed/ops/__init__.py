@@ -88,14 +88,17 @@ def ns_train_chunk_(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor,
                     noise_alias: Tensor, *, window: int, negative: int, lr_start: float,
                     lr_end: float, seed: int, deterministic: bool = False,
                     full_context_update: bool = True, skipgram: bool = False,
-                    bag_offsets: Tensor | None = None, bag_rows: Tensor | None = None) -> Tensor:
+                    bag_offsets: Tensor | None = None, bag_rows: Tensor | None = None,
+                    shared_negatives: int = 0) -> Tensor:
     """Trains CBOW (or skip-gram) with negative sampling on a chunk of the id stream, in place;
-    with bag_offsets and bag_rows (wordembed.subwords), each word trains its subword bag.
+    with bag_offsets and bag_rows (wordembed.subwords), each word trains its subword bag. With
+    shared_negatives P >= 1 (CPU), P consecutive positions of a sentence share their negatives and
+    train as one minibatch (Ji et al.'s HogBatch); 0 trains every example alone.
     Returns [loss sum, examples, words] (float64). See csrc/wordembed.cpp for the contract."""
     return torch.ops.wordembed.ns_train_chunk_.default(
         input_vectors, output_vectors, ids, sentence_starts, keep_prob, noise_prob, noise_alias,
         int(window), int(negative), float(lr_start), float(lr_end), int(seed), bool(deterministic),
-        bool(full_context_update), bool(skipgram), bag_offsets, bag_rows)
+        bool(full_context_update), bool(skipgram), bag_offsets, bag_rows, int(shared_negatives))
 
 
 @torch.library.register_fake("wordembed::ns_step_")
@@ -106,7 +109,8 @@ def _ns_step_fake(input_vectors, output_vectors, context, targets, negatives, lr
 @torch.library.register_fake("wordembed::ns_train_chunk_")
 def _ns_train_chunk_fake(input_vectors, output_vectors, ids, sentence_starts, keep_prob, noise_prob,
                          noise_alias, window, negative, lr_start, lr_end, seed, deterministic,
-                         full_context_update=True, skipgram=False, bag_offsets=None, bag_rows=None):
+                         full_context_update=True, skipgram=False, bag_offsets=None, bag_rows=None,
+                         shared_negatives=0):
     # [loss sum, examples, words]: read by the host, so every device's kernel returns it on the CPU
     return torch.empty((3,), dtype=torch.float64, device="cpu")
 

@@ -117,8 +117,10 @@ def load(path, config: dict, corpus_fingerprint: str, table_rows) -> dict:
         _fail(path, "the fields 'input_vectors' and 'output_vectors' are missing or not tensors")
     saved = {k: v for k, v in state["config"].items() if k not in MAY_CHANGE_ON_RESUME}
     now = {k: v for k, v in config.items() if k not in MAY_CHANGE_ON_RESUME}
-    if saved != now:
-        changed = sorted(k for k in now.keys() | saved.keys() if saved.get(k) != now.get(k))
+    # A setting the checkpoint does not name is one added since; it was made with what that
+    # setting's None (its default) means.
+    changed = sorted(k for k in now.keys() | saved.keys() if saved.get(k) != now.get(k))
+    if changed:
         raise CheckpointError(f"the checkpoint was made with other settings ({', '.join(changed)}); "
                               "resume with the same ones")
     if state["corpus"] != corpus_fingerprint:

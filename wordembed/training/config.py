@@ -21,6 +21,14 @@ SYNC_SCHEMES = ("deltas", "average")  # how a distributed run's ranks agree (wor
 # The learning rate each model starts from unless alpha is given: word2vec's defaults (gensim
 # and word2vec.c use 0.025 for skip-gram and 0.05 for CBOW).
 DEFAULT_ALPHA = {"cbow": 0.05, "skipgram": 0.025}
+# Positions per minibatch on the CPU, per model, where the vectors score as well as the per-pair
+# path's (benchmarks/bench_train.py, "wordembed per-pair"; GCIDE, analogies). Skip-gram: each
+# centre's pairs as one minibatch (Ji et al.'s), 1.8x the per-pair speed, analogies within 0.4
+# points. CBOW: none; sharing negatives across positions cost 1 point at 2 positions, 4 at 4 and
+# 5 at 8 (neighbouring positions' contexts overlap, so one draw of negatives is pushed away from
+# nearly the same mean several times).
+DEFAULT_SHARED_NEGATIVES = {"cbow": 0, "skipgram": 1}
+MAX_SHARED_NEGATIVES = 1024
 
 
 @dataclasses.dataclass
@@ -54,6 +62,10 @@ class TrainConfig:
     seed: int = 1
     device: str = "cpu"
     deterministic: bool = False  # one CPU thread or CUDA warp, bit-identical for a fixed seed
+    # Positions of a sentence that share one draw of negatives and train as one minibatch on the
+    # CPU (Ji et al.'s HogBatch: csrc/cpu/ns_block.h); 0 trains every example alone (the per-pair
+    # path, and the only one on CUDA). None: DEFAULT_SHARED_NEGATIVES on the CPU, 0 on CUDA.
+    shared_negatives: int | None = None
     chunk_words: int | None = None  # words per call of the fused op (default 2^18 CPU, 2^22 CUDA)
     checkpoint_seconds: float = 300.0  # also at epoch ends and on Ctrl-C; 0: after every chunk
     backend: str = "fused"       # or "reference": the plain-PyTorch twin, for tests and benchmarks
@@ -69,6 +81,14 @@ class TrainConfig:
     def start_alpha(self) -> float:
         """The learning rate at the start: alpha, or the model's default."""
         return DEFAULT_ALPHA.get(self.model, DEFAULT_ALPHA["cbow"]) if self.alpha is None else self.alpha
+
+    @property
+    def positions_per_block(self) -> int:
+        """shared_negatives, or its default on this device: 0 (every example alone) on CUDA."""
+        if self.shared_negatives is not None:
+            return self.shared_negatives
+        on_cuda = torch.device(self.device).type == "cuda"
+        return 0 if on_cuda else DEFAULT_SHARED_NEGATIVES.get(self.model, 0)
 
     @property
     def subwords(self) -> bool:
@@ -95,6 +115,7 @@ class TrainConfig:
         whole("threads", 1, MAX_THREADS, optional=True)
         whole("seed", 0, (1 << 63) - 1)
         whole("chunk_words", 1, 1 << 30, optional=True)
+        whole("shared_negatives", 0, MAX_SHARED_NEGATIVES, optional=True)
         number("sample", 0)
         number("alpha", 0, positive=True, optional=True)
         number("min_alpha", 0, optional=True)
@@ -120,6 +141,8 @@ class TrainConfig:
         except ValueError as e:
             raise TrainingError(str(e)) from None
         check_device(self.device, self.backend, "wordembed::ns_train_chunk_")
+        if self.shared_negatives and torch.device(self.device).type == "cuda":
+            raise TrainingError("shared_negatives is for the CPU trainer: on CUDA leave it unset (or 0)")
 
     @property
     def words_per_chunk(self):

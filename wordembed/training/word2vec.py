@@ -90,7 +90,8 @@ class Word2Vec(Objective):
         return self._train(run.input_vectors, run.output_vectors, *batch, self.keep, self.noise_prob,
                            self.noise_alias, window=cfg.window, negative=cfg.negative, lr_start=lr_start,
                            lr_end=lr_end, seed=seed, deterministic=cfg.deterministic,
-                           skipgram=cfg.model == "skipgram", bag_offsets=offsets, bag_rows=rows)
+                           skipgram=cfg.model == "skipgram", bag_offsets=offsets, bag_rows=rows,
+                           shared_negatives=cfg.positions_per_block)
 
     def result(self, run) -> WordVectors:
         """The trained vectors: the input table's rows, or for a subword model each word's mean
