@@ -1,11 +1,14 @@
 """Trains CBOW or skip-gram vectors, with or without subwords, with wordembed, gensim, fastText
 and a plain PyTorch loop on the same corpus and settings, one subprocess each, and prints speed, peak memory, quality and ratios.
+"wordembed" trains as `wordembed train` does (on the CPU, skip-gram's pairs as minibatches that
+share negatives); "wordembed per-pair" trains every example alone (--shared-negatives 0).
 
     .venv/bin/python benchmarks/bench_train.py                       # GCIDE, as prepared by scripts/run.sh
     .venv/bin/python benchmarks/bench_train.py --corpus FILE --epochs 5 --threads 2
     .venv/bin/python benchmarks/bench_train.py --systems wordembed gensim --seeds 5
     .venv/bin/python benchmarks/bench_train.py --model skipgram --systems wordembed gensim fastText
     .venv/bin/python benchmarks/bench_train.py --subwords --model skipgram --systems wordembed fastText
+    .venv/bin/python benchmarks/bench_train.py --systems wordembed "wordembed per-pair" gensim --thread-scaling 1 2
 
 Settings: dim 100, window 5, negative 5, min_count 5, sample 1e-3, alpha 0.05 (word2vec's CBOW
 default), linear decay, the given epochs and threads. Each system is timed twice: its training
@@ -248,6 +251,9 @@ def main():
                         help="fastText's subwords (minn 3, maxn 6, bucket 2,000,000); models are saved as "
                              "fastText .bin files and scored with unseen words' pairs too")
     parser.add_argument("--seeds", type=int, default=1, help="train each system with seeds 1..N")
+    parser.add_argument("--thread-scaling", type=int, nargs="+", metavar="THREADS",
+                        help="then train each system once per thread count given (e.g. 1 2), and print "
+                             "their training speeds side by side")
     parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--systems", nargs="+", default=[s for s in SYSTEMS if s != "wordembed-cuda"],
                         choices=list(SYSTEMS), help="default: all but wordembed-cuda")
@@ -305,11 +311,11 @@ def main():
             results[system].update(epochs=runs[0]["epochs"], analogy_low=min(r["analogy"] for r in runs),
                                    analogy_high=max(r["analogy"] for r in runs))
     means = " (means over seeds)" if args.seeds > 1 else ""
-    print(f"\n{'system':<15}{'epochs':>7}{'whole s':>9}{'M words/s':>11}{'peak MB':>9}{'(growth)':>9}{'analogy':>9}"
+    print(f"\n{'system':<20}{'epochs':>7}{'whole s':>9}{'M words/s':>11}{'peak MB':>9}{'(growth)':>9}{'analogy':>9}"
           f"{'WS353':>8}{'SL999':>8}{'   analogy range' if args.seeds > 1 else ''}{means}")
     for name, r in results.items():
         spread = (f"   {100 * r['analogy_low']:.1f}-{100 * r['analogy_high']:.1f}%" if args.seeds > 1 else "")
-        print(f"{name:<15}{r['epochs']:>7}{r['whole_seconds']:>9.1f}{r['words_per_s'] / 1e6:>11.2f}{r['peak_mb']:>9.0f}"
+        print(f"{name:<20}{r['epochs']:>7}{r['whole_seconds']:>9.1f}{r['words_per_s'] / 1e6:>11.2f}{r['peak_mb']:>9.0f}"
               f"{r['growth_mb']:>9.0f}{100 * r['analogy']:>8.1f}%{r['wordsim']:>8.3f}{r['simlex']:>8.3f}{spread}")
     print("whole s: from the process's start to its vectors on disk; M words/s: training only; peak MB: the "
           "process's peak resident memory; (growth): its peak above the process after the library's import")
@@ -329,13 +335,38 @@ def main():
         print("\nwordembed vs   whole command   training   memory growth   analogy (points)")
         for name, r in results.items():
             if name not in ("wordembed", "wordembed-cuda"):
-                print(f"  {name:<13}{r['whole_seconds'] / ours['whole_seconds']:>11.2f}x {ours['words_per_s'] / r['words_per_s']:>9.2f}x"
+                print(f"  {name:<20}{r['whole_seconds'] / ours['whole_seconds']:>11.2f}x {ours['words_per_s'] / r['words_per_s']:>9.2f}x"
                       f" {ours['growth_mb'] / r['growth_mb']:>11.2f}x {100 * (ours['analogy'] - r['analogy']):>+14.1f}")
         print("(whole command and training: how many times faster wordembed is; memory growth: wordembed's over "
               "theirs. Targets vs gensim and fastText: whole command >= 2.5x on GCIDE and >= 3x on the 20x "
               "corpus, memory growth <= 1x, analogy >= theirs)")
+    if args.thread_scaling:
+        print_thread_scaling(args, tokens)
     if failed:
         raise SystemExit(f"failed: {', '.join(failed)}")
+
+
+def print_thread_scaling(args, tokens):
+    """Each of --systems again, once per thread count of --thread-scaling (seed 1): training
+    words/s and the speed-up over the first count."""
+    print(f"\nthread scaling (seed 1): training M words/s, and x the {args.thread_scaling[0]}-thread speed")
+    print(f"{'system':<20}" + "".join(f"{str(t) + ' threads':>18}" for t in args.thread_scaling))
+    with tempfile.TemporaryDirectory() as tmp:
+        for system in args.systems:
+            speeds = []
+            for threads in args.thread_scaling:
+                cmd = [sys.executable, __file__, "--system", system, "--tmp", tmp, "--corpus", args.corpus,
+                       "--epochs", str(args.epochs), "--threads", str(threads), "--plain-epochs",
+                       str(args.plain_epochs), "--seed", "1", "--model", args.model, "--launched", repr(time.time())]
+                cmd += ["--subwords"] if args.subwords else []
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
+                if proc.returncode or line is None:
+                    speeds.append(float("nan"))
+                    continue
+                r = json.loads(line[len("RESULT "):])
+                speeds.append(tokens * r["epochs"] / r["seconds"] / 1e6)
+            print(f"{system:<20}" + "".join(f"{v:>10.2f} ({v / speeds[0]:.2f}x)" for v in speeds))
 
 
 if __name__ == "__main__":

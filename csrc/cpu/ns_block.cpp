@@ -65,14 +65,17 @@ WORDEMBED_INLINE double train_block_impl(T* in, T* out, int64_t D, NsBlock<T>& b
   // loop without calls, which the compiler vectorises.
   T* y = b.step.data();
   b.sign.resize(n * m);
+  b.pointers.resize(m);
   for (int64_t i = 0; i < n; ++i) {
-    const T* h = b.hidden.data() + i * D;
     const int64_t target = b.targets[b.owner[i]];
+    b.pointers[0] = out + target * D;
+    for (int64_t k = 0; k < K; ++k) b.pointers[1 + k] = out + b.negatives[k] * D;
+    dots_impl(b.hidden.data() + i * D, b.pointers.data(), m, D, y + i * m);
     for (int64_t o = 0; o < m; ++o) {
-      const int64_t row = o == 0 ? target : b.negatives[o - 1];
-      const T sign = o == 0 ? T(1) : (row == target && b.leave_out_target) ? T(0) : T(-1);
+      const bool left_out = o > 0 && b.negatives[o - 1] == target && b.leave_out_target;
+      const T sign = o == 0 ? T(1) : left_out ? T(0) : T(-1);
       b.sign[i * m + o] = sign;
-      y[i * m + o] = sign == T(0) ? T(0) : sign * dot_impl(h, out + row * D, D);
+      y[i * m + o] *= sign;
     }
   }
   b.e.resize(n * m);

@@ -119,6 +119,11 @@ at::Tensor ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor&
   check_sentence_starts(starts, N);
   const int64_t S = starts.numel() - 1;
   const int64_t* st = starts.const_data_ptr<int64_t>();
+  // Words from this row on are always kept (keep_prob >= 1, no draw). The vocabulary is sorted
+  // by count, so these are all but the most frequent few hundred: their probabilities, scattered
+  // over a table of V numbers, are then never read.
+  int64_t subsampled_below = V;
+  while (subsampled_below > 0 && keep.const_data_ptr<double>()[subsampled_below - 1] >= 1.0) --subsampled_below;
   const NoiseTable noise(noise_prob.const_data_ptr<double>(), noise_alias.const_data_ptr<int64_t>(), V);
   // Positions per block: 0 trains every example alone (CBOW: with its own negatives; skip-gram:
   // the pairs of a centre one after the other, with the centre's negatives).
@@ -168,20 +173,13 @@ at::Tensor ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor&
           lr = static_cast<scalar_t>(learning_rate(lr_start, lr_end, st[s], N));
           kept.clear();
           for (int64_t i = st[s]; i < st[s + 1]; ++i)
-            if (keep_word(keep_ptr[word[i]], uniform)) kept.push_back(word[i]);
+            if (word[i] >= subsampled_below || keep_word(keep_ptr[word[i]], uniform)) kept.push_back(word[i]);
           const int64_t L = static_cast<int64_t>(kept.size());
           block.clear();
           for (int64_t i = 0; i < L; ++i) {
             const int64_t reach = window_reach(window, uniform);
             const int64_t lo = std::max<int64_t>(0, i - reach), hi = std::min(L, i + reach + 1);
             if (hi - lo < 2) continue;  // a word alone in its sentence trains nothing
-            // The word that enters the window next: its input rows, and its output row as a
-            // later target, are asked for now.
-            if (i + window + 1 < L) {
-              const int64_t ahead = kept[i + window + 1];
-              bags.for_each(ahead, [&](int64_t r) { prefetch_row(in_ptr + r * D, D * sizeof(scalar_t)); });
-              prefetch_row(out_ptr + ahead * D, D * sizeof(scalar_t));
-            }
             block.add_position(kept[i]);
             if (skipgram) {  // word2vec's: each word around the centre (its bag) predicts it
               bool first_pair = true;

@@ -76,28 +76,86 @@ WORDEMBED_INLINE void scatter_axpy_impl(T* target, int64_t stride, const T* grad
                     [D](T* y, const T* x, T a) __attribute__((always_inline)) { axpy_impl(y, x, a, D); });
 }
 
-// y = sum_i a[i] * x[i] (plus y's own values when add is true), sixteen numbers of y at a time held
-// in registers while every x row passes: y is loaded and stored once, not once per row. The terms
-// are added in the order of i, as a loop of axpy would add them.
+// combine_rows_impl on the W numbers of y from d0, held in registers while every x row passes.
+template <int W, typename T>
+WORDEMBED_INLINE void combine_span(T* __restrict y, const T* const* x, const T* a, int64_t n, int64_t d0, bool add) {
+  T acc[W];
+  for (int j = 0; j < W; ++j) acc[j] = add ? y[d0 + j] : T(0);
+  for (int64_t i = 0; i < n; ++i) {
+    const T* __restrict xi = x[i] + d0;
+    const T ai = a[i];
+    for (int j = 0; j < W; ++j) acc[j] += ai * xi[j];
+  }
+  for (int j = 0; j < W; ++j) y[d0 + j] = acc[j];
+}
+
+// y = sum_i a[i] * x[i] (plus y's own values when add is true), sixteen numbers of y at a time
+// (then eight, four, one for the rest: D = 100 ends in a span of four, not four scalar loops):
+// y is loaded and stored once, not once per row. The terms are added in the order of i, as a
+// loop of axpy would add them.
 template <typename T>
 WORDEMBED_INLINE void combine_rows_impl(T* __restrict y, const T* const* x, const T* a, int64_t n, int64_t D,
                                         bool add) {
-  constexpr int64_t W = 16;
   int64_t d0 = 0;
-  for (; d0 + W <= D; d0 += W) {
-    T acc[W];
-    for (int64_t j = 0; j < W; ++j) acc[j] = add ? y[d0 + j] : T(0);
-    for (int64_t i = 0; i < n; ++i) {
-      const T* __restrict xi = x[i] + d0;
-      const T ai = a[i];
-      for (int64_t j = 0; j < W; ++j) acc[j] += ai * xi[j];
-    }
-    for (int64_t j = 0; j < W; ++j) y[d0 + j] = acc[j];
+  for (; d0 + 16 <= D; d0 += 16) combine_span<16>(y, x, a, n, d0, add);
+  if (d0 + 8 <= D) combine_span<8>(y, x, a, n, d0, add), d0 += 8;
+  if (d0 + 4 <= D) combine_span<4>(y, x, a, n, d0, add), d0 += 4;
+  for (; d0 < D; ++d0) combine_span<1>(y, x, a, n, d0, add);
+}
+
+// Eight numbers as one value of GCC's vector extension: a register (AVX2, float), two (double),
+// or what the clone's instruction set has; lane i always holds the same partial sum.
+template <typename T>
+struct Lanes8 {
+  typedef T type __attribute__((vector_size(8 * sizeof(T))));
+};
+template <typename T>
+WORDEMBED_INLINE typename Lanes8<T>::type load8(const T* p) {
+  typename Lanes8<T>::type v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// out[g] = dot(x, ys[g]) for G rows at once: the G sums are independent chains, so that their
+// fused multiply-adds overlap instead of each waiting on the one before (a dot alone is a chain
+// of D / 8 of them). Lane i sums the products of d = i mod 8, as dot_impl's; the last D mod 8
+// products (D >= 8) come from one load of the last eight numbers, the lanes already counted
+// multiplied by 0, rather than from a scalar loop after the lanes are added up.
+template <int G, typename T>
+WORDEMBED_INLINE void dots_group_impl(const T* __restrict x, const T* const* ys, int64_t D, T* out) {
+  typedef typename Lanes8<T>::type V;
+  V part[G];
+  for (int g = 0; g < G; ++g) part[g] = V{};
+  int64_t d = 0;
+  for (; d + 8 <= D; d += 8) {
+    const V xv = load8(x + d);
+    for (int g = 0; g < G; ++g) part[g] += xv * load8(ys[g] + d);
   }
-  for (; d0 < D; ++d0) {
-    T acc = add ? y[d0] : T(0);
-    for (int64_t i = 0; i < n; ++i) acc += a[i] * x[i][d0];
-    y[d0] = acc;
+  if (d < D && D >= 8) {
+    V keep;  // lane j holds number D - 8 + j: 1 for those not counted yet
+    for (int j = 0; j < 8; ++j) keep[j] = D - 8 + j >= d ? T(1) : T(0);
+    const V xv = load8(x + D - 8) * keep;
+    for (int g = 0; g < G; ++g) part[g] += xv * load8(ys[g] + D - 8);
+    d = D;
+  }
+  for (int g = 0; g < G; ++g) {
+    const typename Lanes8<T>::type p = part[g];
+    T total = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+    for (int64_t e = d; e < D; ++e) total += x[e] * ys[g][e];
+    out[g] = total;
+  }
+}
+
+// out[o] = dot(x, ys[o]) for o < m, four rows at a time.
+template <typename T>
+WORDEMBED_INLINE void dots_impl(const T* x, const T* const* ys, int64_t m, int64_t D, T* out) {
+  int64_t o = 0;
+  for (; o + 4 <= m; o += 4) dots_group_impl<4>(x, ys + o, D, out + o);
+  switch (m - o) {
+    case 3: dots_group_impl<3>(x, ys + o, D, out + o); break;
+    case 2: dots_group_impl<2>(x, ys + o, D, out + o); break;
+    case 1: dots_group_impl<1>(x, ys + o, D, out + o); break;
+    default: break;
   }
 }
 

@@ -71,7 +71,10 @@ class EpochLoop:
         self.consistent = False
         run.end_epoch(entry)
         self.consistent = True
-        if trainer.checkpoints.epoch_end_due():
+        # After the last epoch the result is written at once and the work directory removed: a
+        # checkpoint there (a second's fsync of the tables on a 20 M-word corpus) would be thrown
+        # away. An interruption from here on still saves one (run_epochs).
+        if run.epoch < self.config.epochs and trainer.checkpoints.epoch_end_due():
             trainer.save_checkpoint()
         for callback in trainer.callbacks:
             callback(trainer, entry)
