@@ -9,6 +9,7 @@ share negatives); "wordembed per-pair" trains every example alone (--shared-nega
     .venv/bin/python benchmarks/bench_train.py --model skipgram --systems wordembed gensim fastText
     .venv/bin/python benchmarks/bench_train.py --subwords --model skipgram --systems wordembed fastText
     .venv/bin/python benchmarks/bench_train.py --systems wordembed "wordembed per-pair" gensim --thread-scaling 1 2
+    .venv/bin/python benchmarks/bench_train.py --systems wordembed --shared-negatives 4   # CBOW, 4 positions a draw
 
 Settings: dim 100, window 5, negative 5, min_count 5, sample 1e-3, alpha 0.05 (word2vec's CBOW
 default), linear decay, the given epochs and threads. Each system is timed twice: its training
@@ -221,7 +222,7 @@ def run_plain_pytorch(args, out):
 
 
 SYSTEMS = {
-    "wordembed": lambda a, o: run_wordembed(a, o),  # its defaults: minibatches sharing negatives on the CPU
+    "wordembed": lambda a, o: run_wordembed(a, o, shared_negatives=a.shared_negatives),  # its defaults
     "wordembed per-pair": lambda a, o: run_wordembed(a, o, shared_negatives=0),  # every example alone
     "wordembed-cuda": lambda a, o: run_wordembed(a, o, device="cuda"),
     "gensim": run_gensim,
@@ -251,6 +252,8 @@ def main():
                         help="fastText's subwords (minn 3, maxn 6, bucket 2,000,000); models are saved as "
                              "fastText .bin files and scored with unseen words' pairs too")
     parser.add_argument("--seeds", type=int, default=1, help="train each system with seeds 1..N")
+    parser.add_argument("--shared-negatives", type=int, default=None, metavar="P",
+                        help="the 'wordembed' system's --shared-negatives (default: its own default)")
     parser.add_argument("--thread-scaling", type=int, nargs="+", metavar="THREADS",
                         help="then train each system once per thread count given (e.g. 1 2), and print "
                              "their training speeds side by side")
@@ -290,6 +293,8 @@ def main():
                        "--epochs", str(args.epochs), "--threads", str(args.threads),
                        "--plain-epochs", str(args.plain_epochs), "--seed", str(seed), "--model", args.model]
                 cmd += ["--subwords"] if args.subwords else []
+                if args.shared_negatives is not None:
+                    cmd += ["--shared-negatives", str(args.shared_negatives)]
                 for name in ("analogies", "wordsim", "simlex"):
                     if getattr(args, name):
                         cmd += [f"--{name}", getattr(args, name)]
@@ -359,6 +364,8 @@ def print_thread_scaling(args, tokens):
                        "--epochs", str(args.epochs), "--threads", str(threads), "--plain-epochs",
                        str(args.plain_epochs), "--seed", "1", "--model", args.model, "--launched", repr(time.time())]
                 cmd += ["--subwords"] if args.subwords else []
+                if args.shared_negatives is not None:
+                    cmd += ["--shared-negatives", str(args.shared_negatives)]
                 proc = subprocess.run(cmd, capture_output=True, text=True)
                 line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
                 if proc.returncode or line is None:
