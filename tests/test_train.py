@@ -38,6 +38,23 @@ def test_planted_groups_are_nearest_each_other(tmp_path):
     assert WordVectors.load(tmp_path / "v.bin").index_to_key == vectors.index_to_key
 
 
+@pytest.mark.parametrize("model", ["cbow", "skipgram"])
+@pytest.mark.parametrize("shared_negatives", [0, 1, 4])
+def test_every_block_size_learns_the_planted_groups(tmp_path, model, shared_negatives):
+    """The per-example path (0) and minibatches of positions sharing their negatives (1, 4) all
+    learn; the setting reaches the kernel: the vectors differ from the per-example ones, except
+    for CBOW's blocks of one position, which are the per-example path (one input, its own draw)."""
+    corpus = planted_corpus(tmp_path / "c.txt")
+    settings = dict(SMALL, model=model, deterministic=True)
+    vectors = train_vectors(corpus, None, shared_negatives=shared_negatives, **settings)
+    right = sum(vectors.most_similar(w, topn=1)[0][0].split("w")[0] == w.split("w")[0] for w in vectors.index_to_key)
+    assert right / len(vectors) >= 0.95
+    if shared_negatives:
+        per_example = train_vectors(corpus, None, shared_negatives=0, **settings)
+        same = model == "cbow" and shared_negatives == 1
+        assert torch.equal(per_example.vectors, vectors.vectors) == same
+
+
 def test_reference_backend_learns_the_same_structure(tmp_path):
     vectors = train_vectors(planted_corpus(tmp_path / "c.txt", 1500), None, backend="reference", **SMALL)
     right = sum(vectors.most_similar(w, topn=1)[0][0].split("w")[0] == w.split("w")[0] for w in vectors.index_to_key)
@@ -162,6 +179,9 @@ def test_cli_train_end_to_end(tmp_path):
     gpu = subprocess.run([sys.executable, "-m", "wordembed", "train", str(corpus), "-o", str(tmp_path / "x.bin"),
                           "--device", "cuda"], capture_output=True, text=True)
     assert gpu.returncode == 2 and "device" in gpu.stderr
+    blocks = subprocess.run([sys.executable, "-m", "wordembed", "train", str(corpus), "-o", str(tmp_path / "b.bin"),
+                             "--model", "skipgram", "--shared-negatives", "-2"], capture_output=True, text=True)
+    assert blocks.returncode == 2 and "shared_negatives must be from 0" in blocks.stderr
 
 
 @CUDA_SKIP

@@ -66,6 +66,8 @@ def test_a_corpus_inside_the_working_folder_is_refused(tmp_path):
     ("negative", 10**9, "negative must be from 1 to 1000"),
     ("negative", 0, "negative must be from 1"),
     ("window", 0, "window must be from 1"),
+    ("shared_negatives", -1, "shared_negatives must be from 0 to 1024"),
+    ("shared_negatives", 1.5, "shared_negatives must be a whole number"),
     ("dim", 1.5, "dim must be a whole number"),
     ("dim", True, "dim must be a whole number"),
     ("epochs", 0, "epochs must be at least 1"),

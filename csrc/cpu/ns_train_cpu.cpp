@@ -1,10 +1,12 @@
 // Word2vec CBOW and skip-gram with negative sampling, with or without fastText's subword bags, on
-// the CPU: level 2 of the operator, the trainer's fast path. Every example is one bag of input
-// rows (CBOW: the words around a position; skip-gram: the centre word; with subwords each word
-// stands for its own row and its n-gram rows) predicting one word against negatives; the bag's
-// mean goes through the same row loops as context_sum (row_kernels.h). Threads
-// share both tables without locks (Hogwild, as word2vec and gensim do); each keeps its own
-// scratch rows and random stream, as fastText's Model::State does.
+// the CPU: level 2 of the operator, the trainer's fast path. It walks the chunk's sentences
+// (subsampling, word2vec's shrinking window, negatives from the alias table) and hands the
+// examples to train_block (ns_block.h) in blocks: one example at a time, or with shared_negatives
+// P consecutive positions that share one draw of negatives and train as one minibatch. An example
+// is one bag of input rows (CBOW: the words around a position; skip-gram: one word around it;
+// with subwords each word stands for its own row and its n-gram rows) predicting the position's
+// word. Threads share both tables without locks (Hogwild, as word2vec and gensim do); each keeps
+// its own block scratch and random stream, as fastText's Model::State does.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
