@@ -73,7 +73,7 @@ def add_train_command(sub):
                         "settings give bit-identical vectors")
     p.add_argument("--shared-negatives", type=int, default=None, metavar="P",
                    help="CPU: P positions of a sentence share one draw of negatives and train as one minibatch "
-                        "(skipgram: 1.8x faster at equal quality); 0: every example alone, with its own negatives "
+                        "(skipgram: about 1.4x faster, vectors as good); 0: every example alone, with its own negatives "
                         "(default: 1 for skipgram, 0 for cbow, whose vectors lose analogy points when positions "
                         "share negatives; 0 on CUDA)")
     p.add_argument("--init", metavar="VECTORS",
