@@ -241,6 +241,20 @@ def child(args):
     print("RESULT " + json.dumps(result), flush=True)
 
 
+def child_command(args, system, tmp, threads, seed):
+    """The command line that trains one system once, in its own process (child())."""
+    cmd = [sys.executable, __file__, "--system", system, "--tmp", tmp, "--corpus", args.corpus,
+           "--epochs", str(args.epochs), "--threads", str(threads), "--plain-epochs", str(args.plain_epochs),
+           "--seed", str(seed), "--model", args.model]
+    cmd += ["--subwords"] if args.subwords else []
+    if args.shared_negatives is not None:
+        cmd += ["--shared-negatives", str(args.shared_negatives)]
+    for name in ("analogies", "wordsim", "simlex"):
+        if getattr(args, name):
+            cmd += [f"--{name}", getattr(args, name)]
+    return cmd
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", default=DEFAULT_CORPUS)
@@ -289,15 +303,7 @@ def main():
         for system in args.systems:
             runs = []
             for seed in range(1, args.seeds + 1):
-                cmd = [sys.executable, __file__, "--system", system, "--tmp", tmp, "--corpus", args.corpus,
-                       "--epochs", str(args.epochs), "--threads", str(args.threads),
-                       "--plain-epochs", str(args.plain_epochs), "--seed", str(seed), "--model", args.model]
-                cmd += ["--subwords"] if args.subwords else []
-                if args.shared_negatives is not None:
-                    cmd += ["--shared-negatives", str(args.shared_negatives)]
-                for name in ("analogies", "wordsim", "simlex"):
-                    if getattr(args, name):
-                        cmd += [f"--{name}", getattr(args, name)]
+                cmd = child_command(args, system, tmp, args.threads, seed)
                 proc = subprocess.run(cmd + ["--launched", repr(time.time())], capture_output=True, text=True)
                 line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
                 if proc.returncode or line is None:
@@ -360,13 +366,8 @@ def print_thread_scaling(args, tokens):
         for system in args.systems:
             speeds = []
             for threads in args.thread_scaling:
-                cmd = [sys.executable, __file__, "--system", system, "--tmp", tmp, "--corpus", args.corpus,
-                       "--epochs", str(args.epochs), "--threads", str(threads), "--plain-epochs",
-                       str(args.plain_epochs), "--seed", "1", "--model", args.model, "--launched", repr(time.time())]
-                cmd += ["--subwords"] if args.subwords else []
-                if args.shared_negatives is not None:
-                    cmd += ["--shared-negatives", str(args.shared_negatives)]
-                proc = subprocess.run(cmd, capture_output=True, text=True)
+                cmd = child_command(args, system, tmp, threads, 1)
+                proc = subprocess.run(cmd + ["--launched", repr(time.time())], capture_output=True, text=True)
                 line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
                 if proc.returncode or line is None:
                     speeds.append(float("nan"))
