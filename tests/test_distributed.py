@@ -197,8 +197,9 @@ def test_a_dead_or_hung_rank_stops_every_rank_within_the_timeout_and_the_run_res
         procs[victim].kill()
         procs[victim].wait()
     assert code == 2 and "Traceback" not in err, err[-3000:]
-    assert "lost contact with the other ranks" in err and "--resume" in err
-    assert took < timeout + 15  # a dead rank is seen at once; a hung one when the timeout runs out
+    assert f"lost contact with rank {victim}" in err and "--resume" in err  # the lost rank is named
+    # a dead rank is seen at once, a hung one when the timeout runs out; then the roll call
+    assert took < (20 if how == "killed" else timeout + 15)
     assert (tmp_path / "v.bin.work" / "checkpoint.pt").exists()  # rank 0's, for --resume
     results = finish(start_ranks(LONG_RUN + ["--dist-timeout", str(timeout), "--resume"], tmp_path))
     assert [code for code, _, _ in results] == [0, 0], [err[-2000:] for _, _, err in results]

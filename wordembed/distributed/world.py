@@ -25,6 +25,7 @@ from ..errors import LostRankError, TrainingError
 
 ENVIRONMENT = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")  # what torchrun sets, at least
 _HEARTBEAT_SECONDS = 1.0
+_ROLL_CALL_SECONDS = 3.0  # after a rank is lost, how long the others wait to hear from each other
 # What the backends' errors say when a peer died, closed its end or did not answer in time.
 _LOST = re.compile(r"connection|closed|reset by peer|broken pipe|timed? ?out|timeout|unreachable|abort|"
                    r"NCCL (?:error|communicator)", re.IGNORECASE)
@@ -79,6 +80,7 @@ class World:
         self.lead = self.rank == 0
         self.store = dist.distributed_c10d._get_default_store()
         self.broken = False  # a rank was lost: nothing more can be exchanged
+        self.prefix = "wordembed/setup/"  # this run's keys on the store (new_run)
         if self.owns_group:
             atexit.register(self._close)
 
@@ -114,7 +116,8 @@ class World:
             joined = self.store.add("wordembed/ranks joined", 1)
         except Exception as e:  # noqa: BLE001
             raise LostRankError(f"rank {self.rank}: the rendezvous store is gone ({_first_line(e)})") from None
-        return f"wordembed/{(joined - 1) // self.size}/"
+        self.prefix = f"wordembed/{(joined - 1) // self.size}/"
+        return self.prefix
 
     @contextlib.contextmanager
     def leading(self, prefix):
@@ -188,11 +191,30 @@ class World:
         except RuntimeError as e:  # gloo and NCCL say a peer is gone in RuntimeErrors of several kinds
             if not _LOST.search(str(e)):
                 raise
+            missing = self._roll_call()
             self._lost()
             raise LostRankError(
-                f"rank {self.rank}: lost contact with the other ranks during {what} ({_first_line(e)}). "
-                f"A rank died, was stopped, or hung for more than --dist-timeout ({self.timeout:g} s): every "
+                f"rank {self.rank}: lost contact with {missing} during {what} ({_first_line(e)}). "
+                f"It died, was stopped, or hung for more than --dist-timeout ({self.timeout:g} s): every "
                 "rank stops. Run the same command with --resume to continue from the last checkpoint") from None
+
+    def _roll_call(self) -> str:
+        """Which ranks are gone, for the message: every rank that lost contact says so on the
+        rendezvous store, and those that have not said so within _ROLL_CALL_SECONDS are named."""
+        key = f"{self.prefix}alive/"
+        try:
+            self.store.set(f"{key}{self.rank}", "1")
+            deadline = time.monotonic() + _ROLL_CALL_SECONDS
+            while True:
+                missing = [r for r in range(self.size) if not self.store.check([f"{key}{r}"])]
+                if not missing or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+        except Exception:  # noqa: BLE001  (the store lived in rank 0's process)
+            return "rank 0 (the rendezvous store it held is gone too)" if not self.lead else "the other ranks"
+        if not missing:
+            return "the other ranks"
+        return ("rank " if len(missing) == 1 else "ranks ") + ", ".join(map(str, missing))
 
     def broadcast_objects(self, objects, what):
         """Rank 0's objects (a list, in place) on every rank."""
@@ -216,6 +238,10 @@ class World:
     def all_reduce_sum(self, tensor, what):
         self._call(what, self.dist.all_reduce, tensor)
 
+    def all_reduce_sum_async(self, tensor, what):
+        """Starts the sum; wait() on what it returns ends it (a lost rank is a LostRankError there)."""
+        return _Pending(self, what, self._call(what, self.dist.all_reduce, tensor, async_op=True))
+
     def send(self, tensor, to, what):
         self._call(what, self.dist.send, tensor, dst=to)
 
@@ -224,6 +250,16 @@ class World:
 
     def barrier(self, what):
         self._call(what, self.dist.barrier)
+
+
+class _Pending:
+    """A collective in flight."""
+
+    def __init__(self, world, what, work):
+        self.world, self.what, self.work = world, what, work
+
+    def wait(self):
+        self.world._call(self.what, self.work.wait)
 
 
 _world = None  # made once per process: a process group cannot be made again under torchrun
