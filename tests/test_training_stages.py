@@ -131,7 +131,7 @@ def test_the_rounds_plan_counts_every_ranks_words(tmp_path):
 def test_a_single_process_agrees_with_itself_and_keeps_its_checkpoint_settings_as_before():
     strategy = SingleProcess()
     stats = torch.tensor([3.0, 2.0, 5.0], dtype=torch.float64)
-    by_rank, stop, whole = LocalRounds().round(0, stats, True, None, full=False)
+    by_rank, stop, whole = LocalRounds().round(0, stats, True, None, last=False, checkpoint=False)
     assert by_rank.shape == (1, 3) and by_rank.dtype == torch.float64 and stop and whole
     settings = strategy.checkpoint_settings({"dim": 4, **{name: 1 for name in DISTRIBUTED_SETTINGS}})
     assert settings == {"dim": 4}
@@ -157,9 +157,9 @@ def test_the_distributed_strategy_answers_for_its_rank():
     run = small_run()
     run.epoch_words = [4, 5]
     rounds = LocalRounds()
-    rounds.bytes_sent, rounds.seconds = 100, 2.5
-    assert strategy.epoch_details(run, rounds, (40, 0.5)) == {"words_by_rank": [4, 5], "sync_bytes": 60,
-                                                              "sync_seconds": 2.0}
+    rounds.bytes_sent, rounds.seconds, rounds.count = 100, 2.5, 7
+    assert strategy.epoch_details(run, rounds, (40, 0.5, 3)) == {"words_by_rank": [4, 5], "sync_bytes": 60,
+                                                                 "sync_seconds": 2.0, "sync_rounds": 4}
 
 
 def stop_after_an_epoch(trainer, entry):

@@ -50,7 +50,7 @@ def cmd_train(args):
         print(f"epoch {entry['epoch']}: loss {entry['loss']:.4f} per word, {entry['words_per_second'] / 1e6:.2f} "
               f"M words/s, lr at end {entry['lr']:.6f}"
               + (f", {len(entry['words_by_rank'])} ranks, {entry['sync_bytes'] / 2**20:.1f} MiB sent per rank in "
-                 f"{entry['sync_seconds']:.1f} s of syncs" if "words_by_rank" in entry else ""))
+                 f"{entry['sync_rounds']} rounds, {entry['sync_seconds']:.1f} s in syncs" if "words_by_rank" in entry else ""))
     print(f"wrote {args.output}: {len(vectors)} words, dim {vectors.vector_size}")
 
 

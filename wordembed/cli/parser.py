@@ -92,9 +92,10 @@ def add_train_command(sub):
                         "each rank changed travel; average: the tables are averaged across ranks")
     p.add_argument("--sync-hot-rows", type=int, default=d.sync_hot_rows,
                    help="distributed runs, deltas: the rows of this many most frequent words are summed across "
-                        "ranks after every round")
+                        "ranks after every round, the next H/2 every 2 rounds, the next H every 4, and so on")
     p.add_argument("--sync-full-every", type=int, default=d.sync_full_every,
-                   help="distributed runs, deltas: every other changed row is summed every this many rounds")
+                   help="distributed runs, deltas: a subword model's changed n-gram rows are summed every this many "
+                        "rounds (and at every epoch's end)")
     p.add_argument("--dist-timeout", type=float, default=d.dist_timeout,
                    help="distributed runs: seconds a rank waits for the others before every rank stops")
     p.add_argument("--plot-curves", metavar="PNG", help="write the loss and learning rate, per chunk and per epoch, as a PNG (redrawn at each epoch's end)")

@@ -17,9 +17,10 @@ from .sync import sync_for
 from .world import world_for
 
 # Words each CPU rank of a distributed run trains between two syncs, unless chunk_words says: on
-# GCIDE with 2 ranks (3 seeds), 2^15 kept one process's analogy score at 50% of its speed, 2^19
-# ran at its speed and lost 1.4 points, 2^17 ran at 82% and lost 0.8 (bench_distributed.py).
-DISTRIBUTED_CPU_CHUNK = 1 << 17
+# GCIDE with 2 ranks and the overlapped tiers of sync.py (3 seeds each), 2^15 kept one process's
+# analogy score (+0.0 and +0.1 points in two runs), 2^16 lost 1.4-1.5 points
+# (bench_distributed.py); shorter rounds cost speed, every round has its fixed costs.
+DISTRIBUTED_CPU_CHUNK = 1 << 15
 _PIECE = 1 << 22  # elements of a corpus shard sent at a time
 
 
@@ -129,9 +130,9 @@ class Distributed:
 
     def epoch_details(self, run, rounds, before) -> dict:
         """What each rank trained this epoch, and what its syncs cost it."""
-        bytes_before, seconds_before = before
+        bytes_before, seconds_before, count_before = before
         return {"words_by_rank": list(run.epoch_words), "sync_bytes": rounds.bytes_sent - bytes_before,
-                "sync_seconds": rounds.seconds - seconds_before}
+                "sync_seconds": rounds.seconds - seconds_before, "sync_rounds": rounds.count - count_before}
 
     def stops_at_epoch_end(self, requested) -> bool:
         return False  # the ranks stop together, at a round's sync

@@ -59,7 +59,7 @@ class EpochLoop:
     def _epoch(self, interrupt, progress):
         run, trainer = self.run, self.trainer
         epoch_start, words_this_run = time.perf_counter(), 0
-        mark = (self.sync.bytes_sent, self.sync.seconds)
+        mark = (self.sync.bytes_sent, self.sync.seconds, self.sync.count)
         for batch in chunks_on(run.input_vectors.device, trainer.shard[0], self.bounds, run.chunk, self.rounds):
             words_this_run += self._round(batch, interrupt, progress)
         seconds = time.perf_counter() - epoch_start
@@ -94,8 +94,8 @@ class EpochLoop:
         # every rank's figures, and the tables brought together (whole: in every row)
         checkpoint_due = self.trainer.checkpoints.due()
         by_rank, stop, whole = self.sync.round(run.chunk, stats, interrupt.requested,
-                                               None if batch is None else batch[0],
-                                               full=run.chunk + 1 == self.rounds or (self.strategy.lead and checkpoint_due))
+                                               None if batch is None else batch[0], last=run.chunk + 1 == self.rounds,
+                                               checkpoint=self.strategy.lead and checkpoint_due)
         loss, examples, words = by_rank.sum(0).tolist()
         if not math.isfinite(loss):
             raise TrainingError(f"the loss became non-finite in epoch {run.epoch + 1}; "

@@ -13,9 +13,9 @@ DISTRIBUTED_SETTINGS = ("sync", "sync_hot_rows", "sync_full_every", "dist_timeou
 
 class LocalRounds:
     """The agreement after a round when there is nobody to agree with: the round's own figures."""
-    bytes_sent, seconds = 0, 0.0
+    bytes_sent, seconds, count = 0, 0.0, 0
 
-    def round(self, index, stats, stop, ids, full):
+    def round(self, index, stats, stop, ids, last, checkpoint):
         """As distributed.sync.Sync.round: every rank's [loss, examples, words] (1 x 3), whether to
         stop, whether the tables are whole (always)."""
         return stats.to(device="cpu", dtype=torch.float64).reshape(1, 3), bool(stop), True
