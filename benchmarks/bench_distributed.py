@@ -11,7 +11,8 @@ Settings are bench_train.py's (dim 100, window 5, negative 5, min_count 5, sampl
 overlapped with the next round, bfloat16 on the wire); -blocking waits for each exchange;
 -fp32 sends float32; -hot-only sends the hot rows every round and every changed row every
 --full-every rounds (the scheme before the tiers); -average is model averaging; -4x-shorter and
--4x-longer change the round. Each run is one command: a `wordembed train`-equivalent for 1 x 2,
+-4x-longer change the round; 1x1 is one process with one thread, and 1x1-rounds the same in
+chunks of --round-words. Each run is one command: a `wordembed train`-equivalent for 1 x 2,
 `python -m torch.distributed.run --nproc-per-node 2 ...` for 2 x 1.
 - whole s: from the command's start to its vectors on disk; whole M words/s: corpus words x
   epochs / whole s (the issue's measure); launch s: until rank 0's Python starts (torchrun's own
@@ -50,6 +51,7 @@ from wordembed.distributed.strategy import DISTRIBUTED_CPU_CHUNK  # noqa: E402
 # wordembed.distributed.sync that differ from its defaults)
 RUNS = {"1x2": (1, 2, None, None, {}),
         "1x1": (1, 1, None, None, {}),
+        "1x1-rounds": (1, 1, None, 1, {}),  # one thread, in chunks as long as the ranks' rounds
         "2x1-deltas": (2, 1, "deltas", 1, {}),
         "2x1-deltas-blocking": (2, 1, "deltas", 1, {"OVERLAP": False}),
         "2x1-deltas-fp32": (2, 1, "deltas", 1, {"WIRE_DTYPE": "float32"}),
