@@ -92,7 +92,7 @@ def add_train_command(sub):
                         "each rank changed travel; average: the tables are averaged across ranks")
     p.add_argument("--sync-hot-rows", type=int, default=d.sync_hot_rows,
                    help="distributed runs, deltas: the rows of this many most frequent words are summed across "
-                        "ranks after every round, the next H/2 every 2 rounds, the next H every 4, and so on")
+                        "ranks after every round, the next H every 2 rounds, the next 2H every 4, and so on")
     p.add_argument("--sync-full-every", type=int, default=d.sync_full_every,
                    help="distributed runs, deltas: a subword model's changed n-gram rows are summed every this many "
                         "rounds (and at every epoch's end)")

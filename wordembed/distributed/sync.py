@@ -6,8 +6,8 @@ together again.
   rank's tables, so that every rank's SGD steps count whole, as the threads of one process count
   theirs (Hogwild). A row costs quality by the other ranks' updates it has not seen yet, and a
   row's updates per round fall with its rank in the vocabulary (sorted by count, Zipf), so rows
-  travel in tiers: the `hot_rows` most frequent after every round, then each next tier, twice as
-  many rows, half as often (RowDeltas.spans). The exchange of a round travels while the next
+  travel in tiers: the `hot_rows` (H) most frequent after every round, then the next H every 2
+  rounds, the next 2H every 4, and so on (RowDeltas.spans). The exchange of a round travels while the next
   round trains; a rank sees the others' changes a round later. Its differences travel in
   bfloat16, and what the rounding leaves out stays in the table and leaves with that row's next
   difference (error feedback). At the end of every epoch, when a rank asks for it (a checkpoint,

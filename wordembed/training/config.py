@@ -75,7 +75,7 @@ class TrainConfig:
     # others at a collective before it stops the run.
     sync: str = "deltas"         # or "average"
     sync_hot_rows: int = 1024    # deltas: the most frequent words' rows, summed after every round;
-    #                              the next H/2 every 2 rounds, the next H every 4, ... (sync.py)
+    #                              the next H every 2 rounds, the next 2H every 4, ... (sync.py)
     sync_full_every: int = 32    # deltas: a subword model's changed n-gram rows, every this many rounds
     dist_timeout: float = 300.0
 
