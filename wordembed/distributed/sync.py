@@ -135,6 +135,7 @@ class RowDeltas(Sync):
         self.count += 1
         earlier = self._settle()
         header = self._header(stats, stop, checkpoint)
+        # by the round's number in its epoch, not this process's count: a resumed run keeps the schedule
         periodic = (self.bags is not None or not TIERS) and (index + 1) % self.full_every == 0
         if last or periodic or (earlier is not None and bool(earlier[:, 3:].any())):
             # everyone knows this round must end whole: the same on every rank
