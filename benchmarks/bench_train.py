@@ -1,7 +1,9 @@
 """Trains CBOW or skip-gram vectors, with or without subwords, with wordembed, gensim, fastText
 and a plain PyTorch loop on the same corpus and settings, one subprocess each, and prints speed, peak memory, quality and ratios.
 "wordembed" trains as `wordembed train` does (on the CPU, skip-gram's pairs as minibatches that
-share negatives); "wordembed per-pair" trains every example alone (--shared-negatives 0).
+share negatives); "wordembed per-pair" trains every example alone (--shared-negatives 0);
+"wordembed shuffled" and "wordembed file-order" visit the sentences in a fresh order each epoch,
+or in the file's order (--no-shuffle), whatever the default.
 
     .venv/bin/python benchmarks/bench_train.py                       # GCIDE, as prepared by scripts/run.sh
     .venv/bin/python benchmarks/bench_train.py --corpus FILE --epochs 5 --threads 2
@@ -10,6 +12,8 @@ share negatives); "wordembed per-pair" trains every example alone (--shared-nega
     .venv/bin/python benchmarks/bench_train.py --subwords --model skipgram --systems wordembed fastText
     .venv/bin/python benchmarks/bench_train.py --systems wordembed "wordembed per-pair" gensim --thread-scaling 1 2
     .venv/bin/python benchmarks/bench_train.py --systems wordembed --shared-negatives 4   # CBOW, 4 positions a draw
+    .venv/bin/python benchmarks/bench_train.py --corpus data/concatenated.txt --seeds 3 \
+        --systems "wordembed shuffled" "wordembed file-order"       # the order of epochs (see below)
 
 Settings: dim 100, window 5, negative 5, min_count 5, sample 1e-3, alpha 0.05 (word2vec's CBOW
 default), linear decay, the given epochs and threads. Each system is timed twice: its training
@@ -114,12 +118,13 @@ def imported(args):
     args.import_mb = resident_mb()
 
 
-def run_wordembed(args, out, backend="fused", epochs=None, device="cpu", shared_negatives=None):
+def run_wordembed(args, out, backend="fused", epochs=None, device="cpu", shared_negatives=None, shuffle=None):
     import wordembed  # noqa: F401
     imported(args)
     from wordembed import TrainConfig, train_vectors  # what `wordembed train` runs
+    order = {} if shuffle is None else {"shuffle": shuffle}
     cfg = TrainConfig(epochs=epochs or args.epochs, threads=args.threads, backend=backend, device=device,
-                      model=args.model, shared_negatives=shared_negatives,
+                      model=args.model, shared_negatives=shared_negatives, **order,
                       **{**SETTINGS, "seed": args.seed, **(SUBWORDS if args.subwords else {})})
     vectors = train_vectors(args.corpus, out, cfg, log=open(os.devnull, "w"),
                             output_format="fasttext" if args.subwords else None)
@@ -221,10 +226,14 @@ def run_plain_pytorch(args, out):
     return seconds, epochs
 
 
+DEFAULT_SYSTEMS = ("wordembed", "wordembed per-pair", "gensim", "fastText", "plain PyTorch")
 SYSTEMS = {
     "wordembed": lambda a, o: run_wordembed(a, o, shared_negatives=a.shared_negatives),  # its defaults
     "wordembed per-pair": lambda a, o: run_wordembed(a, o, shared_negatives=0),  # every example alone
     "wordembed-cuda": lambda a, o: run_wordembed(a, o, device="cuda"),
+    # each epoch in a fresh order (training/chunks.py), and in the file's order
+    "wordembed shuffled": lambda a, o: run_wordembed(a, o, shared_negatives=a.shared_negatives, shuffle=True),
+    "wordembed file-order": lambda a, o: run_wordembed(a, o, shared_negatives=a.shared_negatives, shuffle=False),
     "gensim": run_gensim,
     "fastText": run_fasttext,
     "plain PyTorch": run_plain_pytorch,
@@ -272,8 +281,8 @@ def main():
                         help="then train each system once per thread count given (e.g. 1 2), and print "
                              "their training speeds side by side")
     parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
-    parser.add_argument("--systems", nargs="+", default=[s for s in SYSTEMS if s != "wordembed-cuda"],
-                        choices=list(SYSTEMS), help="default: all but wordembed-cuda")
+    parser.add_argument("--systems", nargs="+", default=[s for s in SYSTEMS if s in DEFAULT_SYSTEMS],
+                        choices=list(SYSTEMS), help=f"default: {', '.join(DEFAULT_SYSTEMS)}")
     parser.add_argument("--analogies", help="Google analogy file (default: gensim's test data)")
     parser.add_argument("--wordsim", help="WordSim-353 file (default: gensim's test data)")
     parser.add_argument("--simlex", help="SimLex-999 file (default: gensim's test data)")

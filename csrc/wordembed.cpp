@@ -77,20 +77,32 @@ TORCH_LIBRARY(wordembed, m) {
   m.def("encode_words(str path, Tensor words, Tensor offsets, Tensor ids, int ids_fd, int starts_fd, "
         "int max_sentence_words, int block_bytes, int threads, Tensor cancel) -> int");
 
+  // A chunk of an encoded corpus (corpus/gather_sentences.cpp): the sentence ranges (first,
+  // last) of ranges (K x 2), read from the open .ids and .starts files, and put in order (a
+  // permutation of the chunk's sentences; empty: as read) -> (ids, sentence_starts).
+  m.def("gather_sentences(int ids_fd, int starts_fd, Tensor ranges, Tensor order) -> (Tensor, Tensor)");
+
   // fastText's supervised classifier (cpu/classify_train_cpu.cpp): trains on a chunk of labelled
   // lines, each a sentence of its labels (as -1 - label) then its input rows; loss 0 softmax,
   // 1 ns (label_cdf: the labels' cumulative counts^0.5), 2 hs (each label's path of output rows
   // tree_nodes[tree_offsets[l]:tree_offsets[l+1]] and decisions tree_codes), 3 ova. Returns
-  // [loss sum, lines trained, ids] (float64).
+  // [loss sum, lines trained, ids] (float64). With bag_offsets and bag_rows (char n-grams), an id w
+  // below len(bag_offsets) - 1 stands for the rows bag_rows[bag_offsets[w]:bag_offsets[w + 1]].
   m.def("supervised_train_chunk_(Tensor(a!) input_vectors, Tensor(b!) output_vectors, Tensor ids, "
         "Tensor sentence_starts, int loss, int negative, Tensor label_cdf, Tensor tree_offsets, "
-        "Tensor tree_nodes, Tensor tree_codes, float lr_start, float lr_end, int seed, bool deterministic) -> Tensor");
+        "Tensor tree_nodes, Tensor tree_codes, float lr_start, float lr_end, int seed, bool deterministic, "
+        "Tensor? bag_offsets=None, Tensor? bag_rows=None) -> Tensor");
   // Fills a CPU table with uniform numbers in [-bound, bound) that depend on the seed alone
   // (cpu/fill_uniform_cpu.cpp), on every thread.
   m.def("fill_uniform_(Tensor(a!) table, int seed, float bound) -> ()");
   // Labelled lines as fastText reads them (corpus/labelled_lines.cpp), from a uint8 tensor of the
   // text: every token and its count (joined by '\n'), and the lines ended; and each line encoded.
   m.def("count_labelled_tokens(Tensor text) -> (Tensor, Tensor, int)");
+  // word_bags: a known word is written as its own id alone, its char n-gram rows left to the bags
+  // that labelled_word_bags makes (the trainer's form; the stream is then several times shorter).
   m.def("encode_labelled_lines(Tensor text, Tensor vocabulary, int nwords, str label_prefix, int word_ngrams, "
-        "int bucket, int minn, int maxn, bool keep_unlabelled) -> (Tensor, Tensor)");
+        "int bucket, int minn, int maxn, bool keep_unlabelled, bool word_bags=False) -> (Tensor, Tensor)");
+  // Each of the vocabulary's first nwords words as the bag of its row and its char n-gram rows
+  // (fastText's subwords; "</s>" has none): (bag_offsets, bag_rows) for supervised_train_chunk_.
+  m.def("labelled_word_bags(Tensor vocabulary, int nwords, int bucket, int minn, int maxn) -> (Tensor, Tensor)");
 }

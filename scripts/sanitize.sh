@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the extension's CPU code with AddressSanitizer and UndefinedBehaviorSanitizer (in
 # build/sanitize, apart from the normal build) and runs the operator, trainer and
-# corpus pipeline tests on it.
+# corpus pipeline tests (and the classifier's, and the order of epochs) on it.
 # Any invalid read or write, use after free, overflow or undefined behaviour stops the run with a
 # report. Usage: bash scripts/sanitize.sh [extra pytest arguments]
 set -euo pipefail
@@ -35,4 +35,5 @@ exec "$root/.venv/bin/pytest" -c "$root/pytest.ini" --rootdir "$root" -p no:cach
     "$root/tests/test_ns_variants.py" \
     "$root/tests/test_train.py" \
     "$root/tests/test_train_reliability.py" "$root/tests/test_properties.py" \
-    "$root/tests/test_corpus_native.py" "$root/tests/test_classifier_ops.py" "$root/tests/test_classifier_text.py" "$@"
+    "$root/tests/test_corpus_native.py" "$root/tests/test_classifier_ops.py" "$root/tests/test_classifier_text.py" \
+    "$root/tests/test_epoch_order.py" "$@"

@@ -49,6 +49,55 @@ def test_a_chunk_trains_as_the_twin_does(loss, dtype):
     assert a[1] == sum(1 for s in range(len(starts) - 1) if (ids[starts[s]:starts[s + 1]] >= 0).any())
 
 
+def bags(words=20, rows=50, seed=2):
+    """Words 0..words-1 as bags of their own row and 0-4 other rows (with repeats)."""
+    g = torch.Generator().manual_seed(seed)
+    offsets, members = [0], []
+    for w in range(words):
+        members += [w] + torch.randint(words, rows, (int(torch.randint(0, 5, (1,), generator=g)),), generator=g).tolist()
+        offsets.append(len(members))
+    return torch.tensor(offsets), torch.tensor(members)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_words_given_as_bags_train_as_the_twin_and_as_their_rows_written_out(loss):
+    ids, starts = chunk()
+    offsets, members = bags()
+    with_bags = dict(settings(loss), bag_offsets=offsets, bag_rows=members)
+    fused, twin, written = tables(torch.float64), tables(torch.float64), tables(torch.float64)
+    a = ops.supervised_train_chunk_(*fused, ids, starts, **with_bags)
+    b = reference.supervised_train_chunk(*twin, ids, starts, **with_bags)
+    tol = dict(rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(a[:2], b[:2], **tol)
+    torch.testing.assert_close(fused, twin, **tol)
+    # the same lines with each bag written out in the stream
+    lines = [ids[starts[s]:starts[s + 1]].tolist() for s in range(len(starts) - 1)]
+    out = [[r for i in line for r in (members[offsets[i]:offsets[i + 1]].tolist() if 0 <= i < 20 else [i])]
+           for line in lines]
+    flat = torch.tensor([i for line in out for i in line], dtype=torch.int32)
+    flat_starts = torch.tensor([0] + [len(line) for line in out]).cumsum(0)
+    # (the learning rate follows the position in the stream, which bags shorten: held constant)
+    bagged = tables(torch.float64)
+    c = ops.supervised_train_chunk_(*written, flat, flat_starts, **dict(settings(loss), lr_end=0.5))
+    d = ops.supervised_train_chunk_(*bagged, ids, starts, **dict(with_bags, lr_end=0.5))
+    torch.testing.assert_close(c[:2], d[:2], **tol)
+    torch.testing.assert_close(written, bagged, **tol)
+
+
+def test_bags_are_checked_before_anything_moves():
+    ids, starts = chunk()
+    inp, out = tables(torch.float32)
+    before = inp.clone()
+    offsets, members = bags()
+    for bad, message in (((offsets, None), "go together"), ((offsets[:-1] * 0, members), "bag_offsets must begin"),
+                         ((offsets, members + 1000), "out of range"),
+                         ((torch.arange(60), torch.arange(59)), "at most 51")):
+        with pytest.raises((ValueError, IndexError), match=message):
+            ops.supervised_train_chunk_(inp, out, ids, starts, **dict(settings("softmax"), bag_offsets=bad[0],
+                                                                         bag_rows=bad[1]))
+    assert torch.equal(inp, before)
+
+
 def test_hogwild_threads_train_every_line_once():
     ids, starts = chunk(lines=400)
     inp, out = tables(torch.float32)

@@ -46,6 +46,59 @@ def test_encoding_equals_its_twin(seed, settings, keep, min_count):
     assert torch.equal(native[0], twin[0]) and torch.equal(native[1], twin[1])
 
 
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("settings", [(1, 500, 2, 4), (2, 97, 1, 3), (1, 0, 0, 0)])
+def test_words_as_bags_encode_and_expand_as_their_twins(seed, settings):
+    text = random_text(seed)
+    dictionary = build_dictionary(labelled.count_tokens_python(text), "__label__", 2, 1)
+    native = labelled.encode(labelled.text_tensor(text), dictionary, *settings, False, word_bags=True)
+    twin = labelled.encode_python(text, dictionary, *settings, False, word_bags=True)
+    assert torch.equal(native[0], twin[0]) and torch.equal(native[1], twin[1])
+    _, bucket, minn, maxn = settings
+    bags = labelled.word_bags(dictionary, bucket, minn, maxn)
+    twin_bags = labelled.word_bags_python(dictionary, bucket, minn, maxn)
+    assert torch.equal(bags[0], twin_bags[0]) and torch.equal(bags[1], twin_bags[1])
+    # each word's bag expanded gives back the rows that encoding without bags writes
+    expanded = labelled.encode(labelled.text_tensor(text), dictionary, *settings, False)[0].tolist()
+    offsets, rows = bags[0].tolist(), bags[1].tolist()
+    assert [r for i in native[0].tolist() for r in (rows[offsets[i]:offsets[i + 1]] if 0 <= i < dictionary.nwords
+                                                     else [i])] == expanded
+
+
+def test_the_bags_of_a_large_dictionary_are_the_same_on_any_thread_count():
+    words = ["</s>"] + [f"w{i}\u00e9{'x' * (i % 7)}" for i in range(12_000)]
+    dictionary = labelled.LabelledDictionary(words, [1] * len(words), ["__label__a"], [1], len(words) + 1)
+    before = torch.get_num_threads()
+    try:
+        made = []
+        for threads in (1, 3):  # words cut into one run per thread
+            torch.set_num_threads(threads)
+            made.append(labelled.word_bags(dictionary, 5000, 2, 4))
+    finally:
+        torch.set_num_threads(before)
+    twin = labelled.word_bags_python(dictionary, 5000, 2, 4)
+    for bags in made:
+        assert torch.equal(bags[0], twin[0]) and torch.equal(bags[1], twin[1])
+
+
+def test_a_text_of_several_mib_counts_and_encodes_the_same_on_any_thread_count():
+    text = b"".join(random_text(seed, lines=2000) + b"\n" for seed in range(60))  # parts of 1 MiB a thread
+    assert len(text) > 3 << 20
+    before = torch.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 3):
+            torch.set_num_threads(threads)
+            counted = labelled.count_tokens(labelled.text_tensor(text))
+            dictionary = build_dictionary(counted, "__label__", 1, 0)
+            results.append((counted, labelled.encode(labelled.text_tensor(text), dictionary, 2, 1000, 2, 4, False)))
+    finally:
+        torch.set_num_threads(before)
+    (c1, e1), (c3, e3) = results
+    assert c1 == c3 and torch.equal(e1[0], e3[0]) and torch.equal(e1[1], e3[1])
+    assert c1.lines == text.count(b"\n")
+
+
 def test_a_line_is_its_labels_then_its_words_and_their_ngrams():
     text = b"__label__a w1 w2 __label__b\nw2\n__label__a\n"
     counted = labelled.count_tokens(labelled.text_tensor(text))

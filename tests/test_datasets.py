@@ -116,3 +116,57 @@ def test_wordnet_words_are_labelled_by_all_their_senses_files(tmp_path):
         "__label__noun.animal young sheep ; young sheep",
         "__label__verb.motion lamb ; give birth to a lamb",
         "__label__adj.all able ; ( usually followed by ` to ' ) having the necessary means"]
+
+
+# ---- labelled sets in their sources' order (wordembed/text/labelled_sets.py)
+def test_fortunes_are_labelled_by_language_one_language_after_another(tmp_path):
+    from wordembed.datasets import prepare_fortune_languages
+    (tmp_path / "de").mkdir()
+    (tmp_path / "fortunes").write_text("A penny saved\n  is a penny earned.\n%\n%\nLook before\nyou leap.\n")
+    (tmp_path / "fortunes.dat").write_bytes(b"\0\1")  # the index beside each file: not text
+    (tmp_path / "de" / "sprueche").write_bytes("Wer anderen eine Grube gr\u00e4bt\n%\n\xff kaputt\n".encode("utf-8")
+                                               .replace(b"\xc3\xbf", b"\xff"))
+    out = tmp_path / "lang.txt"
+    assert prepare_fortune_languages(out, root=tmp_path) == 4
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "__label__en A penny saved is a penny earned.", "__label__en Look before you leap.",
+        "__label__de Wer anderen eine Grube gr\u00e4bt", "__label__de \ufffd kaputt"]
+    with pytest.raises(FileNotFoundError, match="apt-get install fortunes"):
+        prepare_fortune_languages(tmp_path / "none.txt", root=tmp_path / "missing")
+
+
+PACKAGES = """Package: zsh-doc
+Source: zsh
+Section: doc
+Description: zsh documentation - info/HTML format
+Tag: made-of::html, made-of::info,
+ role::documentation
+
+Package: zsh
+Section: shells
+Description: shell with lots of features
+
+Package: 0ad
+Section: contrib/games
+Description: Real-time strategy game
+Tag: game::strategy
+"""
+
+
+@pytest.mark.parametrize("labels,lines", [
+    ("section", ["__label__doc zsh doc zsh documentation - info / html format",
+                 "__label__shells zsh shell with lots of features",
+                 "__label__games 0ad real-time strategy game"]),
+    ("tags", ["__label__made-of::html __label__made-of::info __label__role::documentation zsh doc zsh documentation "
+              "- info / html format", "__label__game::strategy 0ad real-time strategy game"]),
+])
+def test_debian_packages_are_labelled_in_apts_order(tmp_path, labels, lines):
+    from wordembed.datasets import prepare_debian_packages
+    (tmp_path / "deb.debian.org_dists_main_binary-amd64_Packages").write_text(PACKAGES)
+    out = tmp_path / "out.txt"
+    assert prepare_debian_packages(out, labels=labels, lists=tmp_path) == len(lines)
+    assert out.read_text().splitlines() == lines
+    with pytest.raises(ValueError, match="'section' or 'tags'"):
+        prepare_debian_packages(out, labels="priority", lists=tmp_path)
+    with pytest.raises(FileNotFoundError, match="apt-get update"):
+        prepare_debian_packages(out, lists=tmp_path / "none")

@@ -13,7 +13,7 @@ from wordembed.distributed.strategy import DISTRIBUTED_CPU_CHUNK, Distributed
 from wordembed.text.corpus import encode_corpus
 from wordembed.text.vocab import Vocabulary
 from wordembed.training import checkpoint, preparation
-from wordembed.training.chunks import chunks_on, plan_rounds
+from wordembed.training.chunks import EpochOrder, chunks_on, plan_rounds
 from wordembed.training.objective import Objective
 from wordembed.training.state import RunState
 from wordembed.training.strategy import DISTRIBUTED_SETTINGS, LocalRounds, SingleProcess
@@ -117,13 +117,15 @@ def test_the_rounds_plan_counts_every_ranks_words(tmp_path):
     corpus.write_text("a b c\n" * 10)
     vocab = Vocabulary(["a", "b", "c"], torch.tensor([10, 10, 10]))
     encoded = encode_corpus(str(corpus), vocab, str(tmp_path / "corpus"))
-    bounds, before = plan_rounds((encoded, 0, encoded.num_sentences), 6, SingleProcess())
-    assert bounds == [(0, 2), (2, 4), (4, 6), (6, 8), (8, 10)] and before == [0, 6, 12, 18, 24, 30]
-    bounds, before = plan_rounds((encoded, 0, encoded.num_sentences), 6, TwoRanks())
-    assert before == [0, 11, 22, 33, 44, 50]
-    chunks = list(chunks_on(torch.device("cpu"), encoded, bounds[:2], 0, 3))
-    assert chunks[2] is None  # this rank's shard ran out a round before the others'
-    ids, starts = chunks[1]
+    order = EpochOrder((encoded, 0, encoded.num_sentences), 6, seed=1, shuffle=False)
+    chunks = order.chunks(0)
+    assert [c.tolist() for c in chunks] == [[0], [1], [2], [3], [4]] and order.words(chunks) == [6] * 5
+    assert order.bounds.tolist() == [0, 2, 4, 6, 8, 10]
+    assert plan_rounds(order.words(chunks), SingleProcess()) == [0, 6, 12, 18, 24, 30]
+    assert plan_rounds(order.words(chunks), TwoRanks()) == [0, 11, 22, 33, 44, 50]
+    loaded = list(chunks_on(torch.device("cpu"), order, 0, chunks[:2], 0, 3))
+    assert loaded[2] is None  # this rank's shard ran out a round before the others'
+    ids, starts = loaded[1]
     assert ids.tolist() == [0, 1, 2] * 2 and starts.tolist() == [0, 3, 6]
 
 

@@ -48,12 +48,15 @@ def available_bytes(device) -> int | None:
     return None
 
 
-def zeros_table(shape, dtype=torch.float32, device=None) -> torch.Tensor:
+def zeros_table(shape, dtype=torch.float32, device=None, huge_pages=True) -> torch.Tensor:
     """A zero-filled tensor of shape (V, D) or any other; on the CPU, larger than a huge page and
-    where the system has them, it lives in transparent huge pages. Otherwise torch.zeros."""
+    where the system has them, it lives in transparent huge pages unless huge_pages=False (the
+    first touch of a huge page may wait for the kernel to compact memory: a table mostly left
+    alone, as the classifier's hashed n-gram rows, pays that and gains little). Otherwise
+    torch.zeros."""
     device = torch.device("cpu" if device is None else device)
     nbytes = math.prod(shape) * dtype.itemsize
-    if device.type != "cpu" or nbytes < HUGE_PAGE_BYTES or not hasattr(mmap, "MADV_HUGEPAGE"):
+    if not huge_pages or device.type != "cpu" or nbytes < HUGE_PAGE_BYTES or not hasattr(mmap, "MADV_HUGEPAGE"):
         return torch.zeros(shape, dtype=dtype, device=device)
     # Anonymous mappings start zero-filled; the tensor holds a reference that keeps it alive.
     buffer = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)

@@ -193,10 +193,19 @@ def counter_uniforms(seed: int, position: int):
         k += 1
 
 
+def _line_rows(rows: Tensor, bag_offsets: Tensor, bag_rows: Tensor) -> Tensor:
+    """A line's ids, each below len(bag_offsets) - 1 replaced by its bag's rows, any other kept."""
+    words = len(bag_offsets) - 1
+    pieces = [bag_rows[bag_offsets[r]:bag_offsets[r + 1]].long() if r < words else torch.tensor([r])
+              for r in rows.tolist()]
+    return torch.cat(pieces) if pieces else rows
+
+
 def supervised_train_chunk(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor, sentence_starts: Tensor, *,
                            loss: int, negative: int, label_cdf: Tensor, tree_offsets: Tensor, tree_nodes: Tensor,
                            tree_codes: Tensor, lr_start: float, lr_end: float, seed: int,
-                           deterministic: bool = True) -> Tensor:
+                           deterministic: bool = True, bag_offsets: Tensor | None = None,
+                           bag_rows: Tensor | None = None) -> Tensor:
     """The twin of ops.supervised_train_chunk_, line by line in order: the same draws (one stream
     per line), then autograd on the line's loss and plain SGD. Slow; for tests and benchmarks."""
     starts, L, N = sentence_starts.tolist(), output_vectors.shape[0], len(ids)
@@ -204,6 +213,8 @@ def supervised_train_chunk(input_vectors: Tensor, output_vectors: Tensor, ids: T
     for s in range(len(starts) - 1):
         line = ids[starts[s]:starts[s + 1]].long()
         labels, rows = (-1 - line[line < 0]).tolist(), line[line >= 0]
+        if bag_offsets is not None:
+            rows = _line_rows(rows, bag_offsets, bag_rows)
         if not labels or not len(rows):
             continue
         draws = counter_uniforms(seed, s)

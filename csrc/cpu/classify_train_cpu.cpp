@@ -7,8 +7,9 @@
 //   ova:     every label, each a binary decision (is it one of the line's labels?).
 // Every output is scored before anything moves (plain SGD on the line's loss); the bag's rows
 // then each take 1/n of the gradient of h, as fastText's supervised model does. Threads share the
-// tables without locks (Hogwild, as fastText); deterministic: one thread, lines in order. Random
-// draws are counter-based (line, draw), so the reference twin (reference.py) can make them too.
+// tables without locks (Hogwild, as fastText), each on every parts-th line; deterministic: one
+// thread, lines in order. Random draws are counter-based (line, draw), so the reference twin
+// (reference.py) can make them too.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
@@ -17,6 +18,7 @@
 #include <cmath>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "checks.h"
@@ -40,6 +42,15 @@ struct Labels {
   const uint8_t* tree_codes;      // the decision at each (1: right)
 };
 
+// Words given as bags (char n-grams): an id below `count` stands for the input rows
+// rows[offsets[id]:offsets[id + 1]] (the word's own row and its n-gram rows); any other id, and
+// every id without bags, for its own row.
+struct WordBags {
+  const int64_t* offsets = nullptr;
+  const int64_t* rows = nullptr;
+  int64_t count = 0;
+};
+
 // The input table as a thread sees it: rows below `hot` (the most frequent words: the
 // dictionary is sorted by count) in the thread's own copy, the others shared.
 template <typename T>
@@ -47,13 +58,19 @@ struct InputRows {
   T* shared;
   T* hot_rows;
   int64_t hot, D;
-  T* row(int32_t id) const { return (id < hot ? hot_rows : shared) + static_cast<int64_t>(id) * D; }
+  WordBags bags;
+  T* row(int64_t r) const { return (r < hot ? hot_rows : shared) + r * D; }
+  // Appends the rows id stands for.
+  void add_rows(int32_t id, std::vector<T*>& out) const {
+    if (id >= bags.count) return out.push_back(row(id));
+    for (int64_t k = bags.offsets[id]; k < bags.offsets[id + 1]; ++k) out.push_back(row(bags.rows[k]));
+  }
 };
 
 template <typename T>
 struct Scratch {
   std::vector<T> hidden, grad, scores, steps;
-  std::vector<const T*> rows;
+  std::vector<T*> rows;
   std::vector<int64_t> outputs;
   std::vector<uint8_t> positive;
   Scratch(int64_t D, int64_t L) : hidden(D), grad(D), scores(L) {}
@@ -128,29 +145,45 @@ void binary_outputs(int64_t loss, const Labels& labels, const int32_t* line_labe
   }
 }
 
-// The next line's first rows are asked for while this one trains: its bag's loads then overlap
-// this line's output work instead of stalling the next sum (sum_rows prefetches only within a bag).
+// A thread works one line ahead: while line s trains, the rows of its next line are listed and
+// the first kPrefetchRows of them asked for, so that their loads overlap this line's output work
+// instead of stalling the next sum (sum_rows prefetches only within a line). With bags, a
+// word's rows are found through two more loads, its bag's offset and then its row ids, each a
+// likely cache miss for a rare word: the offsets are asked for three lines ahead and the row ids
+// two lines ahead, so that the listing one line ahead does not wait for them.
 constexpr int64_t kPrefetchRows = 8;
 
 template <typename T>
-void prefetch_line(const T* in, int64_t D, const int32_t* line, int64_t length) {
-  int64_t k = 0;
-  while (k < length && line[k] < 0) ++k;
-  for (const int64_t end = std::min(length, k + kPrefetchRows); k < end; ++k)
-    prefetch_for_write(in + static_cast<int64_t>(line[k]) * D, D * static_cast<int64_t>(sizeof(T)));
+void list_rows(const InputRows<T>& in, const int32_t* line, int64_t length, std::vector<T*>& rows) {
+  rows.clear();
+  for (int64_t k = 0; k < length; ++k)
+    if (line[k] >= 0) in.add_rows(line[k], rows);
+  const size_t ahead = std::min<size_t>(rows.size(), kPrefetchRows);
+  for (size_t k = 0; k < ahead; ++k) prefetch_row(rows[k], in.D * static_cast<int64_t>(sizeof(T)));
 }
 
-// One line: labels first (negative), then its rows. Returns its loss, or -1 if it has no label
-// or no row (fastText skips such a line).
+void prefetch_bag_offsets(const WordBags& bags, const int32_t* line, int64_t length) {
+  for (int64_t k = 0; k < length; ++k)
+    if (line[k] >= 0 && line[k] < bags.count) prefetch_row(bags.offsets + line[k], 2 * sizeof(int64_t));
+}
+
+void prefetch_bag_rows(const WordBags& bags, const int32_t* line, int64_t length) {
+  for (int64_t k = 0; k < length; ++k)
+    if (line[k] >= 0 && line[k] < bags.count) {
+      const int64_t* rows = bags.rows + bags.offsets[line[k]];
+      prefetch_row(rows, (bags.rows + bags.offsets[line[k] + 1] - rows) * static_cast<int64_t>(sizeof(int64_t)));
+    }
+}
+
+// One line: labels first (negative), then its rows, listed in s.rows (list_rows). Returns its
+// loss, or -1 if it has no label or no row (fastText skips such a line).
 template <typename T>
 double train_line(const InputRows<T>& in, T* out, int64_t D, const int32_t* line, int64_t length, int64_t loss, int64_t negative,
                   const Labels& labels, T lr, CounterRandom random, Scratch<T>& s) {
   int64_t nl = 0;
   while (nl < length && line[nl] < 0) ++nl;
-  const int64_t n = length - nl;
-  if (nl == 0 || n == 0) return -1;
-  s.rows.resize(n);
-  for (int64_t k = 0; k < n; ++k) s.rows[k] = in.row(line[nl + k]);
+  if (nl == 0 || nl == length) return -1;
+  const int64_t n = static_cast<int64_t>(s.rows.size());
   sum_rows(s.hidden.data(), s.rows.data(), n, D, T(1) / T(n));
   std::fill(s.grad.begin(), s.grad.end(), T(0));
   const int64_t target = loss == kOneVsAll ? -1 : -1 - line[below(random.uniform(), nl)];
@@ -162,102 +195,165 @@ double train_line(const InputRows<T>& in, T* out, int64_t D, const int32_t* line
     value = binary_steps(out, D, lr, s);
   }
   const T share = T(1) / T(n);
-  for (int64_t k = 0; k < n; ++k) axpy(in.row(line[nl + k]), s.grad.data(), share, D);
+  for (T* row : s.rows) axpy(row, s.grad.data(), share, D);
   return value;
+}
+
+// The loss's label tables, checked against the L labels, and a view of them (which borrows them).
+struct LabelTables {
+  at::Tensor cdf, tree_offsets, tree_nodes, tree_codes;
+  Labels view(int64_t L) const {
+    return Labels{L, cdf.const_data_ptr<double>(), tree_offsets.const_data_ptr<int64_t>(),
+                  tree_nodes.const_data_ptr<int64_t>(), tree_codes.const_data_ptr<uint8_t>()};
+  }
+};
+
+LabelTables label_tables(int64_t loss, int64_t L, const at::Tensor& cdf_in, const at::Tensor& tree_offsets_in,
+                         const at::Tensor& tree_nodes_in, const at::Tensor& tree_codes_in) {
+  LabelTables t{cdf_in.to(at::kDouble).contiguous(), tree_offsets_in.to(at::kLong).contiguous(),
+                tree_nodes_in.to(at::kLong).contiguous(), tree_codes_in.to(at::kByte).contiguous()};
+  if (loss == kNegative) TORCH_CHECK_VALUE(t.cdf.numel() == L, "label_cdf must have one entry per label");
+  if (loss == kHierarchical) {
+    TORCH_CHECK_VALUE(t.tree_offsets.numel() == L + 1 && t.tree_nodes.numel() == t.tree_codes.numel() &&
+                          t.tree_offsets[0].item<int64_t>() == 0 &&
+                          t.tree_offsets[L].item<int64_t>() == t.tree_nodes.numel(),
+                      "tree_offsets, tree_nodes and tree_codes do not describe one path per label");
+    if (t.tree_nodes.numel()) {
+      auto [lo, hi] = at::aminmax(t.tree_nodes);
+      TORCH_CHECK_INDEX(lo.item<int64_t>() >= 0 && hi.item<int64_t>() < L, "a tree node is not an output row");
+    }
+  }
+  return t;
+}
+
+// The ids of a chunk: input rows (or, below the bags' count, words) and labels -1 - label.
+void check_line_ids(const at::Tensor& ids, int64_t rows, int64_t L) {
+  if (ids.numel() == 0) return;
+  auto [lo, hi] = at::aminmax(ids);
+  TORCH_CHECK_INDEX(hi.item<int64_t>() < rows, "row ", hi.item<int64_t>(), " out of range for ", rows, " input rows");
+  TORCH_CHECK_INDEX(lo.item<int64_t>() >= -L, "label ", -1 - lo.item<int64_t>(), " out of range for ", L, " labels");
+}
+
+// With several threads, each trains its own copy of a small label table, and of the rows of the
+// most frequent words, and adds what it changed to the shared tables every kMergeEvery lines:
+// every line writes every label row (softmax, ova) and the rows of its common words, and two
+// cores writing the same rows line after line took twice as long as one core alone. The other
+// input rows stay shared (Hogwild): a line touches few of them.
+template <typename T>
+struct ThreadCopies {
+  T *in, *out;
+  std::vector<T> outputs, outputs_start, hot, hot_start;
+  ThreadCopies(T* in, T* out, int64_t output_numbers, int64_t hot_numbers)
+      : in(in), out(out), outputs(out, out + output_numbers), outputs_start(outputs), hot(in, in + hot_numbers),
+        hot_start(hot) {}
+  T* output_table() { return outputs.empty() ? out : outputs.data(); }
+  void merge(std::mutex& merging) {
+    std::lock_guard<std::mutex> guard(merging);
+    add_back(out, outputs, outputs_start);
+    add_back(in, hot, hot_start);
+  }
+  static void add_back(T* shared, std::vector<T>& mine, std::vector<T>& began) {
+    for (size_t i = 0; i < mine.size(); ++i) {
+      shared[i] += mine[i] - began[i];
+      mine[i] = began[i] = shared[i];
+    }
+  }
+};
+
+struct Chunk {
+  const int32_t* ids;
+  const int64_t* starts;
+  int64_t lines, N;
+};
+
+struct Settings {
+  int64_t loss, negative, parts, seed;
+  double lr_start, lr_end;
+  Labels labels;
+  WordBags bags;
+};
+
+// Thread p's lines: p, p + parts, ... (every thread walks the whole chunk, so that no thread's
+// lines come from one end of it). Adds their loss and count to loss[p] and examples[p].
+template <typename T>
+void train_part(int64_t p, T* in, T* out, int64_t D, const Chunk& c, const Settings& s, bool private_outputs,
+                int64_t hot, std::mutex& merging, double& loss, double& examples) {
+  const int64_t L = s.labels.count;
+  ThreadCopies<T> copies(in, out, private_outputs ? L * D : 0, hot * D);
+  Scratch<T> scratch(D, L);
+  const InputRows<T> inputs{in, copies.hot.data(), hot, D, s.bags};
+  auto ids_of = [&](int64_t line) { return c.ids + c.starts[line]; };
+  auto length_of = [&](int64_t line) { return c.starts[line + 1] - c.starts[line]; };
+  std::vector<T*> upcoming;
+  if (p < c.lines) list_rows(inputs, ids_of(p), length_of(p), upcoming);
+  int64_t since_merge = 0;
+  for (int64_t line = p; line < c.lines; line += s.parts) {
+    const int64_t begin = c.starts[line];
+    std::swap(scratch.rows, upcoming);
+    if (s.bags.count) {
+      if (line + 3 * s.parts < c.lines) prefetch_bag_offsets(s.bags, ids_of(line + 3 * s.parts), length_of(line + 3 * s.parts));
+      if (line + 2 * s.parts < c.lines) prefetch_bag_rows(s.bags, ids_of(line + 2 * s.parts), length_of(line + 2 * s.parts));
+    }
+    if (line + s.parts < c.lines) list_rows(inputs, ids_of(line + s.parts), length_of(line + s.parts), upcoming);
+    const auto lr = static_cast<T>(learning_rate(s.lr_start, s.lr_end, begin, c.N));
+    const double value = train_line(inputs, copies.output_table(), D, c.ids + begin, c.starts[line + 1] - begin,
+                                    s.loss, s.negative, s.labels, lr,
+                                    CounterRandom(static_cast<uint64_t>(s.seed), static_cast<uint64_t>(line), 0),
+                                    scratch);
+    if (value >= 0) loss += value, examples += 1;
+    if (s.parts > 1 && ++since_merge == kMergeEvery) copies.merge(merging), since_merge = 0;
+  }
+  if (s.parts > 1) copies.merge(merging);
 }
 
 at::Tensor supervised_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& ids_in,
                                       const at::Tensor& starts_in, int64_t loss, int64_t negative,
-                                      const at::Tensor& label_cdf_in, const at::Tensor& tree_offsets_in,
-                                      const at::Tensor& tree_nodes_in, const at::Tensor& tree_codes_in,
-                                      double lr_start, double lr_end, int64_t seed, bool deterministic) {
+                                      const at::Tensor& label_cdf, const at::Tensor& tree_offsets,
+                                      const at::Tensor& tree_nodes, const at::Tensor& tree_codes, double lr_start,
+                                      double lr_end, int64_t seed, bool deterministic,
+                                      const std::optional<at::Tensor>& bag_offsets_in,
+                                      const std::optional<at::Tensor>& bag_rows_in) {
   check_tables(in, out);
   TORCH_CHECK_VALUE(in.is_cpu(), "the CPU kernel got tables on ", in.device());
   TORCH_CHECK_VALUE(loss >= kSoftmax && loss <= kOneVsAll, "loss must be 0 (softmax), 1 (ns), 2 (hs) or 3 (ova)");
   TORCH_CHECK_VALUE(negative >= 0, "negative must be >= 0, got ", negative);
+  TORCH_CHECK_VALUE(bag_offsets_in.has_value() == bag_rows_in.has_value(),
+                    "bag_offsets and bag_rows go together: pass both or neither");
   const int64_t L = out.size(0), R = in.size(0), D = in.size(1);
   const auto ids = ids_in.to(at::kInt).contiguous();
   const auto starts = starts_in.to(at::kLong).contiguous();
-  const int64_t N = ids.numel();
-  check_sentence_starts(starts, N);
-  if (N > 0) {
-    auto [lo, hi] = at::aminmax(ids);
-    TORCH_CHECK_INDEX(hi.item<int64_t>() < R, "row ", hi.item<int64_t>(), " out of range for ", R, " input rows");
-    TORCH_CHECK_INDEX(lo.item<int64_t>() >= -L, "label ", -1 - lo.item<int64_t>(), " out of range for ", L, " labels");
+  check_sentence_starts(starts, ids.numel());
+  check_line_ids(ids, R, L);
+  const LabelTables tables = label_tables(loss, L, label_cdf, tree_offsets, tree_nodes, tree_codes);
+  at::Tensor bag_offsets, bag_rows;
+  WordBags bags;
+  if (bag_offsets_in) {
+    bag_offsets = bag_offsets_in->to(at::kLong).contiguous();
+    bag_rows = bag_rows_in->to(at::kLong).contiguous();
+    const int64_t words = bag_offsets.numel() - 1;
+    TORCH_CHECK_VALUE(words >= 0 && words <= R, "bag_offsets must have one entry per word plus one, at most ", R + 1);
+    check_bags(bag_offsets, bag_rows, words, R);
+    bags = WordBags{bag_offsets.const_data_ptr<int64_t>(), bag_rows.const_data_ptr<int64_t>(), words};
   }
-  const auto cdf = label_cdf_in.to(at::kDouble).contiguous();
-  const auto tree_offsets = tree_offsets_in.to(at::kLong).contiguous();
-  const auto tree_nodes = tree_nodes_in.to(at::kLong).contiguous();
-  const auto tree_codes = tree_codes_in.to(at::kByte).contiguous();
-  if (loss == kNegative) TORCH_CHECK_VALUE(cdf.numel() == L, "label_cdf must have one entry per label");
-  if (loss == kHierarchical) {
-    TORCH_CHECK_VALUE(tree_offsets.numel() == L + 1 && tree_nodes.numel() == tree_codes.numel() &&
-                          tree_offsets[0].item<int64_t>() == 0 && tree_offsets[L].item<int64_t>() == tree_nodes.numel(),
-                      "tree_offsets, tree_nodes and tree_codes do not describe one path per label");
-    if (tree_nodes.numel()) {
-      auto [lo, hi] = at::aminmax(tree_nodes);
-      TORCH_CHECK_INDEX(lo.item<int64_t>() >= 0 && hi.item<int64_t>() < L, "a tree node is not an output row");
-    }
-  }
-  const Labels labels{L, cdf.const_data_ptr<double>(), tree_offsets.const_data_ptr<int64_t>(),
-                      tree_nodes.const_data_ptr<int64_t>(), tree_codes.const_data_ptr<uint8_t>()};
-  const int64_t S = starts.numel() - 1;
-  const int64_t* st = starts.const_data_ptr<int64_t>();
-  const int32_t* line = ids.const_data_ptr<int32_t>();
-  const int64_t parts = deterministic ? 1 : std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), S));
+  const Chunk chunk{ids.const_data_ptr<int32_t>(), starts.const_data_ptr<int64_t>(), starts.numel() - 1, ids.numel()};
+  const int64_t parts =
+      deterministic ? 1 : std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), chunk.lines));
+  const Settings settings{loss, negative, parts, seed, lr_start, lr_end, tables.view(L), bags};
   std::vector<double> losses(parts, 0.0), examples(parts, 0.0);
+  std::mutex merging;
   AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "supervised_train_chunk_cpu", [&] {
     scalar_t* in_ptr = in.mutable_data_ptr<scalar_t>();
     scalar_t* out_ptr = out.mutable_data_ptr<scalar_t>();
-    // With several threads, each trains its own copy of a small label table, and of the rows of
-    // the most frequent words, and adds what it changed to the shared tables every kMergeEvery
-    // lines: every line writes every label row (softmax, ova) and the rows of its common words,
-    // and two cores writing the same rows line after line took twice as long as one core alone.
-    // The other input rows stay shared (Hogwild): a line touches few of them.
     const bool private_outputs = parts > 1 && L * D <= kPrivateOutputMax;
     const int64_t hot = parts > 1 ? std::min<int64_t>(kHotRows, R) : 0;
-    std::mutex merging;
-    auto part = [&](int64_t p) {
-      Scratch<scalar_t> scratch(D, L);
-      std::vector<scalar_t> local, start, hot_local(in_ptr, in_ptr + hot * D), hot_start(hot_local);
-      if (private_outputs) local.assign(out_ptr, out_ptr + L * D), start = local;
-      scalar_t* outputs = private_outputs ? local.data() : out_ptr;
-      const InputRows<scalar_t> inputs{in_ptr, hot_local.data(), hot, D};
-      auto add_back = [](scalar_t* shared, std::vector<scalar_t>& mine, std::vector<scalar_t>& began) {
-        for (size_t i = 0; i < mine.size(); ++i) {
-          shared[i] += mine[i] - began[i];
-          mine[i] = began[i] = shared[i];
-        }
-      };
-      auto merge = [&] {
-        std::lock_guard<std::mutex> guard(merging);
-        if (private_outputs) add_back(out_ptr, local, start);
-        add_back(in_ptr, hot_local, hot_start);
-      };
-      const int64_t last = S * (p + 1) / parts;
-      int64_t since_merge = 0;
-      for (int64_t s = S * p / parts; s < last; ++s) {
-        if (s + 1 < last) prefetch_line(in_ptr, D, line + st[s + 1], st[s + 2] - st[s + 1]);
-        const auto lr = static_cast<scalar_t>(learning_rate(lr_start, lr_end, st[s], N));
-        const double value = train_line(inputs, outputs, D, line + st[s], st[s + 1] - st[s], loss, negative, labels,
-                                        lr, CounterRandom(static_cast<uint64_t>(seed), static_cast<uint64_t>(s), 0),
-                                        scratch);
-        if (value >= 0) losses[p] += value, examples[p] += 1;
-        if (parts > 1 && ++since_merge == kMergeEvery) merge(), since_merge = 0;
-      }
-      if (parts > 1) merge();
-    };
-    if (parts == 1) {
-      part(0);
-    } else {
-      at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
-        for (int64_t p = p0; p < p1; ++p) part(p);
-      });
-    }
+    at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p)
+        train_part(p, in_ptr, out_ptr, D, chunk, settings, private_outputs, hot, merging, losses[p], examples[p]);
+    });
   });
   double total = 0, count = 0;
   for (int64_t p = 0; p < parts; ++p) total += losses[p], count += examples[p];
-  return at::tensor({total, count, static_cast<double>(N)}, at::kDouble);
+  return at::tensor({total, count, static_cast<double>(chunk.N)}, at::kDouble);
 }
 
 }  // namespace

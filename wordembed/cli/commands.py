@@ -21,7 +21,7 @@ def cmd_train(args):
                          max_vocab_size=args.max_vocab_size, max_final_vocab=args.max_final_vocab,
                          sample=args.sample, epochs=args.epochs,
                          alpha=args.alpha, threads=args.threads, seed=args.seed, device=args.device,
-                         deterministic=args.deterministic, init_scale=args.init_scale,
+                         deterministic=args.deterministic, shuffle=args.shuffle, init_scale=args.init_scale,
                          checkpoint_seconds=args.checkpoint_seconds, chunk_words=args.chunk_words,
                          shared_negatives=args.shared_negatives,
                          tokenize=args.tokenize, lowercase=args.lowercase, sync=args.sync,
@@ -122,7 +122,8 @@ def cmd_supervised(args):
                               bucket=args.bucket, minn=args.minn, maxn=args.maxn, min_count=args.min_count,
                               min_count_label=args.min_count_label, neg=args.neg, loss=args.loss,
                               label_prefix=args.label_prefix, threads=args.threads, seed=args.seed,
-                              deterministic=args.deterministic, checkpoint_seconds=args.checkpoint_seconds)
+                              deterministic=args.deterministic, shuffle=args.shuffle,
+                              checkpoint_seconds=args.checkpoint_seconds)
     config.check()
     inputs = [("training file", args.input)] + ([("pretrained vectors", args.pretrained_vectors)]
                                                 if args.pretrained_vectors else [])

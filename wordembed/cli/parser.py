@@ -69,8 +69,11 @@ def add_train_command(sub):
                    help="input vectors start uniform in +-INIT_SCALE/dim (word2vec: 0.5, gensim: 1.0)")
     p.add_argument("--device", default=d.device, help="cpu or cuda (cuda:N for another GPU)")
     p.add_argument("--deterministic", action="store_true",
-                   help="one CPU thread (or one CUDA warp) walks the corpus in order; the same seed and "
+                   help="one CPU thread (or one CUDA warp) walks each chunk in order; the same seed and "
                         "settings give bit-identical vectors")
+    p.add_argument("--no-shuffle", dest="shuffle", action="store_false",
+                   help="train the sentences in the file's order every epoch, as word2vec and gensim do "
+                        "(default: a fresh order each epoch, drawn from the seed)")
     p.add_argument("--shared-negatives", type=int, default=None, metavar="P",
                    help="CPU: P positions of a sentence share one draw of negatives and train as one minibatch "
                         "(skipgram: about 1.4x faster, vectors as good); 0: every example alone, with its own negatives "
@@ -175,7 +178,10 @@ def add_classifier_commands(sub):
                    help="training threads (default: the cores torch uses)")
     p.add_argument("--seed", type=int, default=d.seed, help="seed of the initial vectors and of every draw")
     p.add_argument("--deterministic", action="store_true",
-                   help="one thread, lines in order: the same seed and settings give bit-identical models")
+                   help="one thread: the same seed and settings give bit-identical models")
+    p.add_argument("--no-shuffle", dest="shuffle", action="store_false",
+                   help="train the lines in the file's order every epoch (default: a fresh order each epoch, "
+                        "drawn from the seed; in file order, a file grouped by label learns mostly its last labels)")
     p.add_argument("--resume", action="store_true", help="continue from OUTPUT.work (start afresh if it has nothing)")
     p.add_argument("--checkpoint-seconds", type=float, default=d.checkpoint_seconds,
                    help="save a checkpoint this often, as well as at epoch ends and on Ctrl-C")

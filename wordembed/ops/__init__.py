@@ -130,18 +130,21 @@ def fill_uniform_(table: Tensor, seed: int, bound: float) -> Tensor:
 def supervised_train_chunk_(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor, sentence_starts: Tensor, *,
                             loss: int, negative: int, label_cdf: Tensor, tree_offsets: Tensor, tree_nodes: Tensor,
                             tree_codes: Tensor, lr_start: float, lr_end: float, seed: int,
-                            deterministic: bool = False) -> Tensor:
+                            deterministic: bool = False, bag_offsets: Tensor | None = None,
+                            bag_rows: Tensor | None = None) -> Tensor:
     """Trains fastText's classifier on a chunk of labelled lines (each its labels as -1 - label,
-    then its input rows), in place; loss 0 softmax, 1 ns, 2 hs, 3 ova. Returns [loss sum, lines
-    trained, ids] (float64). See csrc/wordembed.cpp for the contract."""
+    then its input rows, or words standing for the bags bag_rows[bag_offsets[w]:bag_offsets[w + 1]]),
+    in place; loss 0 softmax, 1 ns, 2 hs, 3 ova. Returns [loss sum, lines trained, ids] (float64).
+    See csrc/wordembed.cpp for the contract."""
     return torch.ops.wordembed.supervised_train_chunk_.default(
         input_vectors, output_vectors, ids, sentence_starts, int(loss), int(negative), label_cdf, tree_offsets,
-        tree_nodes, tree_codes, float(lr_start), float(lr_end), int(seed), bool(deterministic))
+        tree_nodes, tree_codes, float(lr_start), float(lr_end), int(seed), bool(deterministic), bag_offsets, bag_rows)
 
 
 @torch.library.register_fake("wordembed::supervised_train_chunk_")
 def _supervised_train_chunk_fake(input_vectors, output_vectors, ids, sentence_starts, loss, negative, label_cdf,
-                                 tree_offsets, tree_nodes, tree_codes, lr_start, lr_end, seed, deterministic):
+                                 tree_offsets, tree_nodes, tree_codes, lr_start, lr_end, seed, deterministic,
+                                 bag_offsets=None, bag_rows=None):
     return torch.empty((3,), dtype=torch.float64, device="cpu")
 
 

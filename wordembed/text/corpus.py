@@ -10,6 +10,7 @@ import os
 from array import array
 
 import numpy as np
+import torch
 
 from ..fileio import PIECE_CHARS, atomic_write, fingerprint
 from .pipeline import check_pipeline, encode_file_native
@@ -17,6 +18,7 @@ from .sentences import check_corpus, is_path, token_pieces
 
 MAX_SENTENCE_WORDS = 10_000
 _FLUSH_WORDS = 1 << 20  # ids buffered in memory before they are written
+_PIECE_ENTRIES = 1 << 20  # sentence offsets read at a time (8 MiB)
 
 
 def encode_corpus(corpus, vocab, prefix, max_sentence_words=MAX_SENTENCE_WORDS,
@@ -127,17 +129,85 @@ class EncodedCorpus:
 
     def chunk(self, first, last):
         """(ids, sentence_starts) of sentences first..last-1, read into memory; sentence_starts
-        are relative to the chunk and end with len(ids). Read with a plain file read, not
+        are relative to the chunk and end with len(ids). Read with plain file reads, not
         through the memory map, so that the pages of chunks already trained on do not count
         in this process's resident memory."""
-        starts = np.fromfile(self.starts_path, dtype=np.int64, count=last + 1 - first, offset=8 * first)
-        begin, end = int(starts[0]), int(starts[-1])
-        ids = np.fromfile(self.ids_path, dtype=np.int32, count=end - begin, offset=4 * begin)
-        if len(ids) != end - begin:
-            raise ValueError(f"{self.ids_path}: the file is shorter than its .starts say")
-        return ids, starts - begin
+        return self.gather([(first, last)])
+
+    def block_bounds(self, block_words, first=0, end=None):
+        """(bounds, offsets): sentence numbers first = b[0] < b[1] < ... < b[-1] = end (by default
+        all) that cut sentences first..end-1 into blocks of whole sentences, each ending at the
+        first sentence end at or past the next multiple of block_words words from the start (so a
+        block has at least one sentence), and the id offset where each bound starts. The offsets
+        are read in pieces with plain reads: through the memory map, their pages would stay in
+        the process's resident memory."""
+        end = self.num_sentences if end is None else end
+        bounds, offsets, origin, last = [np.array([first])], [], None, None
+        with open(self.starts_path, "rb") as f:
+            for piece_first in range(first, end + 1, _PIECE_ENTRIES):
+                piece = _read(f, np.int64, piece_first, min(_PIECE_ENTRIES, end + 1 - piece_first), self.starts_path)
+                if origin is None:
+                    origin, last = int(piece[0]), int(piece[0])
+                    offsets.append(piece[:1])
+                # sentence s is a cut when a multiple of block_words lies in (start[s - 1], start[s]]
+                marks = (np.concatenate([[last], piece]) - origin) // block_words
+                cut = np.flatnonzero(np.diff(marks) > 0)
+                bounds.append(cut + piece_first)
+                offsets.append(piece[cut])
+                last = int(piece[-1])
+        bounds, offsets = np.concatenate(bounds), np.concatenate(offsets)
+        if bounds[-1] != end:  # the end is a bound, whether or not a multiple falls on it
+            bounds, offsets = np.append(bounds, end), np.append(offsets, last)
+        keep = np.concatenate([[True], np.diff(bounds) > 0])  # a cut at `first` itself is no block
+        return bounds[keep].astype(np.int64), offsets[keep].astype(np.int64)
+
+    def gather(self, ranges, order=None):
+        """(ids, sentence_starts) of the sentence ranges (first, last) one after another, read
+        into memory as chunk() reads one range, their sentences then put in `order` (a
+        permutation of their numbers; None: as read). The compiled op; gather_python is its
+        twin."""
+        from .. import ops  # noqa: F401  (loads the compiled library)
+        ranges = torch.as_tensor(np.asarray(ranges, dtype=np.int64).reshape(-1, 2))
+        order = torch.zeros(0, dtype=torch.int64) if order is None else torch.as_tensor(order, dtype=torch.int64)
+        with open(self.ids_path, "rb") as ids_file, open(self.starts_path, "rb") as starts_file:
+            ids, starts = torch.ops.wordembed.gather_sentences(ids_file.fileno(), starts_file.fileno(), ranges,
+                                                              order.contiguous())
+        return ids.numpy(), starts.numpy()
+
+    def gather_python(self, ranges, order=None):
+        """The twin of gather, in numpy."""
+        starts, ids, offset = [np.zeros(1, np.int64)], [], 0
+        with open(self.starts_path, "rb") as starts_file, open(self.ids_path, "rb") as ids_file:
+            for first, last in ranges:
+                these = _read(starts_file, np.int64, first, last + 1 - first, self.starts_path)
+                begin, end = int(these[0]), int(these[-1])
+                ids.append(_read(ids_file, np.int32, begin, end - begin, self.ids_path))
+                starts.append(these[1:] - begin + offset)
+                offset += end - begin
+        ids, starts = (np.concatenate(ids) if ids else np.zeros(0, np.int32)), np.concatenate(starts)
+        if order is None:
+            return ids, starts
+        order = np.asarray(order, dtype=np.int64)
+        lengths = np.diff(starts)[order]
+        moved = np.zeros(len(order) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=moved[1:])
+        source = np.repeat(starts[:-1][order] - moved[:-1], lengths) + np.arange(len(ids), dtype=np.int64)
+        return ids[source], moved
 
     def chunks(self, chunk_words):
         """Yields chunk(first, last) for each of chunk_bounds(chunk_words), one at a time."""
         for first, last in self.chunk_bounds(chunk_words):
             yield self.chunk(first, last)
+
+
+def _read(file, dtype, first, count, path) -> np.ndarray:
+    """count entries of dtype from entry `first` of an open file, read in place (a single read
+    returns at most about 2 GB on Linux: it is repeated until all has come)."""
+    out = np.empty(count, dtype)
+    view, size, done = memoryview(out).cast("B"), out.itemsize, 0
+    while done < len(view):
+        got = os.preadv(file.fileno(), [view[done:]], first * size + done)
+        if got == 0:
+            raise ValueError(f"{path}: the file is shorter than its .starts say")
+        done += got
+    return out

@@ -108,12 +108,18 @@ def prepare_wordnet_glosses(out_path, source=WORDNET, label_prefix="__label__") 
     `__label__noun.animal a long-legged bird ...`: the gloss lower-cased with punctuation split off
     words, labelled by its synset's lexicographer file (45 classes). 117,659 examples from
     wordnet-base 3.0. Returns their number."""
-    examples = 0
+    return write_labelled(out_path, wordnet_glosses(source), label_prefix)
+
+
+def write_labelled(out_path, examples, label_prefix="__label__") -> int:
+    """Writes (label, text) examples as fastText's lines, `PREFIXlabel text`, atomically; returns
+    their number."""
+    count = 0
     with atomic_write(out_path, "w") as out:
-        for label, gloss in wordnet_glosses(source):
-            out.write(f"{label_prefix}{label} {gloss}\n")
-            examples += 1
-    return examples
+        for label, text in examples:
+            out.write(f"{label_prefix}{label} {text}\n")
+            count += 1
+    return count
 
 
 def wordnet_word_senses(source=WORDNET):

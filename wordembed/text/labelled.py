@@ -51,8 +51,11 @@ class LabelledDictionary:
 
     def entries(self) -> torch.Tensor:
         """Words then labels as bytes joined by '\\n' (the compiled encoder's vocabulary)."""
-        joined = b"".join(token_bytes(t) + b"\n" for t in self.words + self.labels)
-        return torch.frombuffer(bytearray(joined), dtype=torch.uint8) if joined else torch.zeros(0, dtype=torch.uint8)
+        tokens = self.words + self.labels
+        if not tokens:
+            return torch.zeros(0, dtype=torch.uint8)
+        joined = bytearray(token_bytes("\n".join(tokens) + "\n"))  # one encode, not one per token
+        return torch.frombuffer(joined, dtype=torch.uint8)
 
 
 def check_label_prefix(prefix) -> str:
@@ -113,12 +116,12 @@ class TokenCounts(typing.NamedTuple):
 
 def build_dictionary(counted: TokenCounts, label_prefix, min_count, min_count_label) -> LabelledDictionary:
     """The dictionary from every token's count."""
-    tokens, counts = counted.tokens, counted.counts
-    is_label = [t.startswith(label_prefix) for t in tokens]
-    kept = [i for i, (label, c) in enumerate(zip(is_label, counts)) if c >= (min_count_label if label else min_count)]
-    kept.sort(key=lambda i: -counts[i])  # stable: ties keep their first appearance
-    words = [i for i in kept if not is_label[i]]
-    labels = [i for i in kept if is_label[i]]
+    tokens, counts = counted.tokens, np.asarray(counted.counts, dtype=np.int64)
+    is_label = np.fromiter((t.startswith(label_prefix) for t in tokens), dtype=bool, count=len(tokens))
+    kept = np.flatnonzero(counts >= np.where(is_label, min_count_label, min_count))
+    kept = kept[np.argsort(-counts[kept], kind="stable")]  # stable: ties keep their first appearance
+    words, labels = kept[~is_label[kept]].tolist(), kept[is_label[kept]].tolist()
+    counts = counts.tolist()
     return LabelledDictionary([tokens[i] for i in words], [counts[i] for i in words], [tokens[i] for i in labels],
                               [counts[i] for i in labels], sum(counts), label_prefix)
 
@@ -133,13 +136,31 @@ def count_tokens(text: torch.Tensor) -> TokenCounts:
 
 
 def encode(text: torch.Tensor, dictionary: LabelledDictionary, word_ngrams: int, bucket: int, minn: int, maxn: int,
-           keep_unlabelled: bool, entries: torch.Tensor | None = None):
+           keep_unlabelled: bool, entries: torch.Tensor | None = None, word_bags: bool = False):
     """(ids int32, starts int64): each line as its labels (-1 - label) then its input rows.
-    entries: dictionary.entries(), made once by a caller that encodes again and again."""
+    entries: dictionary.entries(), made once by a caller that encodes again and again.
+    word_bags: a known word as its own id alone, standing for its bag (word_bags())."""
     entries = dictionary.entries() if entries is None else entries
     return torch.ops.wordembed.encode_labelled_lines(text, entries, dictionary.nwords,
                                                      dictionary.label_prefix, word_ngrams, bucket, minn, maxn,
-                                                     keep_unlabelled)
+                                                     keep_unlabelled, word_bags)
+
+
+def word_bags(dictionary: LabelledDictionary, bucket: int, minn: int, maxn: int):
+    """(bag_offsets, bag_rows), int64: word w as the bag of its row and its char n-gram rows,
+    bag_rows[bag_offsets[w]:bag_offsets[w + 1]] (the compiled op)."""
+    return torch.ops.wordembed.labelled_word_bags(dictionary.entries(), dictionary.nwords, bucket, minn, maxn)
+
+
+def word_bags_python(dictionary: LabelledDictionary, bucket: int, minn: int, maxn: int):
+    """The twin of word_bags."""
+    offsets, rows = [0], []
+    for w, word in enumerate(dictionary.words):
+        rows.append(w)
+        if maxn > 0 and word != EOS:
+            rows += [dictionary.nwords + b for b in ngram_buckets(token_bytes(word), minn, maxn, bucket)]
+        offsets.append(len(rows))
+    return torch.tensor(offsets, dtype=torch.int64), torch.tensor(rows, dtype=torch.int64)
 
 
 def _tokens_python(data: bytes):
@@ -177,7 +198,7 @@ def count_tokens_python(data: bytes) -> TokenCounts:
 
 
 def encode_python(data: bytes, dictionary: LabelledDictionary, word_ngrams: int, bucket: int, minn: int, maxn: int,
-                  keep_unlabelled: bool):
+                  keep_unlabelled: bool, word_bags: bool = False):
     """The twin of encode, one token at a time."""
     index = {w: i for i, w in enumerate(dictionary.words + dictionary.labels)}
     nwords, ids, starts = dictionary.nwords, [], [0]
@@ -190,7 +211,7 @@ def encode_python(data: bytes, dictionary: LabelledDictionary, word_ngrams: int,
                 labels += [i - nwords] if i >= 0 else []
                 continue
             rows += [i] if i >= 0 else []
-            if maxn > 0 and token != EOS:
+            if maxn > 0 and token != EOS and not (word_bags and i >= 0):
                 rows += [nwords + b for b in ngram_buckets(raw, minn, maxn, bucket)]
             h = fasttext_hash(raw)
             hashes.append(h - (1 << 32) if h >= 1 << 31 else h)

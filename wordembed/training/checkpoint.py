@@ -22,6 +22,10 @@ VERSION = 6  # 3: adds the per-chunk loss curve; 4: max_vocab_size prunes, max_f
 READS = (5, 6)
 # The settings that may change between a run and its resumption: they do not change the result.
 MAY_CHANGE_ON_RESUME = ("threads", "checkpoint_seconds", "dist_timeout")
+# Settings added since checkpoints began, with what a checkpoint that does not name one was made
+# with (checkpoints made before `shuffle` trained in file order). Any other missing setting was
+# made with its None.
+MADE_BEFORE = {"shuffle": False}
 CURVE_KEYS = {"epoch", "words", "loss", "lr"}  # one point of the per-chunk loss curve
 # Bytes a second a checkpoint is assumed to be written at, to foresee the cost of the first one
 # with tables (the classifier's 2,000,000 n-gram rows are 800 MB: not worth writing after an
@@ -117,9 +121,8 @@ def load(path, config: dict, corpus_fingerprint: str, table_rows) -> dict:
         _fail(path, "the fields 'input_vectors' and 'output_vectors' are missing or not tensors")
     saved = {k: v for k, v in state["config"].items() if k not in MAY_CHANGE_ON_RESUME}
     now = {k: v for k, v in config.items() if k not in MAY_CHANGE_ON_RESUME}
-    # A setting the checkpoint does not name is one added since; it was made with what that
-    # setting's None (its default) means.
-    changed = sorted(k for k in now.keys() | saved.keys() if saved.get(k) != now.get(k))
+    # A setting the checkpoint does not name is one added since (MADE_BEFORE).
+    changed = sorted(k for k in now.keys() | saved.keys() if saved.get(k, MADE_BEFORE.get(k)) != now.get(k))
     if changed:
         raise CheckpointError(f"the checkpoint was made with other settings ({', '.join(changed)}); "
                               "resume with the same ones")

@@ -1,37 +1,91 @@
-"""The rounds of an epoch: this rank's part of the encoded corpus cut into chunks of whole
-sentences, and the chunks brought to the device one at a time (only the chunk being trained is
-in memory; the rest stays on disk)."""
+"""The rounds of an epoch: which of this rank's sentences each round trains, in what order, and
+the chunks brought to the device one at a time (only the chunk being trained is in memory; the
+rest stays on disk).
+
+Real files are grouped by class, sorted by date or id, concatenated from sources; trained in
+file order, the last groups of every epoch dominate (a classifier then predicts mostly the
+labels at the file's end). So each epoch visits the sentences in a fresh order drawn from the
+seed, the epoch and the rank, in two stages that never hold more than a chunk in memory:
+1. the shard is cut once into blocks of whole sentences, about 1/BLOCKS_PER_CHUNK of a chunk
+   each; every epoch permutes the blocks, and a round's chunk is the next BLOCKS_PER_CHUNK of
+   them, each read from wherever it lies in the encoded file;
+2. the chunk's sentences are then shuffled among themselves.
+Every chunk is so a sample of the whole shard, and neighbouring sentences of the file end up
+apart. It costs 8 bytes per block, a positioned read per block and one copy of each chunk.
+The order depends on nothing else (not on the rounds before it): a run resumed mid-epoch
+visits the rest of the epoch as an uninterrupted run would. shuffle=False keeps file order:
+the shard cut into consecutive chunks of whole sentences."""
+import numpy as np
 import torch
 
+BLOCKS_PER_CHUNK = 64
+_BLOCK_ORDER, _SENTENCE_ORDER = 0, 1  # which draw a random stream is for
 
-def plan_rounds(shard, chunk_words, strategy):
-    """This rank's chunks (sentence bounds in its shard) and, for each round, the words all ranks
-    together have trained before it in the epoch (one more entry: the epoch's words)."""
-    encoded, first, last = shard
-    bounds = encoded.chunk_bounds(chunk_words, first, last)
-    words = [int(encoded.starts[b]) - int(encoded.starts[a]) for a, b in bounds]
+
+class EpochOrder:
+    """The chunks of this rank's shard, epoch by epoch: for each round the blocks it reads."""
+
+    def __init__(self, shard, chunk_words, seed, shuffle, rank=0):
+        self.encoded, first, end = shard
+        self.seed, self.shuffle, self.rank = seed, shuffle, rank
+        if shuffle:
+            self.per_chunk = BLOCKS_PER_CHUNK
+            self.bounds, offsets = self.encoded.block_bounds(max(1, chunk_words // BLOCKS_PER_CHUNK), first, end)
+        else:
+            self.per_chunk = 1
+            cuts = [last for _, last in self.encoded.chunk_bounds(chunk_words, first, end)]
+            self.bounds = np.array([first] + cuts, dtype=np.int64)
+            offsets = np.asarray(self.encoded.starts[self.bounds], dtype=np.int64)
+        self.block_words = np.diff(offsets)
+
+    def _random(self, *stream):
+        return np.random.default_rng([self.seed, self.rank, *stream])
+
+    def chunks(self, epoch):
+        """This epoch's chunks, in the order they train: each an array of block numbers."""
+        blocks = len(self.block_words)
+        order = self._random(_BLOCK_ORDER, epoch).permutation(blocks) if self.shuffle else np.arange(blocks)
+        return [order[i:i + self.per_chunk] for i in range(0, blocks, self.per_chunk)]
+
+    def words(self, chunks):
+        """The words of each chunk."""
+        return [int(self.block_words[blocks].sum()) for blocks in chunks]
+
+    def load(self, epoch, index, blocks):
+        """(ids, sentence_starts) of the index-th chunk of the epoch, as numpy arrays."""
+        ranges = np.stack([self.bounds[blocks], self.bounds[blocks + 1]], axis=1)
+        order = None
+        if self.shuffle:
+            sentences = int((ranges[:, 1] - ranges[:, 0]).sum())
+            order = self._random(_SENTENCE_ORDER, epoch, index).permutation(sentences)
+        return self.encoded.gather(ranges, order)
+
+
+def plan_rounds(words, strategy):
+    """For each round of an epoch whose chunks on this rank have `words` words, the words all
+    ranks together have trained before it in the epoch (one more entry: the epoch's words)."""
     every = strategy.gather_plan(words)
     before = [0]
     for i in range(max(map(len, every))):
         before.append(before[-1] + sum(w[i] for w in every if i < len(w)))
-    return bounds, before
+    return before
 
 
-def chunks_on(device, encoded, bounds, first, rounds):
-    """(ids, sentence_starts) of this rank's chunks first.. on the device, then None for the
-    rounds left after its shard ran out. On CUDA the next chunk is copied from pinned memory on a
-    side stream while the current one trains."""
+def chunks_on(device, order, epoch, chunks, first, rounds):
+    """(ids, sentence_starts) of this rank's chunks first.. of the epoch on the device, then None
+    for the rounds left after its shard ran out. On CUDA the next chunk is copied from pinned
+    memory on a side stream while the current one trains."""
     def load(i):
-        return tuple(torch.from_numpy(a) for a in encoded.chunk(*bounds[i]))
+        return tuple(torch.from_numpy(a) for a in order.load(epoch, i, chunks[i]))
 
     if device.type != "cuda":
         for i in range(first, rounds):
-            yield load(i) if i < len(bounds) else None
+            yield load(i) if i < len(chunks) else None
         return
     copy_stream = torch.cuda.Stream(device)
 
     def upload(i):
-        if i >= len(bounds):
+        if i >= len(chunks):
             return None
         with torch.cuda.stream(copy_stream):
             return tuple(t.pin_memory().to(device, non_blocking=True) for t in load(i))

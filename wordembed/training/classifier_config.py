@@ -10,7 +10,7 @@ import torch
 from ..arguments import check_backend
 from ..errors import TrainingError
 from ..text.labelled import LABEL_PREFIX, check_label_prefix
-from .config import MAX_NEGATIVE, MAX_THREADS, check_device, check_number, check_whole
+from .config import MAX_NEGATIVE, MAX_THREADS, check_device, check_flag, check_number, check_whole
 
 LOSSES = ("softmax", "ns", "hs", "ova")  # the compiled op's loss numbers, in this order
 MAX_WORD_NGRAMS = 64
@@ -34,6 +34,9 @@ class ClassifierConfig:
     threads: int | None = None   # default: torch's intra-op thread count
     seed: int = 0
     deterministic: bool = False  # one thread: bit-identical for a fixed seed
+    # Each epoch visits the lines in a fresh order drawn from the seed (training/chunks.py);
+    # False: in file order (a file grouped by label then learns mostly its last labels).
+    shuffle: bool = True
     chunk_words: int | None = None  # ids (labels and input rows) per call of the compiled op (default 2^18)
     checkpoint_seconds: float = 300.0
     backend: str = "fused"       # or "reference": the plain-PyTorch twin, for tests
@@ -76,8 +79,8 @@ class ClassifierConfig:
             raise TrainingError(f"char n-grams need 1 <= minn <= maxn, got minn {self.minn} and maxn {self.maxn}")
         if self.bucket == 0 and (self.word_ngrams > 1 or self.maxn):
             raise TrainingError("word n-grams (word_ngrams > 1) and char n-grams (maxn > 0) need bucket > 0")
-        if not isinstance(self.deterministic, bool):
-            raise TrainingError(f"deterministic must be True or False, got {self.deterministic!r}")
+        check_flag(self, "deterministic")
+        check_flag(self, "shuffle")
         try:
             check_label_prefix(self.label_prefix)
             check_backend(self.backend)

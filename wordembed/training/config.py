@@ -63,6 +63,9 @@ class TrainConfig:
     seed: int = 1
     device: str = "cpu"
     deterministic: bool = False  # one CPU thread or CUDA warp, bit-identical for a fixed seed
+    # Each epoch visits the sentences in a fresh order drawn from the seed (training/chunks.py);
+    # False: in file order, as word2vec and gensim do.
+    shuffle: bool = True
     # Positions of a sentence that share one draw of negatives and train as one minibatch on the
     # CPU (Ji et al.'s HogBatch: csrc/cpu/ns_block.h); 0 trains every example alone (the per-pair
     # path, and the only one on CUDA). None: DEFAULT_SHARED_NEGATIVES on the CPU, 0 on CUDA.
@@ -132,8 +135,8 @@ class TrainConfig:
         number("dist_timeout", 0, positive=True)
         if self.dist_timeout > MAX_TIMEOUT:
             raise TrainingError(f"dist_timeout must be at most {MAX_TIMEOUT:,} seconds, got {self.dist_timeout}")
-        if not isinstance(self.deterministic, bool):
-            raise TrainingError(f"deterministic must be True or False, got {self.deterministic!r}")
+        check_flag(self, "deterministic")
+        check_flag(self, "shuffle")
         try:
             Tokenizer(self.tokenize, self.lowercase)
         except ValueError as e:
@@ -163,6 +166,13 @@ def check_whole(settings, name, low, high=None, optional=False):
     if value < low or (high is not None and value > high):
         bounds = f"at least {low}" if high is None else f"from {low} to {high}"
         raise TrainingError(f"{name} must be {bounds}, got {value}")
+
+
+def check_flag(settings, name):
+    """TrainingError unless settings.name is True or False."""
+    value = getattr(settings, name)
+    if not isinstance(value, bool):
+        raise TrainingError(f"{name} must be True or False, got {value!r}")
 
 
 def check_number(settings, name, low, positive=False, optional=False):

@@ -9,7 +9,7 @@ import time
 import torch
 
 from ..errors import TrainingError
-from .chunks import chunks_on, plan_rounds
+from .chunks import EpochOrder, chunks_on, plan_rounds
 from .interrupts import deferred_interrupt
 from .progress import Progress
 from .tables import alpha_at
@@ -26,8 +26,10 @@ class EpochLoop:
         run, device = self.run, self.run.input_vectors.device
         self.objective.begin(run.vocab, device)
         self.sync = self.strategy.rounds(self.config, run.input_vectors, run.output_vectors, self.objective.bags)
-        self.bounds, self.before = plan_rounds(trainer.shard, self.strategy.chunk_words(self.config, device),
-                                               self.strategy)
+        self.order = EpochOrder(trainer.shard, self.strategy.chunk_words(self.config, device), self.config.seed,
+                                self.config.shuffle, self.strategy.rank)
+        self._plan(run.epoch)
+        # the same every epoch: the blocks are the same, only their order changes
         self.rounds, self.per_epoch = len(self.before) - 1, self.before[-1]
         if self.per_epoch == 0:
             raise TrainingError(f"no word of {trainer.corpus_name} is in the vocabulary")
@@ -36,6 +38,11 @@ class EpochLoop:
         self.total = self.per_epoch * self.config.epochs
         # False while the tables have moved past what the counters say: no checkpoint then.
         self.consistent = True
+
+    def _plan(self, epoch):
+        """This epoch's chunks and, for each round, the words all ranks trained before it."""
+        self.planned, self.chunks = epoch, self.order.chunks(epoch)
+        self.before = plan_rounds(self.order.words(self.chunks), self.strategy)
 
     def run_epochs(self):
         run, cfg = self.run, self.config
@@ -60,7 +67,9 @@ class EpochLoop:
         run, trainer = self.run, self.trainer
         epoch_start, words_this_run = time.perf_counter(), 0
         mark = (self.sync.bytes_sent, self.sync.seconds, self.sync.count)
-        for batch in chunks_on(run.input_vectors.device, trainer.shard[0], self.bounds, run.chunk, self.rounds):
+        if self.planned != run.epoch:
+            self._plan(run.epoch)
+        for batch in chunks_on(run.input_vectors.device, self.order, run.epoch, self.chunks, run.chunk, self.rounds):
             words_this_run += self._round(batch, interrupt, progress)
         seconds = time.perf_counter() - epoch_start
         entry = {"epoch": run.epoch + 1, "loss": run.mean_loss,

@@ -10,7 +10,8 @@ the defaults that suit a word corpus. An objective has:
   start_from(run, init): the start taken from vectors given to continue from;
 - begin(vocab, device), train_chunk(run, batch, lr_start, lr_end, seed): training;
 - result(run): what the trained tables become;
-- bags: the input rows each word's update touches (a distributed run's sync); None: its own row."""
+- bags: the input rows each word's update touches (a distributed run's sync); None: its own row;
+- huge_pages: whether its CPU tables are asked for in huge pages (memory.zeros_table)."""
 from ..errors import TrainingError
 from .preparation import count_and_encode
 from .tables import start_tables
@@ -18,6 +19,7 @@ from .tables import start_tables
 
 class Objective:
     bags = None
+    huge_pages = True
 
     def __init__(self, config):
         self.config = config

@@ -17,7 +17,7 @@ def make_tables(objective, config, vocab, device, trained):
     """The objective's two tables for this vocabulary, on the device; started from the seed
     unless trained (their numbers are then copied in)."""
     input_rows, output_rows, what = objective.table_rows(vocab.ix_to_word)
-    tables = allocate_tables(input_rows, output_rows, config.dim, device, what)
+    tables = allocate_tables(input_rows, output_rows, config.dim, device, what, objective.huge_pages)
     if not trained:
         objective.start_tables(*tables)
     return tables
@@ -57,7 +57,7 @@ def prepare_fresh(corpus, corpus_fingerprint, config, objective, work, device, t
     the seed and then from init (vectors to continue from) where given."""
     vocab, encoded = objective.prepare_data(corpus, work, threads, log, init)
     input_rows, output_rows, what = objective.table_rows(vocab.ix_to_word)
-    tables = allocate_tables(input_rows, output_rows, config.dim, device, what)
+    tables = allocate_tables(input_rows, output_rows, config.dim, device, what, objective.huge_pages)
     fingerprints = {"corpus": corpus_fingerprint, "encoded": encoded.fingerprint()}
     objective.start_tables(*tables)
     run = RunState(vocab, *tables, fingerprints, encoded, epoch_words=[0] * ranks, seeded=init is None)

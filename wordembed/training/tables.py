@@ -13,9 +13,10 @@ def initial_input_vectors(num_words, dim, init_scale, generator=None, out=None):
     return table.mul_(2).sub_(1).mul_(init_scale / dim)
 
 
-def allocate_tables(input_rows, output_rows, dim, device, what):
+def allocate_tables(input_rows, output_rows, dim, device, what, huge_pages=True):
     """Zeroed (input_rows, dim) and (output_rows, dim) float32 tables on `device`, after checking
-    that they fit in the memory there is. what: the rows, in words, for the messages."""
+    that they fit in the memory there is. what: the rows, in words, for the messages; huge_pages:
+    as memory.zeros_table."""
     need = (input_rows + output_rows) * dim * 4
     have = available_bytes(device)
     if have is not None and need > have:
@@ -23,7 +24,7 @@ def allocate_tables(input_rows, output_rows, dim, device, what):
                             f"{device.type} memory has {have / 2**30:.2f} GiB free: lower --dim or --bucket, or "
                             "raise --min-count, or set --max-final-vocab")
     try:
-        return zeros_table((input_rows, dim), device=device), zeros_table((output_rows, dim), device=device)
+        return tuple(zeros_table((rows, dim), device=device, huge_pages=huge_pages) for rows in (input_rows, output_rows))
     except (MemoryError, OverflowError, OSError, RuntimeError) as e:
         raise TrainingError(f"could not allocate the tables ({what} x dim {dim}): {e}") from None
 

@@ -142,15 +142,33 @@ def write_model(path, tokens, counts, nwords, input_parts, output_matrix, settin
         f.write(struct.pack("<ii", MAGIC, VERSION))
         f.write(struct.pack("<12i", *values) + struct.pack("<d", float(s["t"])))
         f.write(struct.pack("<3iqq", len(tokens), nwords, nlabels, int(s["ntokens"]), -1))
-        for i, (token, count) in enumerate(zip(tokens, counts)):
-            if b"\0" in token or not token:
-                raise ValueError(f"token {token!r} cannot be stored in a fastText model: it is empty or holds NUL")
-            f.write(token + b"\0" + struct.pack("<qb", int(count), int(i >= nwords)))
+        f.write(_dictionary_bytes(tokens, counts, nwords))
         f.write(struct.pack("<?qq", False, rows, dim))
         for part in parts:
             f.write(memoryview(part).cast("B"))
         f.write(struct.pack("<?qq", False, *out.shape))
         f.write(memoryview(out).cast("B"))
+
+
+def _dictionary_bytes(tokens, counts, nwords) -> bytes:
+    """fastText's dictionary entries, each its token, NUL, its count (int64) and its type (int8: 0
+    a word, 1 a label), built with array operations: a struct per token took most of a second
+    for a classifier of 380,000 words."""
+    for token in tokens:
+        if b"\0" in token or not token:
+            raise ValueError(f"token {token!r} cannot be stored in a fastText model: it is empty or holds NUL")
+    n = len(tokens)
+    records = np.zeros(n, dtype=[("count", "<i8"), ("type", "i1")])
+    records["count"] = np.asarray(counts, dtype=np.int64)
+    records["type"][nwords:] = 1
+    text = np.frombuffer(b"\0".join(tokens) + b"\0", dtype=np.uint8) if n else np.zeros(0, np.uint8)
+    ends = np.cumsum([len(t) + 1 for t in tokens], dtype=np.int64)  # of each token and its NUL in text
+    out = np.empty(len(text) + 9 * n, dtype=np.uint8)
+    owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(ends, prepend=0))  # the token of each text byte
+    out[np.arange(len(text), dtype=np.int64) + 9 * owner] = text
+    record_at = ends + 9 * np.arange(n, dtype=np.int64)  # where each token's record starts
+    out[(record_at[:, None] + np.arange(9)).ravel()] = np.frombuffer(records.tobytes(), dtype=np.uint8)
+    return out.tobytes()
 
 
 def save_fasttext_bin(path, words, counts, input_parts, output_matrix, settings) -> None:
