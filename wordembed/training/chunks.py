@@ -18,7 +18,11 @@ the shard cut into consecutive chunks of whole sentences."""
 import numpy as np
 import torch
 
-BLOCKS_PER_CHUNK = 64
+# Lines of one block stay in one chunk: the more blocks a chunk holds, the closer its labels'
+# mix is to the whole file's. WordNet's glosses in WordNet's order (one class after another,
+# about 50 glosses a block at 256) scored P@1 0.716 at 256 and 1,024 blocks a chunk, as the same
+# file shuffled did, and 0.707 at 64 (medians of 3 seeds), for the same epoch time.
+BLOCKS_PER_CHUNK = 256
 _BLOCK_ORDER, _SENTENCE_ORDER = 0, 1  # which draw a random stream is for
 
 
