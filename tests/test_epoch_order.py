@@ -50,7 +50,7 @@ def test_every_epoch_visits_every_sentence_once_in_a_fresh_order(tmp_path, chunk
         assert sorted(s for s in epoch if s is not None) == written
         assert epoch.count(None) == int((lengths == 0).sum())
     assert first != second  # a fresh order each epoch
-    assert len(order.chunks(0)) == len(order.chunks(1))  # the same rounds every epoch
+    assert abs(len(order.chunks(0)) - len(order.chunks(1))) <= 1  # about the same rounds every epoch
     again = EpochOrder((encoded, 0, encoded.num_sentences), chunk_words, seed=5, shuffle=True)
     assert visit(again, 1) == second  # drawn from (seed, epoch) alone
     other = EpochOrder((encoded, 0, encoded.num_sentences), chunk_words, seed=6, shuffle=True)
@@ -62,7 +62,9 @@ def test_a_chunk_mixes_blocks_from_the_whole_shard(tmp_path):
     order = EpochOrder((encoded, 0, encoded.num_sentences), 2000, seed=1, shuffle=True)
     ids, starts = order.load(0, 0, order.chunks(0)[0])
     numbers = [s for s in sentences_of(ids, starts) if s is not None]
-    assert len(order.chunks(0)[0]) == BLOCKS_PER_CHUNK
+    words = order.words(order.chunks(0))
+    assert all(abs(w - 2000) < 60 for w in words[:-1])  # chunk_words, give or take a block
+    assert len(order.chunks(0)[0]) > BLOCKS_PER_CHUNK / 2
     assert min(numbers) < 1000 and max(numbers) > 4000  # from both ends of the file
     assert numbers != sorted(numbers)  # and shuffled among themselves
 

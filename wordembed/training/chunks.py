@@ -7,8 +7,9 @@ file order, the last groups of every epoch dominate (a classifier then predicts 
 labels at the file's end). So each epoch visits the sentences in a fresh order drawn from the
 seed, the epoch and the rank, in two stages that never hold more than a chunk in memory:
 1. the shard is cut once into blocks of whole sentences, about 1/BLOCKS_PER_CHUNK of a chunk
-   each; every epoch permutes the blocks, and a round's chunk is the next BLOCKS_PER_CHUNK of
-   them, each read from wherever it lies in the encoded file;
+   each; every epoch permutes the blocks, and a round's chunk is the next blocks up to its
+   chunk_words words (about BLOCKS_PER_CHUNK of them), each read from wherever it lies in the
+   encoded file;
 2. the chunk's sentences are then shuffled among themselves.
 Every chunk is so a sample of the whole shard, and neighbouring sentences of the file end up
 apart. It costs 8 bytes per block, a positioned read per block and one copy of each chunk.
@@ -31,12 +32,10 @@ class EpochOrder:
 
     def __init__(self, shard, chunk_words, seed, shuffle, rank=0):
         self.encoded, first, end = shard
-        self.seed, self.shuffle, self.rank = seed, shuffle, rank
+        self.seed, self.shuffle, self.rank, self.chunk_words = seed, shuffle, rank, chunk_words
         if shuffle:
-            self.per_chunk = BLOCKS_PER_CHUNK
             self.bounds, offsets = self.encoded.block_bounds(max(1, chunk_words // BLOCKS_PER_CHUNK), first, end)
-        else:
-            self.per_chunk = 1
+        else:  # a block a chunk
             cuts = [last for _, last in self.encoded.chunk_bounds(chunk_words, first, end)]
             self.bounds = np.array([first] + cuts, dtype=np.int64)
             offsets = np.asarray(self.encoded.starts[self.bounds], dtype=np.int64)
@@ -46,10 +45,17 @@ class EpochOrder:
         return np.random.default_rng([self.seed, self.rank, *stream])
 
     def chunks(self, epoch):
-        """This epoch's chunks, in the order they train: each an array of block numbers."""
+        """This epoch's chunks, in the order they train: each an array of block numbers. Shuffled,
+        a chunk is the blocks (in the epoch's order) that start within its chunk_words of the
+        epoch's words: about chunk_words words, whatever the sentences' lengths, so that their
+        number may differ by one from epoch to epoch."""
         blocks = len(self.block_words)
-        order = self._random(_BLOCK_ORDER, epoch).permutation(blocks) if self.shuffle else np.arange(blocks)
-        return [order[i:i + self.per_chunk] for i in range(0, blocks, self.per_chunk)]
+        if not self.shuffle:
+            return [np.array([b]) for b in range(blocks)]
+        order = self._random(_BLOCK_ORDER, epoch).permutation(blocks)
+        before = np.cumsum(self.block_words[order]) - self.block_words[order]  # the epoch's words before each
+        chunk_of = before // self.chunk_words
+        return np.split(order, np.flatnonzero(np.diff(chunk_of)) + 1) if blocks else []
 
     def words(self, chunks):
         """The words of each chunk."""

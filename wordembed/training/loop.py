@@ -29,8 +29,7 @@ class EpochLoop:
         self.order = EpochOrder(trainer.shard, self.strategy.chunk_words(self.config, device), self.config.seed,
                                 self.config.shuffle, self.strategy.rank)
         self._plan(run.epoch)
-        # the same every epoch: the blocks are the same, only their order changes
-        self.rounds, self.per_epoch = len(self.before) - 1, self.before[-1]
+        self.per_epoch = self.before[-1]  # the same every epoch: the blocks are, only their order changes
         if self.per_epoch == 0:
             raise TrainingError(f"no word of {trainer.corpus_name} is in the vocabulary")
         if run.chunk > self.rounds:
@@ -40,9 +39,10 @@ class EpochLoop:
         self.consistent = True
 
     def _plan(self, epoch):
-        """This epoch's chunks and, for each round, the words all ranks trained before it."""
+        """This epoch's chunks, its rounds and, for each, the words all ranks trained before it."""
         self.planned, self.chunks = epoch, self.order.chunks(epoch)
         self.before = plan_rounds(self.order.words(self.chunks), self.strategy)
+        self.rounds = len(self.before) - 1
 
     def run_epochs(self):
         run, cfg = self.run, self.config
