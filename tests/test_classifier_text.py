@@ -168,3 +168,11 @@ def fasttext_supervised(fasttext, path, **settings):
             if "NaN" not in str(e):
                 raise
     pytest.skip("fastText stopped with NaN for 50 seeds")
+
+
+def test_bags_of_more_words_than_the_vocabulary_holds_are_refused():
+    dictionary = labelled.LabelledDictionary(["</s>", "a"], [1, 1], ["__label__x"], [1], 3)
+    with pytest.raises(ValueError, match="fewer than 5 words"):
+        torch.ops.wordembed.labelled_word_bags(dictionary.entries(), 5, 100, 2, 4)
+    with pytest.raises(ValueError, match="need bucket > 0"):
+        torch.ops.wordembed.labelled_word_bags(dictionary.entries(), 2, 0, 2, 4)

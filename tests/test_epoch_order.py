@@ -185,3 +185,14 @@ def test_the_command_line_keeps_file_order_on_request():
     for command in ("train", "supervised"):
         assert parser.parse_args([command, "in.txt", "-o", "out.bin"]).shuffle is True
         assert parser.parse_args([command, "in.txt", "-o", "out.bin", "--no-shuffle"]).shuffle is False
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_shuffle_must_be_true_or_false_before_any_work(tmp_path, value):
+    from wordembed import TrainingError, train_vectors
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("__label__a x y\n")
+    for train in (train_classifier, train_vectors):
+        with pytest.raises(TrainingError, match="shuffle must be True or False"):
+            train(corpus, tmp_path / "out.bin", shuffle=value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.txt"]

@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 import torch
 
+from . import subwords
 from .subwords import EOS, fasttext_hash, ngram_buckets
 
 LABEL_PREFIX = "__label__"
@@ -153,14 +154,8 @@ def word_bags(dictionary: LabelledDictionary, bucket: int, minn: int, maxn: int)
 
 
 def word_bags_python(dictionary: LabelledDictionary, bucket: int, minn: int, maxn: int):
-    """The twin of word_bags."""
-    offsets, rows = [0], []
-    for w, word in enumerate(dictionary.words):
-        rows.append(w)
-        if maxn > 0 and word != EOS:
-            rows += [dictionary.nwords + b for b in ngram_buckets(token_bytes(word), minn, maxn, bucket)]
-        offsets.append(len(rows))
-    return torch.tensor(offsets, dtype=torch.int64), torch.tensor(rows, dtype=torch.int64)
+    """The twin of word_bags: the word vectors' bags (subwords.word_bags), over the words' bytes."""
+    return subwords.word_bags([token_bytes(w) for w in dictionary.words], minn, maxn, bucket)
 
 
 def _tokens_python(data: bytes):

@@ -12,7 +12,7 @@ seed, the epoch and the rank, in two stages that never hold more than a chunk in
    encoded file;
 2. the chunk's sentences are then shuffled among themselves.
 Every chunk is so a sample of the whole shard, and neighbouring sentences of the file end up
-apart. It costs 8 bytes per block, a positioned read per block and one copy of each chunk.
+apart. It costs 8 bytes per block, two positioned reads per block and one copy of each chunk.
 The order depends on nothing else (not on the rounds before it): a run resumed mid-epoch
 visits the rest of the epoch as an uninterrupted run would. shuffle=False keeps file order:
 the shard cut into consecutive chunks of whole sentences."""

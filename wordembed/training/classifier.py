@@ -27,6 +27,7 @@ class Supervised(Objective):
     # first touch waited for the kernel to compact memory (0.7 s of a 1.4 s run with word bigrams,
     # 2,000,000 x 100 rows), and the epochs took as long either way.
     huge_pages = False
+
     def __init__(self, config):
         super().__init__(config)
         self.dictionary = None
