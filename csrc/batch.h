@@ -73,8 +73,11 @@ inline Batch make_batch(const at::Tensor& context, const std::optional<at::Tenso
   TORCH_CHECK_VALUE(padding_idx >= -1 && padding_idx < std::max<int64_t>(num_words, 0),
                     "padding_idx must be -1 (none) or a row of the table (0 to ", num_words - 1, "), got ",
                     padding_idx);
-  batch.ids = padding_idx >= 0 ? at::where(context == padding_idx, at::scalar_tensor(-1, context.options()), context)
-                               : context.contiguous();
+  // Contiguous in either case: at::where keeps a transposed or sliced input's strides, and the
+  // kernels read the ids as one flat array.
+  batch.ids = (padding_idx >= 0 ? at::where(context == padding_idx, at::scalar_tensor(-1, context.options()), context)
+                                : context)
+                  .contiguous();
   if (per_sample_weights.has_value()) {
     const auto& w = *per_sample_weights;
     TORCH_CHECK_VALUE(!mean, "per_sample_weights are only supported with mode 'sum' (as in nn.EmbeddingBag)");

@@ -21,9 +21,11 @@ at::Tensor context_sum_per_sample_weights_backward(const at::Tensor& grad_out, c
   const auto counted = at::ones_like(ids).cumsum(0) - 1;  // padded: each entry's row; 1-D: its position
   // The bag of every entry: by its offsets, or its row of the padded batch.
   const auto bag_of = offsets.has_value()
-                          ? at::searchsorted(offsets->to(at::kLong).slice(0, 1), counted, /*out_int32=*/false,
+                          ? at::searchsorted(offsets->to(at::kLong).slice(0, 1).contiguous(), counted, /*out_int32=*/false,
                                              /*right=*/true)
                           : counted;
+  // A table of no rows has nothing to read: every entry is padding, and every gradient 0.
+  if (weight.sym_size(0) == 0) return at::zeros_like(ids, grad_out.options());
   auto keep = ids >= 0;
   if (padding_idx >= 0) keep = keep.logical_and(ids != padding_idx);
   const auto dots = (at::embedding(grad_out, bag_of) * at::embedding(weight, ids.clamp_min(0))).sum(-1);

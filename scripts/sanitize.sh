@@ -36,4 +36,5 @@ exec "$root/.venv/bin/pytest" -c "$root/pytest.ini" --rootdir "$root" -p no:cach
     "$root/tests/test_train.py" \
     "$root/tests/test_train_reliability.py" "$root/tests/test_properties.py" \
     "$root/tests/test_corpus_native.py" "$root/tests/test_classifier_ops.py" "$root/tests/test_classifier_text.py" \
-    "$root/tests/test_epoch_order.py" "$@"
+    "$root/tests/test_epoch_order.py" "$root/tests/test_context_sum_generated.py" \
+    "$root/tests/test_classifier_generated.py" "$@"

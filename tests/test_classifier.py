@@ -2,6 +2,7 @@
 labels with every loss, reproduces and resumes exactly, predicts and tests as fastText does, and
 is a torch.nn.Module."""
 import math
+import os
 import random
 
 import pytest
@@ -226,3 +227,23 @@ def test_config_defaults_are_fasttexts():
         (100, 0.1, 5, 1, 1, 0, 5, "softmax")
     assert c.buckets == 0 and ClassifierConfig(word_ngrams=2).buckets == 2_000_000
     assert ClassifierConfig(maxn=5, minn=2).buckets == 2_000_000 and ClassifierConfig(word_ngrams=2, bucket=7).buckets == 7
+
+
+@pytest.mark.parametrize("loss", ["softmax", "ns", "hs", "ova"])
+@pytest.mark.parametrize("lr", [1e6, 1e30])
+def test_training_that_leaves_float_range_stops_naming_lr_and_writes_nothing(data, tmp_path, loss, lr):
+    with pytest.raises(TrainingError, match=r"non-finite .* try a smaller lr \(--lr, now"):
+        train_classifier(data[0], tmp_path / "m.bin", **dict(SMALL, loss=loss, lr=lr))
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_huge_start_names_init_scale_and_non_finite_pretrained_vectors_are_refused(data, tmp_path):
+    from wordembed import WordVectors
+    with pytest.raises(TrainingError, match=r"or init_scale \(--init-scale, now 1e\+30\)"):
+        train_classifier(data[0], tmp_path / "m.bin", init_scale=1e30, **SMALL)
+    pretrained = WordVectors(["t1w3", "common4"], torch.tensor([[0.0] * 16, [float("nan")] * 16]))
+    pretrained.save(tmp_path / "nan.pt")
+    with pytest.raises(TrainingError, match="non-finite number in their row 1 \\(word 'common4'\\)"), \
+            pytest.warns(RuntimeWarning, match="hold NaN or inf"):
+        train_classifier(data[0], tmp_path / "m.bin", pretrained_vectors=tmp_path / "nan.pt", **SMALL)
+    assert os.listdir(tmp_path) == ["nan.pt"]

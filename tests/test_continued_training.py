@@ -129,7 +129,7 @@ def test_mismatched_settings_and_missing_files_are_clear_errors_before_any_work(
         train_vectors(corpus, tmp_path / "v.pt", init=before, **dict(DETERMINISTIC, dim=12))
     with pytest.raises(TrainingError, match="no subwords"):
         train_vectors(corpus, tmp_path / "v.pt", init=before, **dict(DETERMINISTIC, bucket=100))
-    with pytest.raises(FileNotFoundError, match="not there"):
+    with pytest.raises(FileNotFoundError, match="vectors file not found"):
         train_vectors(corpus, tmp_path / "v.pt", init=tmp_path / "missing.pt", **DETERMINISTIC)
     with pytest.raises(ValueError, match="vectors to continue from"):
         train_vectors(corpus, folder / "old.pt", init=folder / "old.pt", **DETERMINISTIC)

@@ -202,8 +202,8 @@ def test_settings_beyond_int64_mean_no_bound(tmp_path):
 def test_missing_or_unreadable_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="corpus file not found"):
         Vocabulary.from_corpus(tmp_path / "nope.txt")
-    with pytest.raises(FileNotFoundError, match="corpus file not found"):
-        Vocabulary.from_corpus(tmp_path)  # a folder
+    with pytest.raises(IsADirectoryError, match="is a folder: name a file"):
+        Vocabulary.from_corpus(tmp_path)
     with pytest.raises(ValueError, match="pipeline must be one of native, python"):
         Vocabulary.from_corpus(write(tmp_path, b"a"), pipeline="rust")
 

@@ -114,3 +114,13 @@ def test_export_command_writes_the_projector_files(wv, tmp_path):
     assert read_projector(tmp_path / "out")[0].shape == (4, 6)
     run = export(str(tmp_path / "out"))
     assert run.returncode == 2 and "--projector" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_failed_export_leaves_the_earlier_export_whole(wv, tmp_path):
+    wv.save_projector(tmp_path / "proj")
+    before = {name: (tmp_path / "proj" / name).read_bytes() for name in os.listdir(tmp_path / "proj")}
+    unwritable = WordVectors(["fine", "bad\udc80"], torch.ones(2, 6))
+    with pytest.raises(ValueError, match="word 1 .* cannot be written as UTF-8"):
+        unwritable.save_projector(tmp_path / "proj")
+    assert {name: (tmp_path / "proj" / name).read_bytes() for name in os.listdir(tmp_path / "proj")} == before
+    assert os.listdir(tmp_path) == ["proj"]

@@ -108,3 +108,69 @@ def test_a_long_line_is_read_in_bounded_pieces(tmp_path):
     path.write_text(" ".join(f"w{i % 1000}" for i in range(200_000)))  # one line, no line break
     sizes = [len(tokens) for tokens, _ in read_token_pieces(path, piece_chars=4096)]
     assert max(sizes) < 1000 and sum(sizes) == 200_000
+
+
+# ---- outputs and inputs that are not regular files
+
+def test_a_pipe_is_written_in_place_and_stays_a_pipe(tmp_path):
+    import stat
+    import threading
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    with atomic_write(fifo) as f:
+        f.write(b"through")
+    reader.join(timeout=30)
+    assert got == [b"through"] and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert os.listdir(tmp_path) == ["pipe"]  # no temporary beside it
+
+
+def test_a_pipe_nobody_reads_is_an_error_not_a_wait(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(ValueError, match="is a pipe that nothing reads"):
+        with atomic_write(tmp_path / "pipe") as f:
+            f.write(b"x")
+
+
+def test_a_device_is_written_in_place_and_work_folders_go_elsewhere(tmp_path):
+    import stat
+    from wordembed.fileio import check_output_path, special_output
+    from wordembed.training.trainer import work_dir_for
+    assert special_output("/dev/null") and not special_output(tmp_path) and not special_output(tmp_path / "new")
+    assert check_output_path("/dev/null") == "/dev/null"
+    with atomic_write("/dev/null") as f:
+        f.write(b"discarded")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert work_dir_for("/dev/null") == os.path.join(os.getcwd(), "wordembed-vectors.work")
+    assert work_dir_for(tmp_path / "v.bin") == f"{tmp_path / 'v.bin'}.work"
+
+
+def test_inputs_that_are_not_files_are_named_for_what_they_are(tmp_path):
+    from wordembed.fileio import check_input_file
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(FileNotFoundError, match="corpus file not found"):
+        check_input_file(tmp_path / "missing", "corpus")
+    with pytest.raises(IsADirectoryError, match="is a folder: name a file"):
+        check_input_file(tmp_path / "folder", "corpus")
+    with pytest.raises(ValueError, match="is a named pipe, not a file"):
+        check_input_file(tmp_path / "pipe", "corpus")
+    with pytest.raises(ValueError, match="is a device, not a file"):
+        check_input_file("/dev/null", "model")
+
+
+def test_files_written_together_appear_together_or_not_at_all(tmp_path):
+    from wordembed.fileio import atomic_files
+    with atomic_files(tmp_path / "new") as staging:
+        for name in ("a", "b"):
+            (tmp_path / staging / name).write_text(name)
+    assert sorted(os.listdir(tmp_path / "new")) == ["a", "b"]
+    (tmp_path / "new" / "mine").write_text("kept")
+    with pytest.raises(RuntimeError, match="midway"):
+        with atomic_files(tmp_path / "new") as staging:
+            (tmp_path / staging / "a").write_text("changed")
+            raise RuntimeError("midway")
+    assert (tmp_path / "new" / "a").read_text() == "a" and (tmp_path / "new" / "mine").read_text() == "kept"
+    assert sorted(os.listdir(tmp_path)) == ["new"]

@@ -295,3 +295,30 @@ def test_a_full_disk_is_a_message_and_the_old_output_survives(tmp_path, limit_kb
         assert saved["epoch"] == 0 and saved["input_vectors"] is None
     else:
         assert not work.exists() or not (work / "checkpoint.pt").exists()
+
+
+def test_a_huge_start_stops_naming_init_scale_and_more_threads_than_cores_train_on_the_cores(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt")
+    with pytest.raises(TrainingError, match=r"non-finite .*or init_scale \(--init-scale, now 1e\+30\)"):
+        train_vectors(corpus, tmp_path / "v.bin", init_scale=1e30, **SMALL)
+    assert sorted(os.listdir(tmp_path)) == ["c.txt"]
+    log = io.StringIO()
+    train_vectors(corpus, tmp_path / "v.bin", log=log, **dict(SMALL, threads=1000))
+    cores = len(os.sched_getaffinity(0))
+    assert f"threads 1000: this process may run on {cores} cores, so {cores} threads train" in log.getvalue()
+
+
+def test_a_damaged_file_to_continue_from_is_one_line(tmp_path, capsys):
+    from wordembed.cli import main
+    corpus = planted_corpus(tmp_path / "c.txt", sentences=200)
+    train_vectors(corpus, tmp_path / "v.pt", **dict(SMALL, epochs=1))
+    data = bytearray((tmp_path / "v.pt").read_bytes())
+    for position in range(0, len(data), max(1, len(data) // 60)):
+        damaged = bytearray(data)
+        damaged[position] ^= 0x5A
+        (tmp_path / "d.pt").write_bytes(bytes(damaged))
+        capsys.readouterr()
+        status = main(["train", str(corpus), "-o", str(tmp_path / "out.bin"), "--init", str(tmp_path / "d.pt"),
+                       "--epochs", "1", "--dim", "24", "--min-count", "1"])
+        err = capsys.readouterr().err
+        assert status == 0 or (status == 2 and err.count("\n") == 1 and "error: " in err), err

@@ -450,7 +450,7 @@ def test_limit_must_be_a_count(tmp_path, name):
     (["plot", "{v}", "king", "-o", "{dir}/map.png", "--neighbours", "-5"], "neighbours must be a whole number >= 0"),
     (["plot", "{v}", "king", "-o", "{v}"], "is the vectors file"),
     (["plot", "{nan}", "queen", "-o", "{dir}/map.png"], "NaN"),
-    (["similar", "{dir}", "king"], "Is a directory"),
+    (["similar", "{dir}", "king"], "is a folder: name a file"),
 ])
 def test_cli_turns_bad_options_into_one_line_messages(tmp_path, capsys, args, message):
     from wordembed import cli
@@ -569,3 +569,12 @@ def test_keyed_vectors_methods_reject_bad_arguments_clearly(call, error, message
     with pytest.raises(error, match=message):
         call(wv)
     assert wv.index_to_key == before[0] and torch.equal(wv.vectors, before[1])  # nothing half-added
+
+
+def test_word2vec_text_with_tabs_in_words_or_between_numbers_reads_as_text(tmp_path):
+    (tmp_path / "in_word.txt").write_text("2 3\nfoo\tbar 0.5 1 2\nbaz 1 2 3\n")
+    (tmp_path / "separated.txt").write_text("2 3\nfoo\t0.5\t1\t2\nbaz\t1\t2\t3\n")
+    for name, first in (("in_word.txt", "foo\tbar"), ("separated.txt", "foo")):
+        loaded = WordVectors.load(tmp_path / name)
+        assert loaded.index_to_key == [first, "baz"]
+        assert loaded.vectors.tolist() == [[0.5, 1.0, 2.0], [1.0, 2.0, 3.0]]

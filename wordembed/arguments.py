@@ -31,6 +31,23 @@ def check_count(name, value) -> None:
         raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
 
 
+def check_tensors(**named) -> None:
+    """The tensors of one call: each a torch.Tensor (or None, for an optional one), all on the
+    first one's device. Checked before dispatch, where the compiled kernels cannot: a meta
+    tensor among CPU ones would send the call to the shape-only kernel, and a list or an array
+    to the dispatcher's own message."""
+    first_name, first = next(iter(named.items()))
+    for name, value in named.items():
+        if value is None and name != first_name:
+            continue
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__} "
+                            "(torch.as_tensor makes one)")
+        if value.device != first.device:
+            raise ValueError(f"{name} is on {value.device} but {first_name} is on {first.device}; "
+                             "move them to the same device")
+
+
 def _dtype_name(dtype) -> str:
     return str(dtype)  # torch.float32, as the compiled checks print it
 
@@ -94,11 +111,8 @@ def check_bags(context, offsets, per_sample_weights, mean, value_dtype) -> None:
 
 
 def check_context_sum_args(weight, context, mode, offsets=None) -> bool:
-    """The twin's version of csrc/checks.h for context_sum; returns True for mode 'mean'."""
-    if not isinstance(weight, torch.Tensor):
-        raise TypeError(f"weight must be a torch.Tensor, got {type(weight).__name__}")
-    if not isinstance(context, torch.Tensor):
-        raise TypeError(f"context must be a torch.Tensor of word indices, got {type(context).__name__}")
+    """The twin's version of csrc/checks.h for context_sum (after check_tensors); returns True for
+    mode 'mean'."""
     if not weight.is_floating_point():
         raise TypeError(f"weight must be a floating tensor, got {_dtype_name(weight.dtype)}")
     if weight.dim() != 2:
@@ -109,9 +123,6 @@ def check_context_sum_args(weight, context, mode, offsets=None) -> bool:
         raise ValueError(f"with offsets, the input must be 1-D (the bags one after another), got {context.dim()}-D")
     if offsets is None and context.dim() != 2:
         raise ValueError(f"context must be 2-D (batch, context width), got {context.dim()}-D")
-    if weight.device != context.device:
-        raise ValueError(f"weight is on {weight.device} but context is on {context.device}; "
-                         "move them to the same device")
     return mode_is_mean(mode)
 
 

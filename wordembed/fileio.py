@@ -1,8 +1,12 @@
-"""Files in and out, safely: atomic writes that keep links and modes, a guard against writing over
-an input, and text read in bounded pieces (a corpus may be one enormous line)."""
+"""Files in and out, safely: atomic writes that keep links, modes and special files, a guard
+against writing over an input, and text read in bounded pieces (a corpus may be one enormous
+line)."""
 import contextlib
+import errno
+import fcntl
 import hashlib
 import os
+import stat
 import tempfile
 
 import torch
@@ -79,10 +83,48 @@ def resolve_output(path) -> str:
     return os.path.realpath(path)
 
 
+def special_output(path) -> bool:
+    """Whether `path` (or what a link there points to) exists and is neither a regular file nor a
+    folder: a device such as /dev/null, a named pipe, /dev/stdout. Such an output is written in
+    place: renaming a new file over it would replace the device or the pipe."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _refuse_special(path, what) -> None:
+    mode = os.stat(path).st_mode
+    if stat.S_ISBLK(mode):
+        raise ValueError(f"the {what} {os.fspath(path)!r} is a block device (a disk): name a file to write")
+    if stat.S_ISSOCK(mode):
+        raise ValueError(f"the {what} {os.fspath(path)!r} is a socket: name a file to write")
+
+
+@contextlib.contextmanager
+def _write_in_place(path, mode):
+    """The open special file (see special_output). A pipe nobody reads is an error, not a wait."""
+    _refuse_special(path, "output")
+    flags = os.O_WRONLY | (os.O_NONBLOCK if stat.S_ISFIFO(os.stat(path).st_mode) else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if e.errno == errno.ENXIO:
+            raise ValueError(f"the output {os.fspath(path)!r} is a pipe that nothing reads") from None
+        raise
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    with os.fdopen(fd, mode) as f:
+        yield f
+
+
 def check_output_path(path, what="output") -> str:
     """ValueError (or FileNotFoundError) now, before any work, for an output that a write would
     fail on at the end: an empty path, a folder, a folder that does not exist or cannot be
-    written. Returns the file a write will change."""
+    written, a disk or a socket. Returns the file a write will change."""
+    if special_output(path):
+        _refuse_special(path, what)
+        return os.fspath(path)
     target = resolve_output(path)
     if os.path.isdir(target):
         raise ValueError(f"the {what} {os.fspath(path)!r} is a folder: name a file to write")
@@ -103,7 +145,12 @@ def atomic_write(path, mode="wb", durable=True):
     A link is followed (its target is replaced, the link stays), the new file gets the mode of the
     file it replaces or, for a new file, the mode the umask gives, as open() would; temporaries of
     `path` left by a killed save are removed first. durable=True also syncs the file and the
-    rename to disk, so that they survive a power cut, not only a killed process."""
+    rename to disk, so that they survive a power cut, not only a killed process. A device or a
+    pipe (special_output) is written in place instead, as open() would."""
+    if special_output(path):
+        with _write_in_place(path, mode) as f:
+            yield f
+        return
     target = resolve_output(path)
     folder = os.path.dirname(target)
     _remove_stale_temporaries(target)
@@ -129,6 +176,38 @@ def atomic_write(path, mode="wb", durable=True):
         if isinstance(e, OSError) and e.filename is None and e.errno is not None:
             raise OSError(e.errno, e.strerror, target) from None  # say which file could not be written
         raise
+
+
+@contextlib.contextmanager
+def atomic_files(folder):
+    """Yields a temporary folder beside `folder` to write several files in; on success they all
+    move into `folder` (made if missing) at once, on error none does and the temporary folder
+    vanishes. Files of `folder` that were not written stay as they are."""
+    folder = os.path.realpath(os.fspath(folder))
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ValueError(f"{folder} exists and is not a folder")
+    parent = os.path.dirname(folder)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(folder)}.{os.getpid()}.", suffix=_TMP_SUFFIX, dir=parent)
+    try:
+        os.chmod(staging, 0o777 & ~_umask())  # as os.makedirs would make it
+        yield staging
+        for name in os.listdir(staging):
+            with open(os.path.join(staging, name), "rb") as f:
+                os.fsync(f.fileno())
+        try:
+            os.rename(staging, folder)  # a new folder: in whole, in one step
+        except OSError:  # it exists: each file in one step, after every file is complete
+            for name in os.listdir(staging):
+                os.replace(os.path.join(staging, name), os.path.join(folder, name))
+        _fsync_folder(parent)
+    finally:
+        if os.path.isdir(staging):
+            for name in os.listdir(staging):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(staging, name))
+            with contextlib.suppress(OSError):
+                os.rmdir(staging)
 
 
 class _WriteErrorRecorder:
@@ -198,11 +277,28 @@ def fingerprint(*paths) -> str:
     return digest.hexdigest()
 
 
+def check_input_file(path, what) -> None:
+    """A clear error unless `path` is a regular file (or a link to one): FileNotFoundError for
+    nothing there, IsADirectoryError for a folder, ValueError for a pipe, a device or a socket
+    (a pipe read once is gone, and a device may never end)."""
+    path = os.fspath(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{what} file not found: {os.fsdecode(path)}") from None
+    except OSError as e:
+        raise OSError(e.errno, f"{what} file cannot be read: {e.strerror}", path) from None
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"the {what} file {os.fsdecode(path)!r} is a folder: name a file")
+    if not stat.S_ISREG(mode):
+        kind = "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        raise ValueError(f"the {what} file {os.fsdecode(path)!r} is {kind}, not a file: save it to a file first")
+
+
 def read_lines(path, what="text"):
     """Lines of a UTF-8 text file as str (bad bytes become U+FFFD); a clear error for a missing path."""
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{what} file not found: {path}")
+    check_input_file(path, what)
     with open(path, "r", encoding="utf-8", errors="replace", newline="\n") as f:
         yield from f
 
@@ -216,8 +312,7 @@ def read_token_pieces(path, piece_chars=PIECE_CHARS):
     its tokens are those of line.split(); a line of any length never sits in memory whole
     (only a single token longer than a piece does)."""
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"corpus file not found: {path}")
+    check_input_file(path, "corpus")
     with open(path, "r", encoding="utf-8", errors="replace", newline="\n") as f:
         pending = ""  # the start of a line whose end is not read yet
         open_line = False  # pieces of the pending line were given out already

@@ -3,7 +3,7 @@ for benchmarks. Nothing in the library calls these in place of the compiled oper
 import torch
 from torch import Tensor
 
-from .arguments import bag_offsets, check_bags, check_context_sum_args, check_index_range, padding_row
+from .arguments import bag_offsets, check_bags, check_context_sum_args, check_index_range, check_tensors, padding_row
 
 
 def context_sum(weight: Tensor, context: Tensor, mode: str = "mean", *, offsets: Tensor | None = None,
@@ -11,6 +11,7 @@ def context_sum(weight: Tensor, context: Tensor, mode: str = "mean", *, offsets:
                 include_last_offset: bool = False) -> Tensor:
     """Same contract as wordembed.ops.context_sum, by embedding lookup and a masked (weighted) sum
     or mean; bags given by offsets are padded into a (B, longest) batch first."""
+    check_tensors(weight=weight, context=context, offsets=offsets, per_sample_weights=per_sample_weights)
     offsets = bag_offsets(context, offsets, include_last_offset)
     mean = check_context_sum_args(weight, context, mode, offsets)
     check_bags(context, offsets, per_sample_weights, mean, weight.dtype)

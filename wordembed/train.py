@@ -72,8 +72,7 @@ def train_classifier(data, output_path=None, config=None, resume=False, callback
 
 
 def _fit_classifier(path, output_path, config, resume, callbacks, log, pretrained_vectors):
-    # OUTPUT.work; without an output, wordembed-classifier.work in the current folder (as train_vectors)
-    work_dir = work_dir_for(output_path) if output_path else os.path.join(os.getcwd(), "wordembed-classifier.work")
+    work_dir = work_dir_for(output_path, "wordembed-classifier")
     trainer = Trainer(path, config, work_dir, callbacks, log, SingleProcess(), Supervised(config),
                       output_path=output_path, init=pretrained_vectors)
     return trainer.fit(resume=resume)

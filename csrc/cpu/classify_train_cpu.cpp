@@ -175,14 +175,18 @@ void prefetch_bag_rows(const WordBags& bags, const int32_t* line, int64_t length
     }
 }
 
+// What train_line returns for a line without a label or without a row: fastText skips it.
+constexpr double kSkippedLine = -1;
+
 // One line: labels first (negative), then its rows, listed in s.rows (list_rows). Returns its
-// loss, or -1 if it has no label or no row (fastText skips such a line).
+// loss, or kSkippedLine.
+
 template <typename T>
 double train_line(const InputRows<T>& in, T* out, int64_t D, const int32_t* line, int64_t length, int64_t loss, int64_t negative,
                   const Labels& labels, T lr, CounterRandom random, Scratch<T>& s) {
   int64_t nl = 0;
   while (nl < length && line[nl] < 0) ++nl;
-  if (nl == 0 || nl == length) return -1;
+  if (nl == 0 || nl == length) return kSkippedLine;
   const int64_t n = static_cast<int64_t>(s.rows.size());
   sum_rows(s.hidden.data(), s.rows.data(), n, D, T(1) / T(n));
   std::fill(s.grad.begin(), s.grad.end(), T(0));
@@ -300,7 +304,7 @@ void train_part(int64_t p, T* in, T* out, int64_t D, const Chunk& c, const Setti
                                     s.loss, s.negative, s.labels, lr,
                                     CounterRandom(static_cast<uint64_t>(s.seed), static_cast<uint64_t>(line), 0),
                                     scratch);
-    if (value >= 0) loss += value, examples += 1;
+    if (value != kSkippedLine) loss += value, examples += 1;  // a NaN loss too: the caller stops on it
     if (s.parts > 1 && ++since_merge == kMergeEvery) copies.merge(merging), since_merge = 0;
   }
   if (s.parts > 1) copies.merge(merging);

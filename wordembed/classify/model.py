@@ -6,6 +6,7 @@ import os
 
 import torch
 
+from ..fileio import check_input_file
 from ..nn import ContextSum
 from ..text import labelled
 from ..text.labelled import LABEL_PREFIX, LabelledDictionary
@@ -135,8 +136,8 @@ class Classifier(torch.nn.Module):
     def test(self, path, k: int = 1, threshold: float = 0.0):
         """fastText's test on a labelled file (or bytes): (N, precision at k, recall at k) over
         its lines that have a label this model knows and an input row."""
-        if not isinstance(path, (bytes, bytearray)) and not os.path.isfile(path):
-            raise FileNotFoundError(f"test file not found: {os.fsdecode(path)}")
+        if not isinstance(path, (bytes, bytearray)):
+            check_input_file(path, "test")
         input, offsets, gold = self._encode(labelled.text_tensor(path))
         indices, _ = self._predict_encoded(input, offsets, k, threshold)
         lengths = torch.diff(torch.cat([offsets, offsets.new_tensor([len(input)])])).tolist()
@@ -165,8 +166,7 @@ class Classifier(torch.nn.Module):
     def load(cls, path, label_prefix: str = LABEL_PREFIX) -> "Classifier":
         """A supervised .bin that fastText or wordembed wrote. label_prefix: what marks a label in
         the texts given to predict (fastText's files do not hold it; fastText assumes __label__)."""
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"model file not found: {os.fsdecode(path)}")
+        check_input_file(path, "model")
         dictionary, inputs, outputs, settings = files.load_classifier(path, labelled.check_label_prefix(label_prefix))
         return cls(dictionary, inputs, outputs, settings)
 

@@ -4,7 +4,7 @@ import os
 import sys
 
 from ..distributed.world import environment_rank
-from ..fileio import refuse_overwriting_inputs
+from ..fileio import check_input_file, refuse_overwriting_inputs
 from ..vectors import evaluation
 
 
@@ -151,8 +151,7 @@ def _classifier_input(path):
     """A file's path, or standard input's bytes for -."""
     if path == "-":
         return sys.stdin.buffer.read()
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"input file not found: {path}")
+    check_input_file(path, "input")
     return path
 
 

@@ -12,9 +12,21 @@ from . import commands
 FORMATTER = argparse.ArgumentDefaultsHelpFormatter  # every option's help shows its default
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser that never takes a prefix for an option (--out is not --output) and
+    reports a bad command line in one line; its sub-parsers are Parsers too."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
     from .. import __version__
-    parser = argparse.ArgumentParser(prog="wordembed", description="Fast word embeddings for PyTorch.")
+    parser = Parser(prog="wordembed", description="Fast word embeddings for PyTorch.")
     parser.add_argument("--version", action="version", version=f"wordembed {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     add_train_command(sub)

@@ -10,7 +10,7 @@ extension, importing this package fails and says how to build it.
 import torch
 from torch import Tensor
 
-from ..arguments import bag_offsets, mode_is_mean, padding_row
+from ..arguments import bag_offsets, check_tensors, mode_is_mean, padding_row
 
 try:
     from .. import _C  # noqa: F401
@@ -46,7 +46,9 @@ def context_sum(weight: Tensor, context: Tensor, mode: str = "mean", *, offsets:
     with atomics (faster, not bit-reproducible) unless torch.use_deterministic_algorithms(True) is
     in force; CPU is always deterministic.
     """
-    mean = mode_is_mean(mode)  # the tensors are checked by the compiled op (csrc/batch.h, checks.h)
+    # types and devices here (before dispatch picks a kernel by them); the rest by the compiled op
+    check_tensors(weight=weight, context=context, offsets=offsets, per_sample_weights=per_sample_weights)
+    mean = mode_is_mean(mode)
     offsets = bag_offsets(context, offsets, include_last_offset)
     padding = padding_row(padding_idx, weight.shape[0])
     if fused_lr is None:
@@ -63,7 +65,9 @@ def context_sum_sgd_(weight: Tensor, grad_out: Tensor, context: Tensor, mode: st
                      padding_idx: int | None = None, include_last_offset: bool = False,
                      deterministic: bool = True) -> Tensor:
     """In place: weight[rows] -= lr * (gradient of context_sum for grad_out); returns weight."""
-    mean = mode_is_mean(mode)  # the tensors are checked by the compiled op (csrc/batch.h, checks.h)
+    check_tensors(weight=weight, grad_out=grad_out, context=context, offsets=offsets,
+                  per_sample_weights=per_sample_weights)
+    mean = mode_is_mean(mode)
     torch.ops.wordembed.context_sum_sgd_.default(weight, grad_out, context, mean, float(lr), deterministic,
                                                  bag_offsets(context, offsets, include_last_offset),
                                                  per_sample_weights, padding_row(padding_idx, weight.shape[0]))
@@ -155,6 +159,8 @@ def _bags_of(context, offsets):
 @torch.library.register_fake("wordembed::context_sum")
 def _context_sum_fake(weight, context, mean, sparse_grad=False, deterministic=True, offsets=None,
                       per_sample_weights=None, padding_idx=-1):
+    # the meta kernel: it runs for every call with a meta tensor among its arguments
+    check_tensors(weight=weight, context=context, offsets=offsets, per_sample_weights=per_sample_weights)
     torch._check(weight.dim() == 2, lambda: "weight must be 2-D")
     torch._check(context.dim() == (1 if offsets is not None else 2),
                  lambda: "context must be 1-D with offsets, 2-D without")
@@ -164,12 +170,14 @@ def _context_sum_fake(weight, context, mean, sparse_grad=False, deterministic=Tr
 @torch.library.register_fake("wordembed::context_sum_backward")
 def _context_sum_backward_fake(grad_out, context, num_weights, mean, deterministic=True, offsets=None,
                                per_sample_weights=None, padding_idx=-1):
+    check_tensors(grad_out=grad_out, context=context, offsets=offsets, per_sample_weights=per_sample_weights)
     return grad_out.new_empty((num_weights, grad_out.shape[1]))
 
 
 @torch.library.register_fake("wordembed::context_sum_backward_sparse")
 def _context_sum_backward_sparse_fake(grad_out, context, num_weights, mean, offsets=None, per_sample_weights=None,
                                       padding_idx=-1):
+    check_tensors(grad_out=grad_out, context=context, offsets=offsets, per_sample_weights=per_sample_weights)
     num_rows = torch.library.get_ctx().new_dynamic_size()
     rows = grad_out.new_empty((num_rows,), dtype=torch.int64)
     return rows, grad_out.new_empty((num_rows, grad_out.shape[1]))
@@ -184,6 +192,8 @@ def _context_sum_fused_sgd_fake(weight, context, mean, lr, deterministic=True, o
 @torch.library.register_fake("wordembed::context_sum_sgd_")
 def _context_sum_sgd_fake(weight, grad_out, context, mean, lr, deterministic=True, offsets=None,
                           per_sample_weights=None, padding_idx=-1):
+    check_tensors(weight=weight, grad_out=grad_out, context=context, offsets=offsets,
+                  per_sample_weights=per_sample_weights)
     return None
 
 

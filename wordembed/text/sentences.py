@@ -5,7 +5,7 @@ corpus is never held in memory by wordembed, whichever form it comes in."""
 import hashlib
 import os
 
-from ..fileio import PIECE_CHARS, fingerprint, read_token_pieces
+from ..fileio import PIECE_CHARS, check_input_file, fingerprint, read_token_pieces
 
 
 def is_path(corpus) -> bool:
@@ -20,8 +20,7 @@ def describe(corpus) -> str:
 def check_corpus(corpus) -> None:
     """A clear error for a corpus that is neither a file nor a re-iterable of sentences."""
     if is_path(corpus):
-        if not os.path.isfile(corpus):
-            raise FileNotFoundError(f"corpus file not found: {os.fsdecode(corpus)}")
+        check_input_file(corpus, "corpus")
         return
     try:
         iterator = iter(corpus)

@@ -10,7 +10,7 @@ import torch
 from ..arguments import check_backend
 from ..errors import TrainingError
 from ..text.labelled import LABEL_PREFIX, check_label_prefix
-from .config import MAX_NEGATIVE, MAX_THREADS, check_device, check_flag, check_number, check_whole
+from .config import MAX_NEGATIVE, MAX_THREADS, check_device, check_flag, check_number, check_whole, divergence_hint
 
 LOSSES = ("softmax", "ns", "hs", "ova")  # the compiled op's loss numbers, in this order
 MAX_WORD_NGRAMS = 64
@@ -56,6 +56,10 @@ class ClassifierConfig:
         return self.lr
 
     min_alpha = 0.0
+
+    def divergence_hint(self) -> str:
+        """What to change when training diverges (training/loop.py)."""
+        return divergence_hint("lr", self.lr, self.init_scale, ClassifierConfig.init_scale)
 
     @property
     def words_per_chunk(self) -> int:

@@ -15,6 +15,7 @@ from ..text.tokenizing import Tokenizer
 
 MAX_NEGATIVE = 1000  # negatives per example; word2vec suggests 2-20
 MAX_THREADS = 1024
+INT64_MAX = (1 << 63) - 1
 MAX_TIMEOUT = 10**9  # seconds (about 32 years): what torch's timedelta can hold, with room
 MODELS = ("cbow", "skipgram")
 SYNC_SCHEMES = ("deltas", "average")  # how a distributed run's ranks agree (wordembed/distributed/sync.py)
@@ -87,6 +88,10 @@ class TrainConfig:
         """The learning rate at the start: alpha, or the model's default."""
         return DEFAULT_ALPHA.get(self.model, DEFAULT_ALPHA["cbow"]) if self.alpha is None else self.alpha
 
+    def divergence_hint(self) -> str:
+        """What to change when training diverges (training/loop.py)."""
+        return divergence_hint("alpha", self.start_alpha, self.init_scale, TrainConfig.init_scale)
+
     @property
     def positions_per_block(self) -> int:
         """shared_negatives, or its default on this device: 0 (every example alone) on CUDA."""
@@ -156,15 +161,25 @@ class TrainConfig:
         return 1 << 22 if torch.device(self.device).type == "cuda" else 1 << 18
 
 
+def divergence_hint(rate_name, rate, init_scale, default_init_scale):
+    """The settings that make tables grow past float range, named as both the Python API and the
+    command line spell them."""
+    hint = f"try a smaller {rate_name} (--{rate_name}, now {rate:g})"
+    if init_scale != default_init_scale:
+        hint += f" or init_scale (--init-scale, now {init_scale:g})"
+    return hint
+
+
 def check_whole(settings, name, low, high=None, optional=False):
-    """TrainingError unless settings.name is a whole number in [low, high] (or None, if optional)."""
+    """TrainingError unless settings.name is a whole number in [low, high] (or None, if optional).
+    Without a high bound, the number must still fit the int64 the compiled code and numpy take."""
     value = getattr(settings, name)
     if optional and value is None:
         return
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TrainingError(f"{name} must be a whole number, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bounds = f"at least {low}" if high is None else f"from {low} to {high}"
+    if value < low or value > (INT64_MAX if high is None else high):
+        bounds = f"at least {low}" if high is None and value < low else f"from {low} to {high or INT64_MAX}"
         raise TrainingError(f"{name} must be {bounds}, got {value}")
 
 

@@ -12,7 +12,7 @@ from ..errors import TrainingError
 from .chunks import EpochOrder, chunks_on, plan_rounds
 from .interrupts import deferred_interrupt
 from .progress import Progress
-from .tables import alpha_at
+from .tables import alpha_at, check_finite_tables
 
 _NO_WORDS = torch.zeros(3, dtype=torch.float64)  # a rank whose shard has run out this epoch
 
@@ -47,8 +47,8 @@ class EpochLoop:
     def run_epochs(self):
         run, cfg = self.run, self.config
         threads_before = torch.get_num_threads()
-        if cfg.threads:
-            torch.set_num_threads(cfg.threads)
+        if self.trainer.threads:
+            torch.set_num_threads(self.trainer.threads)
         resumed_at = run.epoch * self.per_epoch + self.before[run.chunk]
         progress = Progress(self.total - resumed_at, stream=self.trainer.log, quiet=not self.strategy.lead)
         try:
@@ -71,6 +71,8 @@ class EpochLoop:
             self._plan(run.epoch)
         for batch in chunks_on(run.input_vectors.device, self.order, run.epoch, self.chunks, run.chunk, self.rounds):
             words_this_run += self._round(batch, interrupt, progress)
+        # the loss misses a row that left float range while no line read it since
+        check_finite_tables(run, self.config.divergence_hint())
         seconds = time.perf_counter() - epoch_start
         entry = {"epoch": run.epoch + 1, "loss": run.mean_loss,
                  "lr": alpha_at(self.config, (run.epoch + 1) * self.per_epoch, self.total), "words": self.per_epoch,
@@ -107,8 +109,7 @@ class EpochLoop:
                                                checkpoint=self.strategy.lead and checkpoint_due)
         loss, examples, words = by_rank.sum(0).tolist()
         if not math.isfinite(loss):
-            raise TrainingError(f"the loss became non-finite in epoch {run.epoch + 1}; "
-                                f"try a smaller --alpha (now {cfg.start_alpha})")
+            raise TrainingError(f"the loss became non-finite in epoch {run.epoch + 1}; {cfg.divergence_hint()}")
         run.add_round(loss, examples, by_rank[:, 2].tolist())
         if examples:  # a chunk may lose every word to subsampling
             run.curve.append({"epoch": done_after / self.per_epoch, "words": done_after,

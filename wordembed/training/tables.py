@@ -46,3 +46,23 @@ def alpha_at(config, words_done, total_words):
     alpha = config.start_alpha
     min_alpha = alpha * 1e-4 if config.min_alpha is None else config.min_alpha
     return max(min_alpha, alpha - (alpha - min_alpha) * words_done / max(total_words, 1))
+
+
+def first_non_finite_row(table):
+    """The first row of a 2-D table that holds an inf or a NaN, or None. One pass over the table
+    (row sums: a row with an inf or a NaN sums to one); a sum that only overflowed is looked at
+    row by row."""
+    row_sums = table.sum(1)
+    for row in (~torch.isfinite(row_sums)).nonzero().flatten().tolist():
+        if not bool(torch.isfinite(table[row]).all()):
+            return row
+    return None
+
+
+def check_finite_tables(run, hint):
+    """TrainingError naming the first table and row that left float range."""
+    for name, table in (("input", run.input_vectors), ("output", run.output_vectors)):
+        row = first_non_finite_row(table)
+        if row is not None:
+            raise TrainingError(f"training made row {row} of the {name} vectors non-finite in epoch {run.epoch + 1}; "
+                                f"{hint}")

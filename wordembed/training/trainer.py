@@ -18,13 +18,14 @@ import time
 import torch
 
 from ..errors import LostRankError, TrainingError
-from ..fileio import check_output_path, refuse_overwriting_inputs
+from ..fileio import check_input_file, check_output_path, refuse_overwriting_inputs, special_output
 from ..text.sentences import check_corpus, describe, is_path
 from ..text.sentences import corpus_fingerprint as corpus_fingerprint_of
 from . import preparation
 from .checkpoint import Checkpoints
 from .loop import EpochLoop
 from .strategy import SingleProcess
+from .tables import first_non_finite_row
 from .word2vec import Word2Vec
 from .workdir import WorkDir
 from ..vectors import WordVectors
@@ -51,17 +52,19 @@ class Trainer:
         init_path = init if isinstance(init, (str, bytes, os.PathLike)) else None
         if output_path:
             check_outputs_apart(corpus, output_path, self.work.path, init_path)
-        if init_path is not None and not os.path.isfile(init_path):
-            raise FileNotFoundError(f"the vectors to continue from are not there: {os.fsdecode(init_path)}")
+        if init_path is not None:
+            check_input_file(init_path, "vectors")
         self.init = WordVectors.load(init_path) if init_path is not None else init
         if self.init is not None:
             if not isinstance(self.init, WordVectors):
                 raise TypeError(f"init must be a WordVectors or a vectors file's path, got {type(init).__name__}")
             self.objective.check_init(self.init)
+            check_finite_vectors(self.init)
             self.init_digest = preparation.init_digest(self.init)
         # sys.stderr as it is when training starts, not when this module was imported; rank 0
         # speaks for a distributed run (errors are raised everywhere)
         self.log = self.strategy.log(log if log is not None else sys.stderr)
+        self.threads = usable_threads(config.threads, self.log)
         self.callbacks = list(callbacks)
         self.checkpoints = Checkpoints(self.work.checkpoint_path, config.checkpoint_seconds)
         self.run = None    # RunState (state.py), once prepared
@@ -121,7 +124,7 @@ class Trainer:
         return run
 
     def _threads(self):
-        return self.config.threads or torch.get_num_threads()
+        return self.threads or torch.get_num_threads()
 
     def _make_tables(self, vocab, trained):
         return preparation.make_tables(self.objective, self.config, vocab, self.device, trained)
@@ -179,7 +182,33 @@ def check_outputs_apart(corpus, output_path, work_dir, init_path=None):
                          "empties when it ends; move it or choose another output")
 
 
-def work_dir_for(output_path):
-    """OUTPUT.work beside the output; without one, wordembed-vectors.work in the current folder."""
-    base = os.fspath(output_path) if output_path else os.path.join(os.getcwd(), "wordembed-vectors")
-    return base + ".work"
+def usable_threads(requested, log):
+    """The threads to train with: as many as asked, but no more than the cores this process may
+    run on. More would only take turns on them, and each costs a stack: a thousand of them can
+    exhaust memory inside the thread library, where no Python error can be raised."""
+    cores = len(os.sched_getaffinity(0))
+    if requested is not None and requested > cores:
+        print(f"threads {requested}: this process may run on {cores} cores, so {cores} threads train",
+              file=log, flush=True)
+        return cores
+    return requested
+
+
+def check_finite_vectors(vectors):
+    """TrainingError if the vectors training starts from hold an inf or a NaN: every row they
+    start would spread it."""
+    tables = [("", vectors.vectors)]
+    if vectors.subwords is not None:
+        tables += [(" own rows", vectors.subwords.word_rows), (" n-gram rows", vectors.subwords.ngram_rows)]
+    for what, table in tables:
+        row = first_non_finite_row(table)
+        if row is not None:
+            word = f" (word {vectors.index_to_key[row]!r})" if what != " n-gram rows" else ""
+            raise TrainingError(f"the vectors to start from hold a non-finite number in their{what} row {row}{word}")
+
+
+def work_dir_for(output_path, name="wordembed-vectors"):
+    """OUTPUT.work beside the output; without one, or for a device or a pipe (/dev/null.work is
+    no place for a folder), NAME.work in the current folder."""
+    use_output = output_path and not special_output(output_path)
+    return (os.fspath(output_path) if use_output else os.path.join(os.getcwd(), name)) + ".work"

@@ -13,6 +13,7 @@ import struct
 import numpy as np
 
 from ..fileio import atomic_write
+from .formats import VectorsFileError
 
 MAGIC, VERSION = 793712314, 12
 MODELS = {1: "cbow", 2: "skipgram", 3: "supervised"}
@@ -21,8 +22,9 @@ _SETTINGS = ("dim", "ws", "epoch", "minCount", "neg", "wordNgrams", "loss", "mod
              "lrUpdateRate")
 
 
-class FastTextFormatError(ValueError):
-    """A file that is not a fastText model this reader can take; the message says why."""
+class FastTextFormatError(VectorsFileError):
+    """A file that is not a fastText model this reader can take; the message says why (a
+    VectorsFileError: to WordVectors.load it is one more vectors file)."""
 
 
 class _Reader:

@@ -1,11 +1,14 @@
 """WordVectors in and out of files: word2vec text and binary, wordembed's native file (which keeps
 counts and subword rows), and fastText's .bin model; the format is chosen by name on the way out
 and detected from the first bytes on the way in (formats.py, fasttext_format.py)."""
+import contextlib
+import os
 import warnings
 
 import torch
 
 from ..arguments import check_count
+from ..fileio import check_input_file
 from ..text.subwords import Subwords
 from ..text.tokenizing import Tokenizer
 from . import fasttext_format, formats
@@ -38,20 +41,15 @@ def load(cls, path, limit=None, binary=None):
     """See WordVectors.load; cls: the class to make (WordVectors or a subclass)."""
     if limit is not None:
         check_count("limit", limit)
+    check_input_file(path, "vectors")
     if formats.is_native(path):
         payload = formats.load_native(path)
-        n = len(payload["words"]) if limit is None else limit
-        counts = payload["counts"][:n] if payload.get("counts") is not None else None
-        subwords = payload.get("subwords")
-        if subwords is not None:
-            subwords = Subwords(**{**subwords, "word_rows": subwords["word_rows"][:n],
-                                   "output_rows": None if subwords.get("output_rows") is None
-                                   else subwords["output_rows"][:n]})
-        tokenizer = Tokenizer(**payload["tokenizer"]) if payload.get("tokenizer") else None
-        output = payload["output_vectors"][:n] if payload.get("output_vectors") is not None else None
-        vectors = cls(payload["words"][:n], payload["vectors"][:n], counts, subwords, tokenizer, output)
+        with _file_errors(path):
+            vectors = _from_native(cls, payload, limit)
     elif formats.is_fasttext(path):
-        vectors = _from_fasttext(cls, fasttext_format.load_fasttext_bin(path), limit)
+        model = fasttext_format.load_fasttext_bin(path)
+        with _file_errors(path):
+            vectors = _from_fasttext(cls, model, limit)
     else:
         words, array = formats.load_word2vec(path, binary=binary, limit=limit)
         vectors = cls(words, torch.from_numpy(array))
@@ -60,6 +58,31 @@ def load(cls, path, limit=None, binary=None):
         warnings.warn(f"{path}: {len(bad)} vectors hold NaN or inf (first: {bad[0]!r}); queries leave "
                       "those words out", RuntimeWarning, stacklevel=3)
     return vectors
+
+
+def _from_native(cls, payload, limit):
+    n = len(payload["words"]) if limit is None else limit
+    counts = payload["counts"][:n] if payload.get("counts") is not None else None
+    subwords = payload.get("subwords")
+    if subwords is not None:
+        subwords = Subwords(**{**subwords, "word_rows": subwords["word_rows"][:n],
+                               "output_rows": None if subwords.get("output_rows") is None
+                               else subwords["output_rows"][:n]})
+    tokenizer = Tokenizer(**payload["tokenizer"]) if payload.get("tokenizer") else None
+    output = payload["output_vectors"][:n] if payload.get("output_vectors") is not None else None
+    return cls(payload["words"][:n], payload["vectors"][:n], counts, subwords, tokenizer, output)
+
+
+@contextlib.contextmanager
+def _file_errors(path):
+    """A file's parts may each be well formed and still disagree (a changed byte in a setting):
+    the checks of the classes they make then speak for the file."""
+    try:
+        yield
+    except formats.VectorsFileError:
+        raise
+    except (ValueError, TypeError) as e:
+        raise formats.VectorsFileError(f"{os.path.basename(path)}: {e}") from None
 
 
 def _from_fasttext(cls, model, limit):

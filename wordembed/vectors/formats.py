@@ -115,11 +115,25 @@ def _looks_binary(first_row: bytes) -> bool:
     not part of the test: a text file whose rows disagree with its header is a text file with an
     error, reported as such."""
     try:
-        parts = first_row.decode("utf-8").split()
-        [float(x) for x in parts[1:]]
-    except (UnicodeDecodeError, ValueError):
+        text = first_row.decode("utf-8").rstrip()
+    except UnicodeDecodeError:
         return True
-    return len(parts) < 2
+    return not any(len(parts) >= 2 and _numbers(parts[1:]) for parts in _row_splits(text))
+
+
+def _row_splits(text: str):
+    """A text row's parts: split at spaces, the format's separator (a word may hold a tab), or, for
+    files that separate with tabs, at any whitespace."""
+    yield text.split(" ")
+    yield text.split()
+
+
+def _numbers(parts) -> bool:
+    try:
+        [float(x) for x in parts]
+    except ValueError:
+        return False
+    return True
 
 
 def load_word2vec(path, binary: bool | None = None, limit: int | None = None,
@@ -186,9 +200,10 @@ def _read_text_row(stream, i, vectors, name, count, dim, unicode_errors) -> str:
     if line is None or not line.strip():
         raise VectorsFileError(f"{name}: truncated at line {line_no}: the header promises {count} vectors")
     try:
-        parts = line.decode("utf-8", errors=unicode_errors).rstrip().split(" ")
+        text = line.decode("utf-8", errors=unicode_errors).rstrip()
     except UnicodeDecodeError as e:
         raise VectorsFileError(f"{name}: line {line_no} is not valid UTF-8 ({e.reason})") from None
+    parts = next((p for p in _row_splits(text) if len(p) == dim + 1), text.split(" "))
     if len(parts) != dim + 1:
         raise VectorsFileError(f"{name}: line {line_no} has {len(parts) - 1} numbers, expected {dim}")
     try:
@@ -220,12 +235,22 @@ def save_native(path, words, vectors, counts=None, subwords=None, tokenizer=None
     save_torch(payload, path)
 
 
+def _first_line(error) -> str:
+    """torch.load's reason in one line: its weights_only refusal goes on for paragraphs of advice
+    meant for the code that wrote the file."""
+    text = str(error).strip()
+    if text.startswith("Weights only load failed"):
+        return "it holds objects other than tensors, numbers and strings"
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def load_native(path) -> dict:
     """Reads a native file without running any code from it (torch.load with weights_only)."""
     try:
         payload = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for damaged or foreign archives
-        raise VectorsFileError(f"{os.path.basename(path)}: not a readable wordembed file ({e})") from None
+        raise VectorsFileError(f"{os.path.basename(path)}: not a readable wordembed file, damaged or written by "
+                               f"other code ({_first_line(e)})") from None
     if not isinstance(payload, dict) or payload.get("format") != NATIVE_FORMAT:
         raise VectorsFileError(f"{os.path.basename(path)}: not a wordembed vectors file")
     name = os.path.basename(path)
@@ -247,12 +272,9 @@ def load_native(path) -> dict:
     if len(set(words)) != len(words):
         raise VectorsFileError(f"{name}: a word appears twice")
     subwords = payload.get("subwords")
-    if subwords is not None:
-        rows = [subwords.get(k) for k in ("word_rows", "ngram_rows")]
-        if not (isinstance(subwords, dict) and all(isinstance(r, torch.Tensor) and r.dim() == 2 for r in rows)
-                and rows[0].shape == vectors.shape
-                and all(isinstance(subwords.get(k), int) for k in ("minn", "maxn", "bucket"))):
-            raise VectorsFileError(f"{name}: 'subwords' must hold minn, maxn, bucket and the word and n-gram rows")
+    if subwords is not None and not _subwords_valid(subwords, vectors):
+        raise VectorsFileError(f"{name}: 'subwords' must hold minn, maxn, bucket and the word and n-gram rows "
+                               "(and may hold the output rows and the settings), nothing else")
     output = payload.get("output_vectors")
     if output is not None and not (isinstance(output, torch.Tensor) and output.shape == vectors.shape):
         raise VectorsFileError(f"{name}: 'output_vectors' must be a tensor of the vectors' shape")
@@ -262,6 +284,17 @@ def load_native(path) -> dict:
                                       and isinstance(tokenizer["lowercase"], bool)):
         raise VectorsFileError(f"{name}: 'tokenizer' must name a mode ({', '.join(TOKENIZE_MODES)}) and lowercase")
     return payload
+
+
+def _subwords_valid(subwords, vectors) -> bool:
+    if not isinstance(subwords, dict) or not {"minn", "maxn", "bucket", "word_rows", "ngram_rows"} <= set(subwords) \
+            or not set(subwords) <= {"minn", "maxn", "bucket", "word_rows", "ngram_rows", "output_rows", "settings"}:
+        return False
+    rows, output = [subwords[k] for k in ("word_rows", "ngram_rows")], subwords.get("output_rows")
+    return (all(isinstance(r, torch.Tensor) and r.dim() == 2 for r in rows) and rows[0].shape == vectors.shape
+            and all(isinstance(subwords[k], int) for k in ("minn", "maxn", "bucket"))
+            and (output is None or isinstance(output, torch.Tensor) and output.shape == vectors.shape)
+            and isinstance(subwords.get("settings", {}), dict))
 
 
 def is_fasttext(path) -> bool:
