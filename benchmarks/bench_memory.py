@@ -1,6 +1,6 @@
 """wordembed's memory above the process after `import wordembed`, against its budget of
 1.25 x (the two tables + 64 bytes per vocabulary word) + 64 MB, on the generated corpus of
-tests/test_memory_budget.py (25 M tokens, 30,000 words, two million words seen once), trained
+tests/training/test_memory_budget.py (25 M tokens, 30,000 words, two million words seen once), trained
 for one epoch with and without --max-vocab-size bounding the words held while counting.
 
     .venv/bin/python benchmarks/bench_memory.py

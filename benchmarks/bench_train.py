@@ -62,7 +62,7 @@ def count_tokens(path):
 
 def quality(vectors_path, args):
     """Scores by gensim's functions when gensim is installed, else by wordembed's (which give
-    the same numbers: tests/test_vectors.py); a missing evaluation set scores nan. Subword models
+    the same numbers: tests/vectors/test_word_vectors.py); a missing evaluation set scores nan. Subword models
     (fastText .bin files) are scored by wordembed's, which also scores the word pairs with an
     unseen word by the vectors their n-grams give, as fastText does ('wordsim_oov', 'simlex_oov';
     and with those pairs scored 0, gensim's dummy4unknown: 'wordsim_zero', 'simlex_zero')."""

@@ -70,7 +70,7 @@ xdist=()
 "$PY" -c "import xdist" 2> /dev/null && xdist=(-n 8)
 wanted tests && step tests 200 "$PY" -m pytest tests -q -rfEs -p no:cacheprovider -k "cuda or gpu" "${xdist[@]}"
 # The sanitizers slow every kernel launch a hundredfold: the small operator and trainer tests only.
-sanitized=(tests/test_context_sum.py tests/test_ns_train.py -q -p no:cacheprovider
+sanitized=(tests/ops/test_context_sum.py tests/ops/test_ns_train.py -q -p no:cacheprovider
            -k "cuda and not compile and not real_settings and not gradcheck")
 wanted memcheck && step memcheck 120 compute-sanitizer --tool memcheck --error-exitcode 1 \
     "$PY" -m pytest "${sanitized[@]}"

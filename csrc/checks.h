@@ -169,6 +169,28 @@ inline void check_sentence_starts(const at::Tensor& starts, int64_t N) {
     TORCH_CHECK_VALUE(st[s] <= st[s + 1], "sentence_starts must not decrease (at ", s, ")");
 }
 
+// The arguments of supervised_train_chunk_ read before the chunk: the tables (on the CPU, the
+// only device it has a kernel for), the loss's number (0 softmax, 1 ns, 2 hs, 3 ova), and the
+// bags, given together or not at all.
+inline void check_supervised_args(const at::Tensor& in, const at::Tensor& out, int64_t loss, int64_t negative,
+                                  const std::optional<at::Tensor>& bag_offsets,
+                                  const std::optional<at::Tensor>& bag_rows) {
+  check_tables(in, out);
+  TORCH_CHECK_VALUE(in.is_cpu(), "the CPU kernel got tables on ", in.device());
+  TORCH_CHECK_VALUE(loss >= 0 && loss <= 3, "loss must be 0 (softmax), 1 (ns), 2 (hs) or 3 (ova)");
+  TORCH_CHECK_VALUE(negative >= 0, "negative must be >= 0, got ", negative);
+  TORCH_CHECK_VALUE(bag_offsets.has_value() == bag_rows.has_value(),
+                    "bag_offsets and bag_rows go together: pass both or neither");
+}
+
+// The ids of a chunk: input rows (or, below the bags' count, words) and labels -1 - label.
+inline void check_line_ids(const at::Tensor& ids, int64_t rows, int64_t L) {
+  if (ids.numel() == 0) return;
+  auto [lo, hi] = at::aminmax(ids);
+  TORCH_CHECK_INDEX(hi.item<int64_t>() < rows, "row ", hi.item<int64_t>(), " out of range for ", rows, " input rows");
+  TORCH_CHECK_INDEX(lo.item<int64_t>() >= -L, "label ", -1 - lo.item<int64_t>(), " out of range for ", L, " labels");
+}
+
 // The CPU kernels find bad indices while they read the context, without a separate pass; on
 // finding one they have changed nothing the caller can see, and this raises the exact message.
 inline void raise_bad_index(const at::Tensor& context, int64_t num_words) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the extension's CPU code with AddressSanitizer and UndefinedBehaviorSanitizer (in
-# build/sanitize, apart from the normal build) and runs the operator, trainer and
-# corpus pipeline tests (and the classifier's, and the order of epochs) on it.
+# build/sanitize, apart from the normal build) and runs the tests that drive the native code on
+# it: the operators', the corpus pipeline's, the labelled text's, the order of epochs, and
+# end-to-end training of every objective.
 # Any invalid read or write, use after free, overflow or undefined behaviour stops the run with a
 # report. Usage: bash scripts/sanitize.sh [extra pytest arguments]
 set -euo pipefail
@@ -31,10 +32,6 @@ cd "$out"
 "$root/.venv/bin/python" -P -c "import wordembed; assert wordembed.__file__.startswith('$root/$out'), wordembed.__file__" \
     || { echo "sanitize.sh: the sanitized build is not the one imported" >&2; exit 1; }
 exec "$root/.venv/bin/pytest" -c "$root/pytest.ini" --rootdir "$root" -p no:cacheprovider -q \
-    "$root/tests/test_context_sum.py" "$root/tests/test_context_sum_bags.py" "$root/tests/test_ns_train.py" \
-    "$root/tests/test_ns_variants.py" \
-    "$root/tests/test_train.py" \
-    "$root/tests/test_train_reliability.py" "$root/tests/test_properties.py" \
-    "$root/tests/test_corpus_native.py" "$root/tests/test_classifier_ops.py" "$root/tests/test_classifier_text.py" \
-    "$root/tests/test_epoch_order.py" "$root/tests/test_context_sum_generated.py" \
-    "$root/tests/test_classifier_generated.py" "$@"
+    "$root/tests/ops" "$root/tests/text/test_corpus_pipeline.py" "$root/tests/text/test_labelled_text.py" \
+    "$root/tests/training/test_epoch_order.py" "$root/tests/training/test_deterministic_results.py" \
+    "$root/tests/training/test_train_vectors.py" "$root/tests/classify/test_classifier.py" "$@"

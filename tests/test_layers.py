@@ -3,11 +3,13 @@ vectors and the reference twin never need the compiled extension, and no module,
 function outgrows what a reader takes in at once."""
 import ast
 import pathlib
+import re
 import subprocess
 import sys
 
 import pytest
-
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "wordembed"
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "wordembed"
 # Each layer and the layers it may import, lowest first: ops <- nn/text <- classify <- training <-
 # distributed <- the entry points; vectors beside them, needing only text and the base modules.
@@ -116,6 +118,41 @@ def test_no_module_class_or_function_outgrows_its_limit():
             if kind and node.end_lineno - node.lineno + 1 > LIMITS[kind]:
                 over.append(f"{dotted}.{node.name}: {kind} of {node.end_lineno - node.lineno + 1} lines")
     assert not over, "\n".join(over)
+
+
+def cxx_functions(text):
+    """(name, first line, length in lines) of every function body in C++ or CUDA source: a brace
+    whose opening lines hold a parameter list, outside any other function (lambdas inside one
+    count toward it), not a namespace, struct, class, enum or registration block."""
+    found, stack, opening = [], [], []
+    for number, line in enumerate(text.split("\n"), 1):
+        code = re.sub(r'"(\\.|[^"\\])*"', '""', re.sub(r"//.*", "", line))
+        for char in code:
+            if char == "{":
+                head = " ".join(opening + [code.split("{")[0]])
+                scope = re.search(r"\b(namespace|struct|class|enum|union)\b|TORCH_LIBRARY|extern \"C\"|=\s*$", head)
+                in_function = any(kind == "function" for kind, _, _ in stack)
+                stack.append(("function" if "(" in head and not scope and not in_function else "block", number, head))
+            elif char == "}":
+                kind, start, head = stack.pop()
+                if kind == "function":
+                    names = re.findall(r"([\w:~]+)\s*\(", head)
+                    found.append((names[0] if names else head.strip(), start, number - start + 1))
+        stripped = code.strip()
+        opening = (opening + [code])[-10:] if stripped and not stripped.endswith((";", "}", "{")) else []
+    return found
+
+
+def test_no_cxx_function_outgrows_its_limit():
+    over = [f"{path.relative_to(ROOT)}:{start} {name}: {length} lines"
+            for path in sorted((ROOT / "csrc").rglob("*")) if path.suffix in (".cpp", ".h", ".cu", ".cuh")
+            for name, start, length in cxx_functions(path.read_text()) if length > LIMITS["function"]]
+    assert not over, "\n".join(over)
+
+
+def test_the_cxx_rule_sees_a_long_function():
+    source = "namespace x {\nint f(int a,\n      int b) {\n" + "  a += b;\n" * 90 + "  return a;\n}\n}\n"
+    assert [(name, length) for name, _, length in cxx_functions(source)] == [("f", 93)]
 
 
 def test_the_public_names_stay_where_users_find_them():

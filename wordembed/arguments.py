@@ -6,7 +6,7 @@ compiled extension, and the reference twin, the settings and the vectors must wo
 not built. The compiled operators check their tensors themselves (csrc/checks.h), so that every
 device and every caller gets the same errors; ops/ only translates the mode. The reference twin is plain
 PyTorch and restates those checks here, with the same exception types and words: the tests run
-one table of bad inputs through both (tests/test_context_sum.py), so the two cannot drift apart
+one table of bad inputs through both (tests/ops/test_context_sum.py), so the two cannot drift apart
 unnoticed."""
 import torch
 

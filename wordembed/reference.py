@@ -160,9 +160,9 @@ def ns_train_chunk(input_vectors: Tensor, output_vectors: Tensor, ids: Tensor, s
     return torch.tensor([total, float(len(target)), float(N)], dtype=torch.float64)
 
 
-def _block_bounds(sentence_of: Tensor, centres: Tensor, positions_per_block: int) -> Tensor:
+def _block_bounds(sentence_of: Tensor, centres: Tensor, shared_negatives: int) -> Tensor:
     """Where the fused op's blocks begin in the list of examples (and its end): a block is the
-    examples of positions_per_block consecutive positions (centres) of one sentence."""
+    examples of shared_negatives consecutive positions (centres) of one sentence."""
     E = len(centres)
     if E == 0:
         return torch.zeros(1, dtype=torch.int64)
@@ -173,7 +173,7 @@ def _block_bounds(sentence_of: Tensor, centres: Tensor, positions_per_block: int
     rank = torch.cumsum(new_position.long(), 0) - 1                  # the position's number overall
     first = torch.cummax(torch.where(new_sentence, rank, torch.zeros_like(rank)), 0).values
     local = rank - first                                             # its number in its sentence
-    starts = new_sentence | (new_position & (local % positions_per_block == 0))
+    starts = new_sentence | (new_position & (local % shared_negatives == 0))
     return torch.cat([starts.nonzero().flatten(), torch.tensor([E])])
 
 

@@ -1,7 +1,7 @@
 // The corpus pipeline's two passes over a UTF-8 text file, multi-threaded over blocks
 // (text_blocks.h): count_words builds the vocabulary's counts, encode_words writes the int32 id
 // stream and its sentence offsets. Both give exactly what wordembed/text/corpus.py and vocab.py, their
-// Python twins, give (tests/test_corpus_native.py compares them byte for byte).
+// Python twins, give (tests/text/test_corpus_pipeline.py compares them byte for byte).
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
@@ -118,26 +118,16 @@ void write_all(int fd, const void* data, size_t bytes) {
   }
 }
 
-// Writes the id stream of the file to ids_fd (int32) and the sentence offsets to starts_fd
-// (int64: 0, the end of each sentence); returns the number of ids. Token words[k] (words: UTF-8
-// joined by '\n') becomes ids[offsets[k]:offsets[k+1]]: one id for a vocabulary word, or the ids
-// of the words a tokenizer makes of it; other tokens are dropped. A line ends a sentence, and so
-// does every max_sentence_words-th id of a line.
-int64_t encode_words(const std::string& path, const at::Tensor& words, const at::Tensor& offsets,
-                     const at::Tensor& ids, int64_t ids_fd, int64_t starts_fd, int64_t max_sentence_words,
-                     int64_t block_bytes, int64_t threads, const at::Tensor& cancel) {
-  check_blocks(block_bytes, threads);
-  TORCH_CHECK_VALUE(max_sentence_words >= 1, "max_sentence_words must be positive, got ", max_sentence_words);
+// The vocabulary's words (UTF-8 joined by '\n') -> 1 + their row of offsets; checks that the
+// offsets run from 0 to len(ids) without decreasing, one entry per word and one more.
+WordTable vocabulary_table(const at::Tensor& words, const at::Tensor& offsets, const at::Tensor& ids) {
   TORCH_CHECK_TYPE(words.scalar_type() == at::kByte && words.dim() == 1 && words.is_contiguous(),
                    "words must be a 1-D uint8 tensor");
   TORCH_CHECK_TYPE(offsets.scalar_type() == at::kLong && offsets.dim() == 1 && offsets.is_contiguous(),
                    "offsets must be a 1-D int64 tensor");
   TORCH_CHECK_TYPE(ids.scalar_type() == at::kInt && ids.dim() == 1 && ids.is_contiguous(),
                    "ids must be a 1-D int32 tensor");
-  const auto* stop = cancel_flag(cancel);
-  const auto* offset = offsets.data_ptr<int64_t>();
-  const auto* id = ids.data_ptr<int32_t>();
-  WordTable lookup;  // word -> 1 + its row of offsets (0 marks a word not seen before)
+  WordTable lookup;
   int64_t rows = 0;
   if (words.numel() > 0) {
     const char* p = reinterpret_cast<const char*>(words.data_ptr<uint8_t>());
@@ -152,86 +142,128 @@ int64_t encode_words(const std::string& path, const at::Tensor& words, const at:
       p = newline + 1;
     }
   }
+  const auto* offset = offsets.data_ptr<int64_t>();
   TORCH_CHECK_VALUE(offsets.numel() == rows + 1, "offsets must have one entry per word and one more");
   for (int64_t k = 0; k < rows; ++k) TORCH_CHECK_VALUE(offset[k] <= offset[k + 1], "offsets must not decrease");
   TORCH_CHECK_VALUE(offset[0] == 0 && offset[rows] == ids.numel(), "offsets must run from 0 to len(ids)");
+  return lookup;
+}
+
+// One thread's block: its tokens are looked up in a table of their own first (small enough to
+// stay in the thread's cache), then each distinct token once in the vocabulary's table, which for
+// a large vocabulary is far bigger than a core's cache.
+struct EncodedBlock {
+  WordTable distinct;                    // the block's distinct tokens -> 1 + their number
+  std::vector<int32_t> tokens;           // the block's tokens, as numbers in `distinct`
+  std::vector<int64_t> rows;             // distinct token -> its row of offsets, or -1
+  std::vector<int32_t> ids;
+  std::vector<int64_t> line_ends;        // positions in ids where a line ended
+  std::vector<int64_t> token_line_ends;  // the same in tokens
+  std::string scratch;
+
+  void encode(const char* text, size_t length, const WordTable& lookup, const int64_t* offset, const int32_t* id) {
+    distinct.clear();
+    tokens.clear();
+    token_line_ends.clear();
+    scan_tokens(
+        text, text + length, scratch,
+        [&](const char* s, size_t n) {
+          int64_t& number = distinct(s, n, hash_word(s, n));
+          if (number == 0) number = static_cast<int64_t>(distinct.size());
+          tokens.push_back(static_cast<int32_t>(number - 1));
+        },
+        [&] { token_line_ends.push_back(static_cast<int64_t>(tokens.size())); });
+    rows.clear();
+    for (const auto& e : distinct.entries()) {
+      const auto word = distinct.word(e);
+      const auto* found = lookup.find(word.data(), word.size(), e.hash);
+      rows.push_back(found ? found->value - 1 : -1);
+    }
+    ids.clear();
+    line_ends.clear();
+    const int64_t n_tokens = static_cast<int64_t>(tokens.size());
+    size_t line = 0;  // the next line end, in token_line_ends
+    for (int64_t t = 0; t <= n_tokens; ++t) {
+      for (; line < token_line_ends.size() && token_line_ends[line] == t; ++line)
+        line_ends.push_back(static_cast<int64_t>(ids.size()));
+      if (t == n_tokens) break;
+      const int64_t row = rows[tokens[t]];
+      if (row < 0) continue;
+      if (offset[row + 1] - offset[row] == 1) ids.push_back(id[offset[row]]);  // the usual case
+      else ids.insert(ids.end(), id + offset[row], id + offset[row + 1]);
+    }
+  }
+};
+
+// Writes the blocks' ids in order, and the sentence offsets (int64: 0, the end of each sentence):
+// a line ends a sentence, and so does every max_sentence_words-th id of a line.
+class SentenceWriter {
+ public:
+  SentenceWriter(int ids_fd, int starts_fd, int64_t max_sentence_words)
+      : ids_fd_(ids_fd), starts_fd_(starts_fd), max_words_(max_sentence_words) {
+    write_all(starts_fd_, &written_, sizeof(int64_t));  // the offsets begin with 0
+  }
+
+  void write(const EncodedBlock& block) {
+    starts_.clear();
+    at_ = 0;
+    for (const int64_t line_end : block.line_ends) {
+      place(line_end);
+      if (sentence_ > 0) starts_.push_back(written_ + at_), sentence_ = 0;
+    }
+    place(static_cast<int64_t>(block.ids.size()));
+    write_all(ids_fd_, block.ids.data(), block.ids.size() * sizeof(int32_t));
+    written_ += static_cast<int64_t>(block.ids.size());
+    write_all(starts_fd_, starts_.data(), starts_.size() * sizeof(int64_t));
+  }
+
+  // The ids written; a last sentence without a final '\n' is ended here.
+  int64_t finish() {
+    if (sentence_ > 0) write_all(starts_fd_, &written_, sizeof(int64_t));
+    return written_;
+  }
+
+ private:
+  // The block's ids up to `upto` join the sentence, which fills and breaks.
+  void place(int64_t upto) {
+    while (upto - at_ >= max_words_ - sentence_) {
+      at_ += max_words_ - sentence_;
+      starts_.push_back(written_ + at_);
+      sentence_ = 0;
+    }
+    sentence_ += upto - at_;
+    at_ = upto;
+  }
+
+  int ids_fd_, starts_fd_;
+  int64_t max_words_;
+  std::vector<int64_t> starts_;  // the sentence ends found in one block
+  int64_t written_ = 0, sentence_ = 0, at_ = 0;  // ids written; of the current sentence; of this block placed
+};
+
+// Writes the id stream of the file to ids_fd (int32) and the sentence offsets to starts_fd;
+// returns the number of ids. Token words[k] (words: UTF-8 joined by '\n') becomes
+// ids[offsets[k]:offsets[k+1]]: one id for a vocabulary word, or the ids of the words a tokenizer
+// makes of it; other tokens are dropped.
+int64_t encode_words(const std::string& path, const at::Tensor& words, const at::Tensor& offsets,
+                     const at::Tensor& ids, int64_t ids_fd, int64_t starts_fd, int64_t max_sentence_words,
+                     int64_t block_bytes, int64_t threads, const at::Tensor& cancel) {
+  check_blocks(block_bytes, threads);
+  TORCH_CHECK_VALUE(max_sentence_words >= 1, "max_sentence_words must be positive, got ", max_sentence_words);
+  const WordTable lookup = vocabulary_table(words, offsets, ids);
+  const auto* stop = cancel_flag(cancel);
+  const auto* offset = offsets.data_ptr<int64_t>();
+  const auto* id = ids.data_ptr<int32_t>();
   TextFile file(path);
   const auto bounds = file.block_bounds(block_bytes);
-  // Each thread looks its block's tokens up in a table of their own first (small enough to stay
-  // in its cache), then each distinct token once in the vocabulary's table, which for a large
-  // vocabulary is far bigger than a core's cache.
-  struct Local {
-    WordTable distinct;                // the block's distinct tokens -> 1 + their number
-    std::vector<int32_t> tokens;       // the block's tokens, as numbers in `distinct`
-    std::vector<int64_t> rows;         // distinct token -> its row of offsets, or -1
-    std::vector<int32_t> ids;
-    std::vector<int64_t> line_ends;    // positions in ids where a line ended
-    std::vector<int64_t> token_line_ends;  // the same in tokens
-    std::string scratch;
-  };
-  std::vector<Local> locals(threads);
-  std::vector<int64_t> starts;  // the sentence ends found in one block
-  int64_t written = 0, sentence = 0;  // ids written; ids of the current sentence
-  write_all(static_cast<int>(starts_fd), &written, sizeof(int64_t));  // the offsets begin with 0
+  std::vector<EncodedBlock> blocks(threads);
+  SentenceWriter writer(static_cast<int>(ids_fd), static_cast<int>(starts_fd), max_sentence_words);
   for_blocks_in_order(
       file, bounds, static_cast<int>(threads), stop,
-      [&](int w, const char* text, size_t length) {
-        Local& local = locals[w];
-        local.distinct.clear();
-        local.tokens.clear();
-        local.token_line_ends.clear();
-        scan_tokens(
-            text, text + length, local.scratch,
-            [&](const char* s, size_t n) {
-              int64_t& number = local.distinct(s, n, hash_word(s, n));
-              if (number == 0) number = static_cast<int64_t>(local.distinct.size());
-              local.tokens.push_back(static_cast<int32_t>(number - 1));
-            },
-            [&] { local.token_line_ends.push_back(static_cast<int64_t>(local.tokens.size())); });
-        local.rows.clear();
-        for (const auto& e : local.distinct.entries()) {
-          const auto word = local.distinct.word(e);
-          const auto* found = lookup.find(word.data(), word.size(), e.hash);
-          local.rows.push_back(found ? found->value - 1 : -1);
-        }
-        local.ids.clear();
-        local.line_ends.clear();
-        const int64_t n_tokens = static_cast<int64_t>(local.tokens.size());
-        size_t line = 0;  // the next line end, in local.token_line_ends
-        for (int64_t t = 0; t <= n_tokens; ++t) {
-          for (; line < local.token_line_ends.size() && local.token_line_ends[line] == t; ++line)
-            local.line_ends.push_back(static_cast<int64_t>(local.ids.size()));
-          if (t == n_tokens) break;
-          const int64_t row = local.rows[local.tokens[t]];
-          if (row < 0) continue;
-          if (offset[row + 1] - offset[row] == 1) local.ids.push_back(id[offset[row]]);  // the usual case
-          else local.ids.insert(local.ids.end(), id + offset[row], id + offset[row + 1]);
-        }
-      },
-      [&](int w) {
-        Local& local = locals[w];
-        starts.clear();
-        int64_t at = 0;  // ids of this block placed in sentences so far
-        auto place = [&](int64_t upto) {  // ids up to `upto` join the sentence, which fills and breaks
-          while (upto - at >= max_sentence_words - sentence) {
-            at += max_sentence_words - sentence;
-            starts.push_back(written + at);
-            sentence = 0;
-          }
-          sentence += upto - at;
-          at = upto;
-        };
-        for (const int64_t line_end : local.line_ends) {
-          place(line_end);
-          if (sentence > 0) starts.push_back(written + at), sentence = 0;
-        }
-        place(static_cast<int64_t>(local.ids.size()));
-        write_all(static_cast<int>(ids_fd), local.ids.data(), local.ids.size() * sizeof(int32_t));
-        written += static_cast<int64_t>(local.ids.size());
-        write_all(static_cast<int>(starts_fd), starts.data(), starts.size() * sizeof(int64_t));
-      });
-  if (sentence > 0) write_all(static_cast<int>(starts_fd), &written, sizeof(int64_t));  // no final '\n'
-  locals.clear();
+      [&](int w, const char* text, size_t length) { blocks[w].encode(text, length, lookup, offset, id); },
+      [&](int w) { writer.write(blocks[w]); });
+  const int64_t written = writer.finish();
+  blocks.clear();
   release_free_memory();
   return written;
 }

@@ -2,7 +2,7 @@
 // files) made of several ranges of sentences, each read from where it lies with positioned
 // reads, and its sentences then put in a given order. This is how an epoch visits a corpus in a
 // shuffled order holding no more than a chunk (wordembed/training/chunks.py). Its Python twin is
-// EncodedCorpus.gather_python (tests/test_epoch_order.py compares them).
+// EncodedCorpus.gather_python (tests/training/test_epoch_order.py compares them).
 #include <ATen/ATen.h>
 #include <torch/library.h>
 #include <unistd.h>

@@ -2,7 +2,7 @@
 // run of bytes between the separators ' ', '\t', '\v', '\f', '\r', '\0' and '\n'; every '\n'
 // ends a line and is itself the token "</s>" (EOS), a word like any other. A token that starts
 // with the label prefix is a label. wordembed/text/labelled.py is the Python twin of both ops
-// (tests/test_classifier_text.py compares them).
+// (tests/text/test_labelled_text.py compares them).
 //
 // count_labelled_tokens: every token and its count, in order of first appearance.
 // encode_labelled_lines: each line as one "sentence" of the int32 stream the training stages

@@ -18,7 +18,7 @@ inline bool is_ascii_space(unsigned char c) {
   return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20);
 }
 
-// str.isspace() beyond ASCII (Python 3.11-3.13; tests/test_corpus_native.py checks the list).
+// str.isspace() beyond ASCII (Python 3.11-3.13; tests/text/test_corpus_pipeline.py checks the list).
 inline bool is_unicode_space(uint32_t cp) {
   return cp == 0x85 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
          cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;

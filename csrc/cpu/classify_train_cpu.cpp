@@ -230,14 +230,6 @@ LabelTables label_tables(int64_t loss, int64_t L, const at::Tensor& cdf_in, cons
   return t;
 }
 
-// The ids of a chunk: input rows (or, below the bags' count, words) and labels -1 - label.
-void check_line_ids(const at::Tensor& ids, int64_t rows, int64_t L) {
-  if (ids.numel() == 0) return;
-  auto [lo, hi] = at::aminmax(ids);
-  TORCH_CHECK_INDEX(hi.item<int64_t>() < rows, "row ", hi.item<int64_t>(), " out of range for ", rows, " input rows");
-  TORCH_CHECK_INDEX(lo.item<int64_t>() >= -L, "label ", -1 - lo.item<int64_t>(), " out of range for ", L, " labels");
-}
-
 // With several threads, each trains its own copy of a small label table, and of the rows of the
 // most frequent words, and adds what it changed to the shared tables every kMergeEvery lines:
 // every line writes every label row (softmax, ova) and the rows of its common words, and two
@@ -317,12 +309,7 @@ at::Tensor supervised_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at:
                                       double lr_end, int64_t seed, bool deterministic,
                                       const std::optional<at::Tensor>& bag_offsets_in,
                                       const std::optional<at::Tensor>& bag_rows_in) {
-  check_tables(in, out);
-  TORCH_CHECK_VALUE(in.is_cpu(), "the CPU kernel got tables on ", in.device());
-  TORCH_CHECK_VALUE(loss >= kSoftmax && loss <= kOneVsAll, "loss must be 0 (softmax), 1 (ns), 2 (hs) or 3 (ova)");
-  TORCH_CHECK_VALUE(negative >= 0, "negative must be >= 0, got ", negative);
-  TORCH_CHECK_VALUE(bag_offsets_in.has_value() == bag_rows_in.has_value(),
-                    "bag_offsets and bag_rows go together: pass both or neither");
+  check_supervised_args(in, out, loss, negative, bag_offsets_in, bag_rows_in);
   const int64_t L = out.size(0), R = in.size(0), D = in.size(1);
   const auto ids = ids_in.to(at::kInt).contiguous();
   const auto starts = starts_in.to(at::kLong).contiguous();

@@ -42,27 +42,25 @@ WORDEMBED_INLINE LogisticParts<T> fast_logistic_parts(T y) {
   return y >= T(0) ? LogisticParts<T>{e, e / (T(1) + e), T(0)} : LogisticParts<T>{e, T(1) / (T(1) + e), -y};
 }
 
+// hidden[i]: the mean of input i's bag.
 template <typename T>
-WORDEMBED_INLINE double train_block_impl(T* in, T* out, int64_t D, NsBlock<T>& b, T lr, bool full_context_update) {
-  const int64_t n = b.inputs(), K = static_cast<int64_t>(b.negatives.size()), m = 1 + K;
-  // The output rows are scattered over their table: ask for them now, so that their loads
-  // overlap with the bags' sums below.
-  for (const int64_t t : b.targets) prefetch_for_write(out + t * D, D * sizeof(T));
-  for (const int64_t w : b.negatives) prefetch_for_write(out + w * D, D * sizeof(T));
-  b.hidden.resize(n * D);
-  b.hidden_grad.resize(n * D);
-  b.step.resize(n * m);
-  // hidden[i]: the mean of input i's bag.
+WORDEMBED_INLINE void bag_means(const T* in, int64_t D, NsBlock<T>& b) {
+  const int64_t n = b.inputs();
   for (int64_t i = 0; i < n; ++i) {
     const int64_t r0 = b.row_start[i], count = b.row_start[i + 1] - r0;
     b.pointers.resize(count);
     for (int64_t k = 0; k < count; ++k) b.pointers[k] = in + b.rows[r0 + k] * D;
     sum_rows_impl(b.hidden.data() + i * D, b.pointers.data(), count, D, count ? T(1) / T(count) : T(0));
   }
-  // step[i][o]: lr times minus the gradient of input i's loss by its score with output o (0: its
-  // target, 1 + k: negative k; 0 where the negative is its target and is left out). First every
-  // signed score y (the target's +score, a negative's -score), then their logistic parts in one
-  // loop without calls, which the compiler vectorises.
+}
+
+// step[i][o]: lr times minus the gradient of input i's loss by its score with output o (0: its
+// target, 1 + k: negative k; 0 where the negative is its target and is left out). First every
+// signed score y (the target's +score, a negative's -score), then their logistic parts in one
+// loop without calls, which the compiler vectorises. Returns the block's loss.
+template <typename T>
+WORDEMBED_INLINE double output_steps(const T* out, int64_t D, NsBlock<T>& b, T lr) {
+  const int64_t n = b.inputs(), K = static_cast<int64_t>(b.negatives.size()), m = 1 + K;
   T* y = b.step.data();
   b.sign.resize(n * m);
   b.pointers.resize(m);
@@ -99,16 +97,14 @@ WORDEMBED_INLINE double train_block_impl(T* in, T* out, int64_t D, NsBlock<T>& b
       product[0] = product[1] = product[2] = product[3] = 1;
     }
   }
-  loss += std::log((product[0] * product[1]) * (product[2] * product[3]));
-  // hidden_grad[i] = sum_o step[i][o] * output row o, from the rows as they were.
-  b.pointers.resize(m);
-  for (int64_t i = 0; i < n; ++i) {
-    b.pointers[0] = out + b.targets[b.owner[i]] * D;
-    for (int64_t k = 0; k < K; ++k) b.pointers[1 + k] = out + b.negatives[k] * D;
-    combine_rows_impl(b.hidden_grad.data() + i * D, b.pointers.data(), b.step.data() + i * m, m, D, false);
-  }
-  // Each output row gets sum_i step[i][o] * hidden[i] in one pass: the targets position by
-  // position (inputs are grouped by position), then each negative over every input.
+  return loss + std::log((product[0] * product[1]) * (product[2] * product[3]));
+}
+
+// Each output row gets sum_i step[i][o] * hidden[i] in one pass: the targets position by
+// position (inputs are grouped by position), then each negative over every input.
+template <typename T>
+WORDEMBED_INLINE void update_outputs(T* out, int64_t D, NsBlock<T>& b) {
+  const int64_t n = b.inputs(), K = static_cast<int64_t>(b.negatives.size()), m = 1 + K;
   std::vector<T>& coef = b.coef;
   b.pointers.resize(n);
   for (int64_t i0 = 0; i0 < n;) {
@@ -128,6 +124,28 @@ WORDEMBED_INLINE double train_block_impl(T* in, T* out, int64_t D, NsBlock<T>& b
     for (int64_t i = 0; i < n; ++i) coef[i] = b.step[i * m + 1 + k];
     combine_rows_impl(out + b.negatives[k] * D, b.pointers.data(), coef.data(), n, D, true);
   }
+}
+
+template <typename T>
+WORDEMBED_INLINE double train_block_impl(T* in, T* out, int64_t D, NsBlock<T>& b, T lr, bool full_context_update) {
+  const int64_t n = b.inputs(), K = static_cast<int64_t>(b.negatives.size()), m = 1 + K;
+  // The output rows are scattered over their table: ask for them now, so that their loads
+  // overlap with the bags' sums below.
+  for (const int64_t t : b.targets) prefetch_row(out + t * D, D * sizeof(T));
+  for (const int64_t w : b.negatives) prefetch_row(out + w * D, D * sizeof(T));
+  b.hidden.resize(n * D);
+  b.hidden_grad.resize(n * D);
+  b.step.resize(n * m);
+  bag_means(in, D, b);
+  const double loss = output_steps(out, D, b, lr);
+  // hidden_grad[i] = sum_o step[i][o] * output row o, from the rows as they were.
+  b.pointers.resize(m);
+  for (int64_t i = 0; i < n; ++i) {
+    b.pointers[0] = out + b.targets[b.owner[i]] * D;
+    for (int64_t k = 0; k < K; ++k) b.pointers[1 + k] = out + b.negatives[k] * D;
+    combine_rows_impl(b.hidden_grad.data() + i * D, b.pointers.data(), b.step.data() + i * m, m, D, false);
+  }
+  update_outputs(out, D, b);
   // Each row of input i's bag gets its hidden_grad (1/count of it without full_context_update).
   for (int64_t i = 0; i < n; ++i) {
     const int64_t r0 = b.row_start[i], count = b.row_start[i + 1] - r0;

@@ -94,6 +94,118 @@ class NoiseTable {
   uint64_t V_;
 };
 
+// What every part of a chunk reads: the chunk, its sampling tables and the settings.
+struct Chunk {
+  const int32_t* word;
+  const int64_t* starts;  // sentence s is word[starts[s]:starts[s + 1]]
+  const double* keep;     // keep_prob per word
+  int64_t S, N, D, window, negative;
+  // Words from this row on are always kept (keep_prob >= 1, no draw). The vocabulary is sorted
+  // by count, so these are all but the most frequent few hundred: their probabilities, scattered
+  // over a table of V numbers, are then never read.
+  int64_t subsampled_below;
+  // Positions per draw of negatives; 0 trains every example alone (CBOW: with its own negatives;
+  // skip-gram: the pairs of a centre one after the other, with the centre's negatives).
+  int64_t shared_negatives;
+  bool skipgram, full_context_update;
+  double lr_start, lr_end;
+  uint64_t seed;
+  const NoiseTable* noise;
+  Bags bags;
+};
+
+// One thread's part of a chunk: the sentences starting in its share of the words, with its own
+// random stream and block scratch.
+template <typename T>
+class PartTrainer {
+ public:
+  PartTrainer(const Chunk& c, T* in, T* out, int64_t part)
+      : c_(c), in_(in), out_(out),
+        random_(c.seed * 0x2545F4914F6CDD1Dull + static_cast<uint64_t>(part) + 1), next_negatives_(c.negative) {
+    draw_next_negatives();
+  }
+
+  void run(int64_t s0, int64_t s1) {
+    for (int64_t s = std::min(s0, c_.S); s < s1; ++s) train_sentence(s);
+  }
+
+  double loss = 0, examples = 0;
+
+ private:
+  // Negatives are drawn one block ahead, so that their rows are on their way to the cache while
+  // the block before them trains.
+  void draw_next_negatives() {
+    for (int64_t k = 0; k < c_.negative; ++k) {
+      next_negatives_[k] = c_.noise->draw(random_.next());
+      prefetch_row(out_ + next_negatives_[k] * c_.D, c_.D * sizeof(T));
+    }
+  }
+
+  // Trains the block's inputs; with fresh_negatives, against a new draw of negatives.
+  void train(bool fresh_negatives) {
+    if (block_.inputs() == 0) return;
+    if (fresh_negatives) {
+      block_.negatives.swap(next_negatives_);
+      next_negatives_.resize(c_.negative);
+      draw_next_negatives();
+    }
+    loss += train_block(in_, out_, c_.D, block_, lr_, c_.full_context_update);
+    examples += static_cast<double>(block_.inputs());
+  }
+
+  void train_sentence(int64_t s) {
+    const auto uniform = [this] { return random_.uniform(); };
+    lr_ = static_cast<T>(learning_rate(c_.lr_start, c_.lr_end, c_.starts[s], c_.N));
+    kept_.clear();
+    for (int64_t i = c_.starts[s]; i < c_.starts[s + 1]; ++i)
+      if (c_.word[i] >= c_.subsampled_below || keep_word(c_.keep[c_.word[i]], uniform)) kept_.push_back(c_.word[i]);
+    const int64_t L = static_cast<int64_t>(kept_.size());
+    const bool per_example = c_.shared_negatives == 0;
+    block_.clear();
+    for (int64_t i = 0; i < L; ++i) {
+      const int64_t reach = window_reach(c_.window, uniform);
+      const int64_t lo = std::max<int64_t>(0, i - reach), hi = std::min(L, i + reach + 1);
+      if (hi - lo < 2) continue;  // a word alone in its sentence trains nothing
+      block_.add_position(kept_[i]);
+      add_inputs(i, lo, hi, per_example);
+      if (block_.positions() == (per_example ? 1 : c_.shared_negatives)) {
+        if (!per_example || !c_.skipgram) train(true);
+        block_.clear();
+      }
+    }
+    if (!per_example) train(true);
+  }
+
+  // The inputs of the position i whose window is kept_[lo:hi].
+  void add_inputs(int64_t i, int64_t lo, int64_t hi, bool per_example) {
+    const auto push_row = [this](int64_t r) { block_.rows.push_back(r); };
+    if (!c_.skipgram) {  // the bags of the words around predict the centre
+      for (int64_t j = lo; j < hi; ++j)
+        if (j != i) c_.bags.for_each(kept_[j], push_row);
+      block_.close_input();
+      return;
+    }
+    bool first_pair = true;  // word2vec's skip-gram: each word around the centre (its bag) predicts it
+    for (int64_t j = lo; j < hi; ++j) {
+      if (j == i) continue;
+      c_.bags.for_each(kept_[j], push_row);
+      block_.close_input();
+      if (per_example) {  // the centre's negatives, drawn at its first pair
+        train(first_pair);
+        block_.clear_inputs();
+        first_pair = false;
+      }
+    }
+  }
+
+  const Chunk& c_;
+  T *in_, *out_;
+  Random random_;
+  NsBlock<T> block_;
+  std::vector<int64_t> kept_, next_negatives_;
+  T lr_ = 0;
+};
+
 at::Tensor ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor& ids_in,
                               const at::Tensor& starts_in, const at::Tensor& keep_in,
                               const at::Tensor& noise_prob_in, const at::Tensor& noise_alias_in, int64_t window,
@@ -102,7 +214,7 @@ at::Tensor ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor&
                               const std::optional<at::Tensor>& bag_rows, int64_t shared_negatives) {
   check_chunk_args(in, out, ids_in, starts_in, keep_in, noise_prob_in, noise_alias_in, window, negative,
                    bag_offsets, bag_rows, shared_negatives);
-  const int64_t V = out.size(0), D = in.size(1);
+  const int64_t V = out.size(0);
   TORCH_CHECK_VALUE(V <= INT32_MAX, "the CPU trainer takes at most 2^31 - 1 words, got ", V);
   at::Tensor offsets, rows;
   Bags bags;
@@ -117,96 +229,26 @@ at::Tensor ns_train_chunk_cpu(at::Tensor& in, at::Tensor& out, const at::Tensor&
   const auto keep = keep_in.to(at::kDouble).contiguous();
   const auto noise_prob = noise_prob_in.to(at::kDouble).contiguous();
   const auto noise_alias = noise_alias_in.to(at::kLong).contiguous();
-  const int64_t N = ids.numel();
-  check_sentence_starts(starts, N);
-  const int64_t S = starts.numel() - 1;
-  const int64_t* st = starts.const_data_ptr<int64_t>();
-  // Words from this row on are always kept (keep_prob >= 1, no draw). The vocabulary is sorted
-  // by count, so these are all but the most frequent few hundred: their probabilities, scattered
-  // over a table of V numbers, are then never read.
+  check_sentence_starts(starts, ids.numel());
   int64_t subsampled_below = V;
   while (subsampled_below > 0 && keep.const_data_ptr<double>()[subsampled_below - 1] >= 1.0) --subsampled_below;
   const NoiseTable noise(noise_prob.const_data_ptr<double>(), noise_alias.const_data_ptr<int64_t>(), V);
-  // Positions per block: 0 trains every example alone (CBOW: with its own negatives; skip-gram:
-  // the pairs of a centre one after the other, with the centre's negatives).
-  const bool per_example = shared_negatives == 0;
-  const int64_t block_positions = per_example ? 1 : shared_negatives;
-
+  const Chunk chunk{ids.const_data_ptr<int32_t>(), starts.const_data_ptr<int64_t>(), keep.const_data_ptr<double>(),
+                    starts.numel() - 1, ids.numel(), in.size(1), window, negative, subsampled_below,
+                    shared_negatives, skipgram, full_context_update, lr_start, lr_end, static_cast<uint64_t>(seed),
+                    &noise, bags};
+  const int64_t S = chunk.S, N = chunk.N;
   const int64_t parts = deterministic ? 1 : std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), S));
   std::vector<double> loss(parts, 0.0), examples(parts, 0.0);
   AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "ns_train_chunk_cpu", [&] {
-    scalar_t* in_ptr = in.mutable_data_ptr<scalar_t>();
-    scalar_t* out_ptr = out.mutable_data_ptr<scalar_t>();
-    const int32_t* word = ids.const_data_ptr<int32_t>();
-    const double* keep_ptr = keep.const_data_ptr<double>();
     at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
-        // Part p: the sentences starting in its share of the words.
+        const int64_t* st = chunk.starts;
         const int64_t s0 = std::upper_bound(st, st + S, N * p / parts - 1) - st;
         const int64_t s1 = p + 1 == parts ? S : std::upper_bound(st, st + S, N * (p + 1) / parts - 1) - st;
-        Random random(static_cast<uint64_t>(seed) * 0x2545F4914F6CDD1Dull + static_cast<uint64_t>(p) + 1);
-        NsBlock<scalar_t> block;
-        std::vector<int64_t> kept;
-        const auto uniform = [&random] { return random.uniform(); };
-        const auto push_row = [&block](int64_t r) { block.rows.push_back(r); };
-        scalar_t lr = 0;
-        // Trains the block's inputs; with fresh_negatives, against a new draw of negatives.
-        // Negatives are drawn one block ahead, so that their rows are on their way to the cache
-        // while the block before them trains.
-        std::vector<int64_t> next_negatives(negative);
-        const auto draw_next_negatives = [&] {
-          for (int64_t k = 0; k < negative; ++k) {
-            next_negatives[k] = noise.draw(random.next());
-            prefetch_for_write(out_ptr + next_negatives[k] * D, D * sizeof(scalar_t));
-          }
-        };
-        draw_next_negatives();
-        const auto train = [&](bool fresh_negatives) {
-          if (block.inputs() == 0) return;
-          if (fresh_negatives) {
-            block.negatives.swap(next_negatives);
-            next_negatives.resize(negative);
-            draw_next_negatives();
-          }
-          loss[p] += train_block(in_ptr, out_ptr, D, block, lr, full_context_update);
-          examples[p] += static_cast<double>(block.inputs());
-        };
-        for (int64_t s = std::min(s0, S); s < s1; ++s) {
-          lr = static_cast<scalar_t>(learning_rate(lr_start, lr_end, st[s], N));
-          kept.clear();
-          for (int64_t i = st[s]; i < st[s + 1]; ++i)
-            if (word[i] >= subsampled_below || keep_word(keep_ptr[word[i]], uniform)) kept.push_back(word[i]);
-          const int64_t L = static_cast<int64_t>(kept.size());
-          block.clear();
-          for (int64_t i = 0; i < L; ++i) {
-            const int64_t reach = window_reach(window, uniform);
-            const int64_t lo = std::max<int64_t>(0, i - reach), hi = std::min(L, i + reach + 1);
-            if (hi - lo < 2) continue;  // a word alone in its sentence trains nothing
-            block.add_position(kept[i]);
-            if (skipgram) {  // word2vec's: each word around the centre (its bag) predicts it
-              bool first_pair = true;
-              for (int64_t j = lo; j < hi; ++j) {
-                if (j == i) continue;
-                bags.for_each(kept[j], push_row);
-                block.close_input();
-                if (per_example) {  // the centre's negatives, drawn at its first pair
-                  train(first_pair);
-                  block.clear_inputs();
-                  first_pair = false;
-                }
-              }
-            } else {  // the bags of the words around predict the centre
-              for (int64_t j = lo; j < hi; ++j)
-                if (j != i) bags.for_each(kept[j], push_row);
-              block.close_input();
-            }
-            if (block.positions() == block_positions) {
-              if (!per_example || !skipgram) train(true);
-              block.clear();
-            }
-          }
-          if (!per_example) train(true);
-        }
+        PartTrainer<scalar_t> part(chunk, in.mutable_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), p);
+        part.run(s0, s1);
+        loss[p] = part.loss, examples[p] = part.examples;
       }
     });
   });

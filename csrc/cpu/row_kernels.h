@@ -49,7 +49,6 @@ inline void prefetch_row(const void* row, int64_t bytes) {
 #endif
   }
 }
-inline void prefetch_for_write(const void* row, int64_t bytes) { prefetch_row(row, bytes); }
 
 void scatter_axpy(float* target, int64_t stride, const float* grad, int64_t D,
                   const ScatterEntry* entries, int64_t n, const float* scale, float coef);
@@ -83,7 +82,7 @@ inline __attribute__((always_inline)) void scatter_axpy_loop(T* target, int64_t 
                               RowAxpy row_axpy) {
   for (int64_t i = 0; i < n; ++i) {
     if (i + kScatterAhead < n)
-      prefetch_for_write(target + entries[i + kScatterAhead].row * stride, D * sizeof(T));
+      prefetch_row(target + entries[i + kScatterAhead].row * stride, D * sizeof(T));
     const Entry e = entries[i];
     row_axpy(target + e.row * stride, grad + e.bag * D, coef * scale[e.bag] * entry_weight<Acc>(e));
   }

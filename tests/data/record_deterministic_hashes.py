@@ -1,7 +1,7 @@
-"""Re-records tests/data/before_layers/hashes.json, which test_same_results_across_layers.py
+"""Re-records tests/data/before_layers/hashes.json, which test_deterministic_results.py
 checks: the digests of deterministic runs, and of the format-5 checkpoint there resumed. Run it
-only when a change is meant to change the numbers (issue 28's CPU kernel changed its draws and its
-rounding), and say so in the commit:
+only when a change is meant to change the numbers (a kernel that draws or rounds
+otherwise), and say so in the commit:
 
     .venv/bin/python tests/data/record_deterministic_hashes.py
 """
@@ -12,10 +12,11 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "training"))
 sys.path.insert(0, os.path.dirname(HERE))
 
 from wordembed import train_vectors  # noqa: E402
-from test_same_results_across_layers import DATA, RUNS, SETTINGS, digest  # noqa: E402
+from test_deterministic_results import DATA, RUNS, SETTINGS, digest  # noqa: E402
 
 
 def main():

@@ -93,7 +93,7 @@ class TrainConfig:
         return divergence_hint("alpha", self.start_alpha, self.init_scale, TrainConfig.init_scale)
 
     @property
-    def positions_per_block(self) -> int:
+    def effective_shared_negatives(self) -> int:
         """shared_negatives, or its default on this device: 0 (every example alone) on CUDA."""
         if self.shared_negatives is not None:
             return self.shared_negatives

@@ -91,7 +91,7 @@ class Word2Vec(Objective):
                            self.noise_alias, window=cfg.window, negative=cfg.negative, lr_start=lr_start,
                            lr_end=lr_end, seed=seed, deterministic=cfg.deterministic,
                            skipgram=cfg.model == "skipgram", bag_offsets=offsets, bag_rows=rows,
-                           shared_negatives=cfg.positions_per_block)
+                           shared_negatives=cfg.effective_shared_negatives)
 
     def result(self, run) -> WordVectors:
         """The trained vectors: the input table's rows, or for a subword model each word's mean

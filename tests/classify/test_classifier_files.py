@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from wordembed import Classifier, train_classifier
-from test_classifier import SMALL, planted_lines, write
-from test_classifier_text import fasttext_supervised
+from testing import CLASSIFY_SMALL as SMALL, planted_lines, write
+from testing import fasttext_supervised
 
 fasttext = pytest.importorskip("fasttext", reason="fastText is a test peer (requirements.txt)")
 LOSSES = ["softmax", "ns", "hs", "ova"]

@@ -3,38 +3,13 @@ labels with every loss, reproduces and resumes exactly, predicts and tests as fa
 is a torch.nn.Module."""
 import math
 import os
-import random
 
 import pytest
 import torch
 
 from wordembed import Classifier, TrainingError, train_classifier
 from wordembed.training.classifier_config import ClassifierConfig
-
-TOPICS = 4
-
-
-def planted_lines(n=1500, seed=0, multi=False):
-    """Each line draws most of its words from its label's topic; with multi, a line may have two
-    labels and words of both."""
-    rng = random.Random(seed)
-    lines = []
-    for _ in range(n):
-        labels = [rng.randrange(TOPICS)]
-        if multi and rng.random() < 0.5:
-            labels.append((labels[0] + 1 + rng.randrange(TOPICS - 1)) % TOPICS)
-        words = [f"t{rng.choice(labels)}w{rng.randrange(12)}" if rng.random() < 0.7 else f"common{rng.randrange(20)}"
-                 for _ in range(rng.randint(3, 12))]
-        lines.append(" ".join([f"__label__t{l}" for l in labels] + words))
-    return lines
-
-
-def write(path, lines):
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return path
-
-
-SMALL = dict(dim=16, epochs=5, threads=2, lr=0.5)
+from testing import CLASSIFY_SMALL as SMALL, TOPICS, planted_lines, write
 
 
 @pytest.fixture(scope="module")

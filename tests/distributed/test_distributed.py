@@ -15,7 +15,7 @@ import pytest
 
 from wordembed import WordVectors
 from wordembed import TrainingError, train_vectors
-from test_train import SMALL, planted_corpus
+from testing import TRAIN_SMALL as SMALL, planted_corpus
 
 RANKS = 2
 LAUNCH_SECONDS = 120  # a launch that takes longer has hung: the test fails instead

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from test_train import planted_corpus
+from testing import planted_corpus
 
 SETTINGS = ["--dim", "16", "--epochs", "30", "--min-count", "1", "--sample", "0", "--window", "3",
             "--deterministic", "--chunk-words", "20000", "--checkpoint-seconds", "0"]

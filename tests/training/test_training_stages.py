@@ -20,7 +20,7 @@ from wordembed.training.strategy import DISTRIBUTED_SETTINGS, LocalRounds, Singl
 from wordembed.training.trainer import Trainer
 from wordembed.training.word2vec import Word2Vec
 from wordembed.training.workdir import WorkDir
-from test_train import SMALL, planted_corpus
+from testing import TRAIN_SMALL as SMALL, planted_corpus
 
 
 def small_run(words=("a", "b", "c"), dim=4):

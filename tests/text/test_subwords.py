@@ -16,7 +16,7 @@ from wordembed.text.subwords import Subwords, fasttext_hash, ngram_buckets, word
 from wordembed import TrainConfig, train_vectors
 from wordembed.training.trainer import Trainer
 from testing import CUDA_SKIP
-from test_train import SMALL, planted_corpus
+from testing import TRAIN_SMALL as SMALL, planted_corpus
 
 WORDS = ["king", "queen", "naïve", "日本語", "a", "b", "café", "straße", "x\u00e9y", "ab", "🙂", "mañana"]
 UNSEEN = ["unseen", "ünïcödé", "z", "🙂x", "kingdom", "ÿ"]

@@ -7,26 +7,7 @@ import torch
 
 from wordembed import ops, reference
 from wordembed.text.vocab import Vocabulary, alias_table
-from testing import CUDA_SKIP, devices
-
-
-def sgd_on_reference(inp, out, context, targets, negatives, lr, full_context_update):
-    """Autograd on the reference loss, then plain SGD. word2vec's rule (full_context_update)
-    gives each context word n times its exact gradient, n the example's number of context words;
-    the examples here use distinct rows, so that is a per-row scaling."""
-    inp, out = inp.clone().requires_grad_(), out.clone().requires_grad_()
-    losses = reference.ns_loss(inp, out, context, targets, negatives)
-    losses.sum().backward()
-    scale = torch.ones(inp.shape[0], 1, dtype=inp.dtype)
-    if full_context_update:
-        for bag in context:
-            scale[bag[bag >= 0]] = float((bag >= 0).sum())
-    with torch.no_grad():
-        return inp - lr * scale * inp.grad, out - lr * out.grad, losses.detach()
-
-
-def on(device, *tensors):
-    return [t.to(device) for t in tensors]
+from testing import CUDA_SKIP, chunk_inputs, devices, on, sgd_on_reference
 
 
 @pytest.mark.parametrize("device", devices)
@@ -115,17 +96,6 @@ def test_alias_table_reproduces_the_distribution():
     rebuilt = prob / n
     rebuilt = rebuilt.index_add(0, alias, (1 - prob) / n)
     torch.testing.assert_close(rebuilt, p)
-
-
-def chunk_inputs(V=50, D=8, words=3000, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    counts = torch.arange(V, 0, -1) * 10
-    vocab = Vocabulary([f"w{i}" for i in range(V)], counts)
-    ids = torch.multinomial(counts.double(), words, replacement=True, generator=g).int()
-    starts = torch.cat([torch.arange(0, words, 30), torch.tensor([words])])  # sentences of 30, the last shorter
-    prob, alias = vocab.noise_alias_table()
-    inp = (torch.rand(V, D, generator=g) - 0.5) / D
-    return inp, torch.zeros(V, D), ids, starts, vocab.keep_probabilities(1e-2), prob, alias
 
 
 def run_chunk(inputs, seed=7, deterministic=True):

@@ -9,6 +9,7 @@ import torch
 import wordembed.ops  # noqa: F401  (the compiled ops)
 from wordembed.text import labelled
 from wordembed.text.labelled import build_dictionary
+from testing import fasttext_supervised
 
 SEPARATORS = [" ", "  ", "\t", "\v", "\f", "\r", "\0"]
 
@@ -155,19 +156,6 @@ def test_the_rows_of_a_line_are_fasttexts(tmp_path):
         for text in ["w1 w2 w3", "unseen w4 w5 words", "caf\u00e9 na\u00efve \u00fcber", "", "w1 __label__1 w2 __label__zz"]:
             expected = model.get_sentence_vector(text)
             np.testing.assert_allclose(ours.sentence_vector(text).numpy(), expected, rtol=1e-5, atol=1e-6)
-
-
-def fasttext_supervised(fasttext, path, **settings):
-    """fasttext.train_supervised, tried with other seeds when it stops with "Encountered NaN": the
-    pip wheel (0.9.2) does so at random on small files, whatever the learning rate (its parallel
-    start of the input matrix seems to leave rows unset)."""
-    for seed in range(50):
-        try:
-            return fasttext.train_supervised(str(path), verbose=0, seed=seed, **settings)
-        except RuntimeError as e:
-            if "NaN" not in str(e):
-                raise
-    pytest.skip("fastText stopped with NaN for 50 seeds")
 
 
 def test_bags_of_more_words_than_the_vocabulary_holds_are_refused():

@@ -6,7 +6,7 @@ import torch
 
 from wordembed import ops, reference
 from testing import devices
-from test_ns_train import chunk_inputs, on, sgd_on_reference
+from testing import chunk_inputs, on, sgd_on_reference
 
 
 def bag_tables(V=10, buckets=6, D=5, dtype=torch.float64, seed=0):

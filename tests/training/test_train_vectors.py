@@ -1,7 +1,6 @@
 """The trainer end to end: planted structure, determinism, resume, the command line and bad
-input (hostile input: test_train_reliability.py)."""
+input (hostile input: test_training_reliability.py)."""
 import os
-import random
 import subprocess
 import sys
 
@@ -11,23 +10,7 @@ import torch
 from wordembed import WordVectors
 from wordembed import TrainConfig, TrainingError, train_vectors
 from wordembed.training.trainer import Trainer
-from testing import CUDA_SKIP
-
-GROUPS = 6
-GROUP_SIZE = 8
-
-
-def planted_corpus(path, sentences=3000, seed=0):
-    """Each sentence draws its words from one group: words of a group share their contexts."""
-    rng = random.Random(seed)
-    with open(path, "w") as f:
-        for _ in range(sentences):
-            g = rng.randrange(GROUPS)
-            f.write(" ".join(f"g{g}w{rng.randrange(GROUP_SIZE)}" for _ in range(rng.randint(6, 14))) + "\n")
-    return path
-
-
-SMALL = dict(dim=24, epochs=3, min_count=1, sample=0, window=3, negative=5, alpha=0.05, chunk_words=4096)
+from testing import CUDA_SKIP, GROUP_SIZE, GROUPS, TRAIN_SMALL as SMALL, planted_corpus
 
 
 def test_planted_groups_are_nearest_each_other(tmp_path):

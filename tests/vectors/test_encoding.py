@@ -11,7 +11,7 @@ import torch
 
 from wordembed import WordVectors, ops, train_vectors
 from wordembed.text.tokenizing import Tokenizer
-from test_train import SMALL
+from testing import TRAIN_SMALL as SMALL
 
 WORDS = ["the", "cat", "sat", "on", "mat", "a\tb", "new\nline", "back\\slash"]
 

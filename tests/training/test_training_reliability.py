@@ -16,7 +16,7 @@ from wordembed import ops
 from wordembed import TrainConfig, TrainingError, train_vectors
 from wordembed.training.checkpoint import Checkpoints
 from wordembed.training.trainer import Trainer
-from test_train import SMALL, planted_corpus
+from testing import TRAIN_SMALL as SMALL, planted_corpus
 
 DETERMINISTIC = dict(SMALL, deterministic=True, chunk_words=1024, checkpoint_seconds=0)
 # The same run from the command line and from Python (the CLI has no chunk_words).

@@ -13,7 +13,7 @@ import torch
 
 from wordembed import train_vectors
 
-DATA = os.path.join(os.path.dirname(__file__), "data", "before_layers")
+DATA = os.path.join(os.path.dirname(__file__), "..", "data", "before_layers")
 # in file order, as every run was before epochs were shuffled (training/chunks.py)
 SETTINGS = dict(dim=16, epochs=2, min_count=1, sample=1e-2, window=3, negative=4, chunk_words=1024,
                 deterministic=True, seed=11, checkpoint_seconds=1e9, shuffle=False)

@@ -11,7 +11,7 @@ import torch
 
 from wordembed import TrainingError, WordVectors, train_vectors
 from wordembed.text.vocab import Vocabulary
-from test_train import SMALL, planted_corpus
+from testing import TRAIN_SMALL as SMALL, planted_corpus
 
 DETERMINISTIC = dict(SMALL, deterministic=True, seed=5, epochs=2)
 
