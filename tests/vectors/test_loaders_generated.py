@@ -14,9 +14,12 @@ from wordembed.vectors.formats import VectorsFileError
 def valid_files():
     words = ["king", "queen", "naïve", "日本", "a"]
     vectors = WordVectors(words, torch.randn(5, 3, generator=torch.Generator().manual_seed(0)))
-    subwords = train_vectors([words] * 20, dim=3, min_count=1, bucket=40, minn=2, maxn=3, epochs=1, threads=1)
     files = {}
     with tempfile.TemporaryDirectory() as folder:
+        # trained with an output in the folder: its work folder then is too (a run without an
+        # output works in the current folder, which the test workers share while collecting)
+        subwords = train_vectors([words] * 20, os.path.join(folder, "trained.pt"), dim=3, min_count=1, bucket=40,
+                                 minn=2, maxn=3, epochs=1, threads=1)
         for name, saved, output_format in (("v.bin", vectors, None), ("v.txt", vectors, None), ("v.pt", vectors, None),
                                            ("ft.bin", subwords, "fasttext"), ("sw.pt", subwords, None)):
             saved.save(os.path.join(folder, name), output_format)
