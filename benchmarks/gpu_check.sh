@@ -51,7 +51,7 @@ fi
 
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv,noheader || true
 "$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name())"
-# The system's compilers, whatever CC and CXX the image sets: on the lent H100 (session 7) the
+# The system's compilers, whatever CC and CXX the image sets: on the lent H100 the
 # image's /opt/gcc compilers built an extension whose every error message crashed: a segfault in
 # libstdc++'s stream code, which gdb placed inside the extension itself.
 export CC=${GPU_CHECK_CC:-gcc} CXX=${GPU_CHECK_CXX:-g++}

@@ -4,7 +4,7 @@ Training reads rows scattered all over its tables. With 4 KiB pages nearly every
 TLB miss: a table of 50,000 x 100 floats spans 4,900 pages and the TLB holds about 2,000, and
 in a virtual machine each miss walks two page tables. In 2 MiB pages the same table needs ten
 TLB entries. What that buys is measured, not quoted here: `benchmarks/bench_op.py` with and
-without --small-pages times the fused step both ways, and the README gives its figures.
+without --small-pages times the fused step both ways; docs/benchmarks.md gives its figures.
 
 Linux gives huge pages to memory that asks for them with madvise(MADV_HUGEPAGE) before it is
 first touched (`madvise` is the default transparent-huge-page setting of most distributions;

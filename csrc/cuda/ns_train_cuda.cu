@@ -29,7 +29,7 @@ constexpr int kMaxOutputs = 65;                   // 1 target + up to 64 negativ
 constexpr int kStepSlots = (kMaxOutputs + kWarp - 1) / kWarp;  // output steps held per lane
 // At most this many sentences are trained at once (a warp each, every warp walking sentences in a
 // grid-stride loop). Hogwild's lost and stale updates grow with the number of writers: on an H100
-// with GCIDE (session 7), every resident warp (about 8,400) gave 51 M words/s but 12.4% analogy
+// with GCIDE, every resident warp (about 8,400) gave 51 M words/s but 12.4% analogy
 // accuracy against the CPU's 19.8%; 2,048 warps 13.6%; 512 warps 30 M words/s and 19.2%; 128
 // warps 11 M words/s and 19.3%. A bound on writers, not on SMs: the quality depends on how many
 // updates race, whatever the card.

@@ -274,7 +274,7 @@ def test_gpu_trains_skipgram_and_subwords_as_well_as_the_cpu(tmp_path, model):
 
 # ---- subword bags for PyTorch models (WordVectors.subword_matrix and encode_subwords)
 def bag_means(wv, tokens):
-    """ContextSum.from_pretrained(v.subword_matrix())(*v.encode_subwords(tokens)), as the README says."""
+    """ContextSum.from_pretrained(v.subword_matrix())(*v.encode_subwords(tokens)), as docs/guides/pytorch.md says."""
     from wordembed.nn import ContextSum
     return ContextSum.from_pretrained(wv.subword_matrix())(*wv.encode_subwords(tokens))
 

@@ -1,8 +1,8 @@
 """Deterministic runs stay bit-identical across changes of structure: the hashes of deterministic
 CBOW, skip-gram and subword runs, and of a format-5 checkpoint resumed, are recorded in
-tests/data/before_layers (first from the code before the move to layered subpackages, issue 25;
-re-recorded by tests/data/record_deterministic_hashes.py when issue 28 changed the CPU kernel's
-draws and rounding on purpose); the same runs, in file order, now must give the same bytes."""
+tests/data/before_layers (re-recorded by tests/data/record_deterministic_hashes.py only when a
+change is meant to change the numbers, and said so in its commit); the same runs, in file order,
+must give the same bytes."""
 import hashlib
 import json
 import os

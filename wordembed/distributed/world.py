@@ -59,7 +59,7 @@ class World:
         if missing and not dist.is_initialized():
             raise TrainingError(f"WORLD_SIZE is {launched_ranks()} but {', '.join(missing)} "
                                 f"{'is' if len(missing) == 1 else 'are'} not set: launch with torchrun "
-                                "(see the README's 'Distributed training')")
+                                "(docs/guides/distributed.md)")
         self.owns_group = not dist.is_initialized()
         if self.owns_group:
             cuda = torch.device(device).type == "cuda"

@@ -23,7 +23,7 @@ SYNC_SCHEMES = ("deltas", "average")  # how a distributed run's ranks agree (wor
 # and word2vec.c use 0.025 for skip-gram and 0.05 for CBOW).
 DEFAULT_ALPHA = {"cbow": 0.05, "skipgram": 0.025}
 # Positions per minibatch on the CPU, per model, where the vectors score as well as the per-pair
-# path's (benchmarks/bench_train.py, "wordembed per-pair"; README, "CPU speed"). Skip-gram: each
+# path's (benchmarks/bench_train.py, "wordembed per-pair"; docs/benchmarks.md, "CPU speed"). Skip-gram: each
 # centre's pairs as one minibatch (Ji et al.'s), 1.41x the per-pair training speed on GCIDE and
 # on WordNet's glosses, analogies within 0.5 points, word pairs above. CBOW: none; positions
 # sharing a draw of negatives cost analogies (GCIDE: 0.5 points at 2 positions, 3.3 at 4, 5.2 at
