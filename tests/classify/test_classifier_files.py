@@ -29,7 +29,9 @@ def texts_of(path):
 
 def agree(ours, theirs_model, texts, k):
     """The share of texts whose best label is the same; every probability of a label both give
-    within 1e-4."""
+    within 1e-4, or within one step of fastText's sigmoid table (512 entries over [-8, 8], read
+    without interpolation: a score a rounding away from a step's edge reads the next entry,
+    which moves p by up to p(1 - p) x 16/512)."""
     labels, probabilities = ours.predict(texts, k=k)
     same = 0
     for text, mine, p in zip(texts, labels, probabilities):
@@ -38,7 +40,8 @@ def agree(ours, theirs_model, texts, k):
         both = dict(zip(their_labels, their_p))
         for label, value in zip(mine, p):
             if label in both:
-                assert abs(value - both[label]) < 1e-4, (text, label)
+                step = 16 / 512 * value * (1 - value)
+                assert abs(value - both[label]) < max(1e-4, 1.05 * step), (text, label)
     return same / len(texts)
 
 
@@ -64,7 +67,9 @@ def test_we_read_and_predict_with_fasttexts_model(data, tmp_path, loss):
     n, p, r = theirs.test(str(data[1]), k=1)
     assert (n, pytest.approx(p), pytest.approx(r)) == model.test(data[1], k=1)
     for text in texts_of(data[1])[:20]:
-        np.testing.assert_allclose(model.sentence_vector(text).numpy(), theirs.get_sentence_vector(text), atol=1e-6)
+        expected = theirs.get_sentence_vector(text)  # float32 sums: the error scales with the rows' size
+        np.testing.assert_allclose(model.sentence_vector(text).numpy(), expected,
+                                   atol=1e-6 * max(1.0, float(np.abs(expected).max())))
 
 
 def run_cli(*args, stdin=None):
