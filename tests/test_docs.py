@@ -1,7 +1,8 @@
 """The documentation: every `python` and `bash` block of the README and of docs/ runs as written,
 page by page and in order, in a folder holding the sample the repository ships (docs/data/), with
 the installed `wordembed` command on the PATH. A `console` block holds commands too long for a
-test (set-up, benchmarks, launches of several processes); a `text` block shows output. A block
+test (set-up, benchmarks, launches of several processes), as does a `bash` block of the project's
+scripts alone (CI runs those itself); a `text` block shows output. A block
 of any other kind, or none, is a mistake; so is a console line that is not such a command."""
 import os
 import pathlib
@@ -17,6 +18,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md"] + sorted((ROOT / "docs").rglob("*.md"))
 RUN = {"python", "bash"}
 SHOWN = {"console", "text"}
+# a bash block of the set-up, main-job or test scripts alone: CI runs those itself
+SCRIPTS_ONLY = re.compile(r"^(bash scripts/\S+\n)+$")
 FENCE = re.compile(r"^```(\S*)\n(.*?)^```\s*$", re.S | re.M)
 # what a console block may hold: the set-up, tests and benchmark scripts, pip, apt and torchrun
 CONSOLE_COMMAND = re.compile(r"^(bash (scripts|benchmarks)/|pip install |sudo apt-get |apt-get |\.venv/bin/python (benchmarks|"
@@ -52,7 +55,7 @@ def test_every_example_runs_as_written(page, tmp_path):
     env = {**os.environ, "PATH": f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "MPLBACKEND": "Agg"}
     for number, (language, code) in enumerate(blocks(page), 1):
-        if language not in RUN:
+        if language not in RUN or SCRIPTS_ONLY.match(code):
             continue
         command = [sys.executable, "-c", code] if language == "python" else ["bash", "-euo", "pipefail", "-c", code]
         run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)

@@ -18,7 +18,7 @@ import time
 import torch
 
 from ..errors import LostRankError, TrainingError
-from ..fileio import check_input_file, check_output_path, refuse_overwriting_inputs, special_output
+from ..fileio import check_output_path, refuse_overwriting_inputs, special_output
 from ..text.sentences import check_corpus, describe, is_path
 from ..text.sentences import corpus_fingerprint as corpus_fingerprint_of
 from . import preparation
@@ -52,8 +52,6 @@ class Trainer:
         init_path = init if isinstance(init, (str, bytes, os.PathLike)) else None
         if output_path:
             check_outputs_apart(corpus, output_path, self.work.path, init_path)
-        if init_path is not None:
-            check_input_file(init_path, "vectors")
         self.init = WordVectors.load(init_path) if init_path is not None else init
         if self.init is not None:
             if not isinstance(self.init, WordVectors):
