@@ -36,7 +36,7 @@ def layer_of(dotted):
     parts = dotted.split(".")[1:] or ["__init__"]
     if parts[0] in ("ops", "text", "vectors", "classify", "training", "distributed"):
         return parts[0]
-    if parts[0] == "cli":
+    if parts[0] in ("cli", "fasttext"):
         return "entry"
     return ROOT_MODULES[parts[0]]
 

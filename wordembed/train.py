@@ -23,7 +23,7 @@ from .vectors import WordVectors
 
 
 def train_vectors(corpus, output_path=None, config=None, resume=False, callbacks=(), log=None,
-                  output_format=None, init=None, **settings) -> WordVectors:
+                  output_format=None, init=None, work_dir=None, **settings) -> WordVectors:
     """Trains CBOW or skip-gram vectors, with or without subwords, on a corpus: a UTF-8 text
     file's path (one sentence per line), or a re-iterable of sentences, each a list of str tokens
     (gensim's `sentences`), streamed as the file is. Writes them to output_path if given, in
@@ -35,19 +35,20 @@ def train_vectors(corpus, output_path=None, config=None, resume=False, callbacks
     wordembed .pt), as gensim's build_vocab(update=True) then train: their words are kept and start
     from their vectors (and output weights, where the file holds them), the corpus's words that
     pass min_count are added with fresh ones; dim and a subword model's buckets and n-gram range
-    must match theirs.
+    must match theirs. work_dir: the folder of the run's checkpoint and encoded corpus (default:
+    OUTPUT.work, or wordembed-vectors.work in the current folder without an output).
 
     Launched by torchrun with several processes, every rank calls this with the same arguments:
     they train together, rank 0 writes output_path, and every rank returns the same vectors."""
     config = dataclasses.replace(config or TrainConfig(), **settings)
     config.check()
-    trainer = Trainer(corpus, config, work_dir_for(output_path), callbacks, log, strategy_for(config),
+    trainer = Trainer(corpus, config, work_dir or work_dir_for(output_path), callbacks, log, strategy_for(config),
                       output_path=output_path, output_format=output_format, init=init)
     return trainer.fit(resume=resume)
 
 
 def train_classifier(data, output_path=None, config=None, resume=False, callbacks=(), log=None,
-                     pretrained_vectors=None, **settings) -> Classifier:
+                     pretrained_vectors=None, work_dir=None, **settings) -> Classifier:
     """Trains fastText's supervised classifier and returns it (a wordembed.Classifier). data: a
     file in fastText's format (one example per line, its labels as tokens that start with
     label_prefix, "__label__" by default) or an iterable of (text, labels) pairs (labels: a str
@@ -55,7 +56,7 @@ def train_classifier(data, output_path=None, config=None, resume=False, callback
     fields (fastText's names and defaults: dim, lr, epochs, word_ngrams, bucket, minn, maxn,
     min_count, min_count_label, neg, loss, threads, seed). Writes fastText's supervised .bin to
     output_path if given; resume=True continues from OUTPUT.work (without an output,
-    ./wordembed-classifier.work). pretrained_vectors: vectors
+    ./wordembed-classifier.work; or work_dir, if given). pretrained_vectors: vectors
     (a WordVectors or any file WordVectors.load reads) whose words start from their vectors."""
     config = dataclasses.replace(config or ClassifierConfig(), **settings)
     config.check()
@@ -63,16 +64,16 @@ def train_classifier(data, output_path=None, config=None, resume=False, callback
         raise TrainingError("the classifier trains in one process (its distributed strategy is not written "
                             "yet): launch it without torchrun")
     if isinstance(data, (str, bytes, os.PathLike)):
-        return _fit_classifier(data, output_path, config, resume, callbacks, log, pretrained_vectors)
+        return _fit_classifier(data, output_path, config, resume, callbacks, log, pretrained_vectors, work_dir)
     with tempfile.TemporaryDirectory(prefix="wordembed-classifier-") as folder:
         path = os.path.join(folder, "data.txt")
         with open(path, "wb") as f:
             f.write(pairs_bytes(data, config.label_prefix))
-        return _fit_classifier(path, output_path, config, resume, callbacks, log, pretrained_vectors)
+        return _fit_classifier(path, output_path, config, resume, callbacks, log, pretrained_vectors, work_dir)
 
 
-def _fit_classifier(path, output_path, config, resume, callbacks, log, pretrained_vectors):
-    work_dir = work_dir_for(output_path, "wordembed-classifier")
+def _fit_classifier(path, output_path, config, resume, callbacks, log, pretrained_vectors, work_dir):
+    work_dir = work_dir or work_dir_for(output_path, "wordembed-classifier")
     trainer = Trainer(path, config, work_dir, callbacks, log, SingleProcess(), Supervised(config),
                       output_path=output_path, init=pretrained_vectors)
     return trainer.fit(resume=resume)

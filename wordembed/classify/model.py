@@ -136,13 +136,22 @@ class Classifier(torch.nn.Module):
     def test(self, path, k: int = 1, threshold: float = 0.0):
         """fastText's test on a labelled file (or bytes): (N, precision at k, recall at k) over
         its lines that have a label this model knows and an input row."""
+        return predictions.precision_recall(*self._scored(path, k, threshold))
+
+    def test_label(self, path, k: int = 1, threshold: float = 0.0) -> dict:
+        """fastText's test-label: {label: (F1, precision, recall)} for every label of the model, over
+        the lines test scores (NaN where a ratio has nothing to count)."""
+        return predictions.label_scores_table(*self._scored(path, k, threshold), self.dictionary.labels)
+
+    def _scored(self, path, k, threshold):
+        """(predicted label indices, gold label indices) of the lines test scores."""
         if not isinstance(path, (bytes, bytearray)):
             check_input_file(path, "test")
         input, offsets, gold = self._encode(labelled.text_tensor(path))
         indices, _ = self._predict_encoded(input, offsets, k, threshold)
         lengths = torch.diff(torch.cat([offsets, offsets.new_tensor([len(input)])])).tolist()
         scored = [i for i, g in enumerate(gold) if g and lengths[i] > 0]
-        return predictions.precision_recall([indices[i].tolist() for i in scored], [gold[i] for i in scored])
+        return [indices[i].tolist() for i in scored], [gold[i] for i in scored]
 
     @torch.no_grad()
     def sentence_vector(self, text: str) -> torch.Tensor:

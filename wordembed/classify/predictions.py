@@ -119,3 +119,22 @@ def precision_recall(predicted, gold):
         n_gold += len(truth)
         right += sum(1 for label in labels if label in truth_set)
     return (len(gold), right / n_predicted if n_predicted else math.nan, right / n_gold if n_gold else math.nan)
+
+
+def label_scores_table(predicted, gold, labels):
+    """fastText's per-label Meter: {label: (F1, precision, recall)}, with precision = right / times
+    predicted, recall = right / times in the gold labels, F1 = 2 right / (predicted + gold), each
+    NaN where its denominator is 0."""
+    counts = [[0, 0, 0] for _ in labels]  # predicted, gold, right
+    for labels_predicted, truth in zip(predicted, gold):
+        truth_set = set(truth)
+        for label in labels_predicted:
+            counts[label][0] += 1
+            counts[label][2] += label in truth_set
+        for label in truth:
+            counts[label][1] += 1
+
+    def ratio(a, b):
+        return a / b if b else math.nan
+    return {name: (ratio(2 * right, p + g), ratio(right, p), ratio(right, g))
+            for name, (p, g, right) in zip(labels, counts)}

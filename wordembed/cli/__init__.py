@@ -8,13 +8,20 @@ import traceback
 
 from ..errors import LostRankError, TrainingError
 from ..vectors import VectorsFileError
+from .fasttext_commands import QUANTIZE_MISSING
 from .parser import build_parser
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else [os.fspath(a) for a in argv]
+    if argv[:1] == ["quantize"]:  # fastText's options, all refused: one line, not an unknown-option error
+        return _error(QUANTIZE_MISSING)
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
+    except BrokenPipeError:  # the reader of our output left (`| head`): stop quietly, as SIGPIPE would
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyError as e:  # unknown word: the message already suggests close matches
         return _error(e.args[0] if e.args else e)
     except LostRankError as e:

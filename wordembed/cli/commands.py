@@ -4,8 +4,11 @@ import os
 import sys
 
 from ..distributed.world import environment_rank
-from ..fileio import check_input_file, refuse_overwriting_inputs
+from ..fasttext.model import FastTextModel
+from ..fileio import check_input_file, check_output_path, refuse_overwriting_inputs
 from ..vectors import evaluation
+from . import fasttext_commands
+from .options import settings_from
 
 
 def _load(path, limit=None):
@@ -16,17 +19,7 @@ def _load(path, limit=None):
 def cmd_train(args):
     from ..train import train_vectors
     from ..training.config import TrainConfig
-    config = TrainConfig(model=args.model, minn=args.minn, maxn=args.maxn, bucket=args.bucket,
-                         dim=args.dim, window=args.window, negative=args.negative, min_count=args.min_count,
-                         max_vocab_size=args.max_vocab_size, max_final_vocab=args.max_final_vocab,
-                         sample=args.sample, epochs=args.epochs,
-                         alpha=args.alpha, threads=args.threads, seed=args.seed, device=args.device,
-                         deterministic=args.deterministic, shuffle=args.shuffle, init_scale=args.init_scale,
-                         checkpoint_seconds=args.checkpoint_seconds, chunk_words=args.chunk_words,
-                         shared_negatives=args.shared_negatives,
-                         tokenize=args.tokenize, lowercase=args.lowercase, sync=args.sync,
-                         sync_hot_rows=args.sync_hot_rows, sync_full_every=args.sync_full_every,
-                         dist_timeout=args.dist_timeout)
+    config = settings_from(args, TrainConfig)
     config.check()  # every setting, before any file is touched
     outputs = [("output", args.output)] + ([("curves plot", args.plot_curves)] if args.plot_curves else [])
     inputs = [("corpus", args.corpus)] + ([("vectors to continue from", args.init)] if args.init else [])
@@ -118,36 +111,60 @@ def cmd_export(args):
 def cmd_supervised(args):
     from ..train import train_classifier
     from ..training.classifier_config import ClassifierConfig
-    config = ClassifierConfig(lr=args.lr, dim=args.dim, epochs=args.epochs, word_ngrams=args.word_ngrams,
-                              bucket=args.bucket, minn=args.minn, maxn=args.maxn, min_count=args.min_count,
-                              min_count_label=args.min_count_label, neg=args.neg, loss=args.loss,
-                              label_prefix=args.label_prefix, threads=args.threads, seed=args.seed,
-                              deterministic=args.deterministic, shuffle=args.shuffle,
-                              checkpoint_seconds=args.checkpoint_seconds)
+    config = settings_from(args, ClassifierConfig)
     config.check()
-    inputs = [("training file", args.input)] + ([("pretrained vectors", args.pretrained_vectors)]
-                                                if args.pretrained_vectors else [])
-    refuse_overwriting_inputs(inputs, [("output", args.output)])
+    path, outputs = fasttext_commands.input_and_outputs(args)
+    inputs = [("training file", path)] + ([("pretrained vectors", args.pretrained_vectors)]
+                                          if args.pretrained_vectors else [])
+    refuse_overwriting_inputs(inputs, outputs)
+    for what, output in outputs[1:]:
+        check_output_path(output, what)
+    model_path = outputs[0][1]
     try:
-        model = train_classifier(args.input, args.output, config, resume=args.resume,
+        model = train_classifier(path, model_path, config, resume=args.resume, log=fasttext_commands.log_for(args),
                                  pretrained_vectors=args.pretrained_vectors)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: the state at the last chunk is saved in {args.output}.work; "
+        print(f"\ninterrupted: the state at the last chunk is saved in {model_path}.work; "
               "run the same command with --resume to continue", file=sys.stderr)
         raise SystemExit(130)
+    fasttext_commands.write_extra_outputs(args, FastTextModel(classifier=model))
+    if args.output_prefix is not None:
+        fasttext_commands.report(args, model.history, model.dictionary.ntokens, model.dictionary.nwords,
+                                 len(model.labels), config.threads)
+        return
     last = model.history[-1]
-    print(f"wrote {args.output}: {model.dictionary.nwords:,} words, {len(model.labels):,} labels, loss "
+    print(f"wrote {model_path}: {model.dictionary.nwords:,} words, {len(model.labels):,} labels, loss "
           f"{last['loss']:.4f} per example in the last epoch", file=sys.stderr)
 
 
-def _k_and_threshold(args):
+def cmd_fasttext_vectors(args):
+    """fastText's skipgram and cbow: subword vectors, PREFIX.bin and PREFIX.vec."""
+    from ..train import train_vectors
+    from ..training.config import TrainConfig
+    config = settings_from(args, TrainConfig)
+    config.check()
+    if args.loss != "ns":
+        raise ValueError(f"wordembed trains word vectors with negative sampling (-loss ns), not {args.loss}")
+    path, outputs = fasttext_commands.input_and_outputs(args)
+    refuse_overwriting_inputs([("corpus", path)], outputs)
+    for what, output in outputs[1:]:
+        check_output_path(output, what)
+    output_format = "fasttext" if args.output_prefix is not None else None
+    vectors = train_vectors(path, outputs[0][1], config, log=fasttext_commands.log_for(args),
+                            output_format=output_format)
+    fasttext_commands.write_extra_outputs(args, FastTextModel(vectors=vectors))
+    counts = int(vectors.counts.sum()) if vectors.counts is not None else 0
+    fasttext_commands.report(args, vectors.history, counts, len(vectors), 0, config.threads)
+
+
+def k_and_threshold(args):
     k = args.k if args.k is not None else args.k_positional if args.k_positional is not None else 1
     threshold = (args.threshold if args.threshold is not None else
                  args.threshold_positional if args.threshold_positional is not None else 0.0)
     return k, threshold
 
 
-def _classifier_input(path):
+def classifier_input(path):
     """A file's path, or standard input's bytes for -."""
     if path == "-":
         return sys.stdin.buffer.read()
@@ -157,17 +174,17 @@ def _classifier_input(path):
 
 def cmd_test(args):
     from ..classify.model import Classifier
-    k, threshold = _k_and_threshold(args)
+    k, threshold = k_and_threshold(args)
     model = Classifier.load(args.model)
-    n, precision, recall = model.test(_classifier_input(args.input), k, threshold)
+    n, precision, recall = model.test(classifier_input(args.input), k, threshold)
     print(f"N\t{n}\nP@{k}\t{precision:.3g}\nR@{k}\t{recall:.3g}")
 
 
 def cmd_predict(args):
     from ..classify.model import Classifier
-    k, threshold = _k_and_threshold(args)
+    k, threshold = k_and_threshold(args)
     model = Classifier.load(args.model)
-    labels, probabilities = model.predict_file(_classifier_input(args.input), k, threshold)
+    labels, probabilities = model.predict_file(classifier_input(args.input), k, threshold)
     out = []
     for names, probs in zip(labels, probabilities):
         if args.prob:

@@ -63,6 +63,23 @@ def ngram_buckets(word: str, minn: int, maxn: int, bucket: int) -> list:
     return buckets
 
 
+def ngrams(word: str, minn: int, maxn: int) -> list:
+    """The character n-grams of "<word>" that ngram_buckets hashes, as str, in its order (fastText's
+    getSubwords shows them so)."""
+    if not maxn or word == EOS:
+        return []
+    data = (BOW + word + EOW).encode("utf-8", "surrogatepass")
+    starts = [i for i in range(len(data)) if data[i] & 0xC0 != 0x80] + [len(data)]
+    found = []
+    for a in range(len(starts) - 1):
+        for n in range(1, maxn + 1):
+            if a + n >= len(starts):
+                break
+            if n >= minn and not (n == 1 and (a == 0 or a + n == len(starts) - 1)):
+                found.append(data[starts[a]:starts[a + n]].decode("utf-8", "surrogatepass"))
+    return found
+
+
 def word_bags(words, minn: int, maxn: int, bucket: int):
     """The input rows of every word as CSR: word w trains rows[offsets[w]:offsets[w+1]], its own
     row w first, then V + the bucket of each of its n-grams."""

@@ -7,10 +7,11 @@ import dataclasses
 
 import torch
 
-from ..arguments import check_backend
+from ..arguments import BACKENDS
 from ..errors import TrainingError
 from ..text.labelled import LABEL_PREFIX, check_label_prefix
-from .config import MAX_NEGATIVE, MAX_THREADS, check_device, check_flag, check_number, check_whole, divergence_hint
+from .config import MAX_NEGATIVE, MAX_THREADS, check_device, divergence_hint
+from .settings import INT64_MAX, check_declared, setting
 
 LOSSES = ("softmax", "ns", "hs", "ova")  # the compiled op's loss numbers, in this order
 MAX_WORD_NGRAMS = 64
@@ -18,30 +19,41 @@ MAX_WORD_NGRAMS = 64
 
 @dataclasses.dataclass
 class ClassifierConfig:
-    dim: int = 100
-    lr: float = 0.1              # falls linearly to 0 over all epochs, as fastText's
-    epochs: int = 5
-    word_ngrams: int = 1         # runs of up to this many words, hashed into `bucket` rows
+    dim: int = setting(100, "length of the word vectors", fasttext="dim", low=1, high=1 << 16)
+    lr: float = setting(0.1, "learning rate at the start; it falls linearly to 0", fasttext="lr", low=0,
+                        positive=True)
+    epochs: int = setting(5, "passes over the data", fasttext="epoch", low=1)
+    word_ngrams: int = setting(1, "also learn runs of up to this many words (hashed into bucket rows)",
+                               fasttext="wordNgrams", low=1, high=MAX_WORD_NGRAMS)
     # rows for word and char n-grams; None: fastText's 2,000,000 where there are any n-grams, else none
-    bucket: int | None = None
-    minn: int = 0                # char n-grams of minn..maxn characters of "<word>" (0: none)
-    maxn: int = 0
-    min_count: int = 1           # words seen fewer times are left out (their n-grams still count)
-    min_count_label: int = 0
-    neg: int = 5                 # negatives per example (loss "ns")
-    loss: str = "softmax"        # or "ns", "hs" (hierarchical softmax), "ova" (one-vs-all, multi-label)
-    label_prefix: str = LABEL_PREFIX
-    threads: int | None = None   # default: torch's intra-op thread count
-    seed: int = 0
-    deterministic: bool = False  # one thread: bit-identical for a fixed seed
+    bucket: int | None = setting(None, "rows for word and char n-grams (default: 2000000 where there are any, as "
+                                 "fastText)", fasttext="bucket", low=0, high=2**31 - 1)
+    minn: int = setting(0, "shortest char n-gram (with maxn)", fasttext="minn", low=0, high=64)
+    maxn: int = setting(0, "longest char n-gram (0: none)", fasttext="maxn", low=0, high=64)
+    min_count: int = setting(1, "keep words seen at least this often (their n-grams still count)",
+                             fasttext="minCount", low=1)
+    min_count_label: int = setting(0, "keep labels seen at least this often", fasttext="minCountLabel", low=0)
+    neg: int = setting(5, "negatives per example (loss ns)", fasttext="neg", low=1, high=MAX_NEGATIVE)
+    loss: str = setting("softmax", "softmax; ns: negative sampling; hs: hierarchical softmax; ova: one-vs-all "
+                        "(multi-label)", fasttext="loss", choices=LOSSES)
+    label_prefix: str = setting(LABEL_PREFIX, "what starts a label token", fasttext="label")
+    threads: int | None = setting(None, "training threads (default: the cores torch uses)", fasttext="thread",
+                                  low=1, high=MAX_THREADS)
+    seed: int = setting(0, "seed of the initial vectors and of every draw", fasttext="seed", low=0, high=INT64_MAX)
+    deterministic: bool = setting(False, "one thread: the same seed and settings give bit-identical models")
     # Each epoch visits the lines in a fresh order drawn from the seed (training/chunks.py);
     # False: in file order (a file grouped by label then learns mostly its last labels).
-    shuffle: bool = True
-    chunk_words: int | None = None  # ids (labels and input rows) per call of the compiled op (default 2^18)
-    checkpoint_seconds: float = 300.0
-    backend: str = "fused"       # or "reference": the plain-PyTorch twin, for tests
-    device: str = "cpu"
-    init_scale: float = 1.0      # input rows start uniform in +-init_scale / dim (fastText: 1)
+    shuffle: bool = setting(True, "train the lines in the file's order every epoch (default: a fresh order each "
+                            "epoch, drawn from the seed; in file order, a file grouped by label learns mostly its "
+                            "last labels)", option="--no-shuffle")
+    chunk_words: int | None = setting(None, "ids (labels and input rows) per call of the compiled trainer (default "
+                                      "2^18)", low=1, high=1 << 30)
+    checkpoint_seconds: float = setting(300.0, "save a checkpoint this often, as well as at epoch ends and on "
+                                        "Ctrl-C", low=0)
+    backend: str = setting("fused", "fused: the compiled trainer; reference: its plain-PyTorch twin (tests)",
+                           choices=BACKENDS)
+    device: str = setting("cpu", "the classifier trains on the CPU")
+    init_scale: float = setting(1.0, "input rows start uniform in +-INIT_SCALE/dim (fastText: 1)", low=0)
 
     @property
     def buckets(self) -> int:
@@ -67,27 +79,13 @@ class ClassifierConfig:
 
     def check(self):
         """TrainingError naming the first setting of the wrong type or out of range."""
-        for name, low, high in (("dim", 1, 1 << 16), ("epochs", 1, None), ("word_ngrams", 1, MAX_WORD_NGRAMS),
-                                ("minn", 0, 64), ("maxn", 0, 64), ("min_count", 1, None),
-                                ("min_count_label", 0, None), ("neg", 1, MAX_NEGATIVE), ("seed", 0, (1 << 63) - 1)):
-            check_whole(self, name, low, high)
-        check_whole(self, "bucket", 0, 2**31 - 1, optional=True)
-        check_whole(self, "threads", 1, MAX_THREADS, optional=True)
-        check_whole(self, "chunk_words", 1, 1 << 30, optional=True)
-        check_number(self, "lr", 0, positive=True)
-        check_number(self, "checkpoint_seconds", 0)
-        check_number(self, "init_scale", 0)
-        if self.loss not in LOSSES:
-            raise TrainingError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        check_declared(self)
         if self.maxn and not 1 <= self.minn <= self.maxn:
             raise TrainingError(f"char n-grams need 1 <= minn <= maxn, got minn {self.minn} and maxn {self.maxn}")
         if self.bucket == 0 and (self.word_ngrams > 1 or self.maxn):
             raise TrainingError("word n-grams (word_ngrams > 1) and char n-grams (maxn > 0) need bucket > 0")
-        check_flag(self, "deterministic")
-        check_flag(self, "shuffle")
         try:
             check_label_prefix(self.label_prefix)
-            check_backend(self.backend)
         except ValueError as e:
             raise TrainingError(str(e)) from None
         check_device(self.device, self.backend, "wordembed::ns_train_chunk_")

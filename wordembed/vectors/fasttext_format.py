@@ -68,6 +68,19 @@ def _read_entries(f, name, size):
     return tokens, counts, kinds
 
 
+def read_model_kind(path):
+    """"cbow", "skipgram" or "supervised" for a fastText .bin, None for any other file (a reader of
+    that kind then says what is wrong with it)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(40)
+    except OSError:
+        return None
+    if len(head) < 40 or struct.unpack_from("<ii", head) != (MAGIC, VERSION):
+        return None
+    return MODELS.get(struct.unpack_from("<i", head, 36)[0])
+
+
 def read_model(path) -> dict:
     """Any fastText .bin model, as stored: {'settings' (fastText's names; 'model' and 'loss' as
     words), 'tokens' (bytes: the words, then the labels), 'counts', 'nwords', 'nlabels',
