@@ -81,6 +81,9 @@ TORCH_LIBRARY(wordembed, m) {
   // last) of ranges (K x 2), read from the open .ids and .starts files, and put in order (a
   // permutation of the chunk's sentences; empty: as read) -> (ids, sentence_starts).
   m.def("gather_sentences(int ids_fd, int starts_fd, Tensor ranges, Tensor order) -> (Tensor, Tensor)");
+  // Word vectors as text lines (corpus/text_rows.cpp): words (UTF-8, each ended by '\n') and their
+  // float32 rows -> "word v1 ... vD\n" per row, each value the shortest text that reads back as it.
+  m.def("format_text_rows(Tensor words, Tensor rows) -> Tensor");
 
   // fastText's supervised classifier (cpu/classify_train_cpu.cpp): trains on a chunk of labelled
   // lines, each a sentence of its labels (as -1 - label) then its input rows; loss 0 softmax,

@@ -149,3 +149,19 @@ def test_a_bad_command_line_is_one_line_exit_2_and_writes_nothing(tmp_path, argv
 def test_an_unknown_option_is_named_with_the_closest_one():
     status, _, err = run("supervised", "-inptu", "x", "-output", "m")
     assert status == 2 and "unknown option -inptu (did you mean -input?)" in err and "wordembed supervised" in err
+
+
+def test_the_compiled_vec_writer_reads_back_exactly_as_the_python_one(tmp_path):
+    from wordembed.cli.fasttext_commands import save_text_vectors
+    from wordembed.vectors.formats import save_word2vec
+    rng = np.random.default_rng(0)
+    matrix = (rng.standard_normal((700, 7)) * 10.0 ** rng.integers(-40, 38, (700, 7))).astype(np.float32)
+    matrix[0] = [0.0, -0.0, 1.0, -1.5, 3.4028235e38, 1e-45, np.float32(0.1)]
+    words = [f"w{i}é日" for i in range(700)]
+    save_text_vectors(tmp_path / "fast.vec", words, matrix, rows_per_call=256)
+    save_word2vec(tmp_path / "python.vec", words, matrix, binary=False)
+    fast, python = WordVectors.load(tmp_path / "fast.vec"), WordVectors.load(tmp_path / "python.vec")
+    assert fast.index_to_key == python.index_to_key == words
+    assert np.array_equal(fast.vectors.numpy(), matrix) and np.array_equal(python.vectors.numpy(), matrix)
+    with pytest.raises(ValueError, match="whitespace"):
+        save_text_vectors(tmp_path / "bad.vec", ["a b"], matrix[:1])

@@ -7,8 +7,12 @@ import math
 import os
 import sys
 
+import numpy as np
+import torch
+
 from ..fasttext import load_model
 from ..fileio import atomic_write, check_input_file
+from ..vectors.formats import check_words
 
 QUANTIZE_MISSING = "fastText's quantized models (.ftz) are not in wordembed yet: keep the .bin"
 
@@ -43,22 +47,29 @@ def log_for(args):
 
 def write_extra_outputs(args, model):
     """PREFIX.vec (every word's vector) and, with -saveOutput, PREFIX.output (the output table's rows,
-    under the words or labels they stand for), as fastText writes them."""
+    under the words or labels they stand for), as fastText writes them (word2vec's text layout)."""
     if args.output_prefix is None:
         return
     words = model.get_words()
-    dim = model.get_dimension()
-    _write_vectors(args.output_prefix + ".vec", words, (model.get_word_vector(w) for w in words), dim)
+    save_text_vectors(args.output_prefix + ".vec", words, model.word_vector_matrix())
     if args.save_output:
         names = model.get_labels() if model.is_supervised() else words
-        _write_vectors(args.output_prefix + ".output", names, iter(model.get_output_matrix()), dim)
+        save_text_vectors(args.output_prefix + ".output", names, model.get_output_matrix())
 
 
-def _write_vectors(path, names, vectors, dim):
-    with atomic_write(path, "w") as f:
-        f.write(f"{len(names)} {dim}\n")
-        for name, vector in zip(names, vectors):
-            f.write(f"{name} {format_vector(vector)}\n")
+def save_text_vectors(path, words, matrix, rows_per_call=1 << 16):
+    """word2vec's text layout, each value the shortest text that reads back as the same float32,
+    formatted by the compiled library on every thread."""
+    from .. import ops  # noqa: F401  (loads the compiled library)
+    check_words(words)
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+    with atomic_write(path) as f:
+        f.write(f"{len(words)} {matrix.shape[1]}\n".encode())
+        for first in range(0, len(words), rows_per_call):
+            names = "".join(word + "\n" for word in words[first:first + rows_per_call]).encode("utf-8")
+            text = torch.ops.wordembed.format_text_rows(torch.frombuffer(bytearray(names), dtype=torch.uint8),
+                                                        torch.from_numpy(matrix[first:first + rows_per_call]))
+            f.write(text.numpy().tobytes())
 
 
 def format_vector(vector) -> str:

@@ -10,7 +10,7 @@ import torch
 
 from ..text import subwords as subword_hashing
 from ..text.labelled import LABEL_PREFIX
-from ..text.subwords import EOS
+from ..text.subwords import EOS, Subwords
 
 # fastText's file settings of a word-vectors model that wordembed's own files do not hold
 _VECTOR_SETTINGS = {"ws": 5, "epoch": 5, "minCount": 5, "neg": 5, "wordNgrams": 1, "loss": "ns", "model": "skipgram",
@@ -103,6 +103,16 @@ class FastTextModel:
         if len(rows) == 0:
             return np.zeros(self.get_dimension(), dtype=np.float32)
         return self._input[torch.from_numpy(rows)].double().mean(0).float().numpy()
+
+    def word_vector_matrix(self) -> np.ndarray:
+        """Every word's vector, as get_word_vector gives it, in one (words, dim) array."""
+        if self.vectors is not None:
+            return self.vectors.vectors.detach().cpu().float().numpy()
+        nwords = len(self._words)
+        if not self.bucket or not self.maxn:
+            return self._input[:nwords].float().numpy().copy()
+        subwords = Subwords(self.minn, self.maxn, self.bucket, self._input[:nwords], self._input[nwords:])
+        return subwords.word_vectors(self._words).float().numpy()
 
     def __getitem__(self, word) -> np.ndarray:
         return self.get_word_vector(word)

@@ -38,9 +38,7 @@ def save_word2vec(path, words, vectors, binary: bool) -> None:
     vectors = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ValueError(f"need one vector per word: {len(words)} words, vectors of shape {vectors.shape}")
-    for word in words:
-        if not word or any(ch.isspace() for ch in word):
-            raise ValueError(f"word {word!r} cannot be stored in word2vec format: it is empty or holds whitespace")
+    check_words(words)
     count, dim = vectors.shape
     with atomic_write(path) as f:
         f.write(f"{count} {dim}\n".encode())
@@ -53,6 +51,13 @@ def save_word2vec(path, words, vectors, binary: bool) -> None:
             row_format = " ".join(["%.9g"] * dim)
             for word, row in zip(words, vectors):  # a row at a time: a table as Python floats is 8x larger
                 f.write((word + " " + (row_format % tuple(row.tolist())) + "\n").encode("utf-8"))
+
+
+def check_words(words) -> None:
+    """A ValueError naming the first word that word2vec's files cannot hold."""
+    for word in words:
+        if not word or any(ch.isspace() for ch in word):
+            raise ValueError(f"word {word!r} cannot be stored in word2vec format: it is empty or holds whitespace")
 
 
 class _ByteStream:
