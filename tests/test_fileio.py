@@ -118,7 +118,13 @@ def test_a_pipe_is_written_in_place_and_stays_a_pipe(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     got = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    read_end = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # open before the writer looks, as a reader would be
+    os.set_blocking(read_end, True)
+
+    def read_all():
+        with os.fdopen(read_end, "rb") as f:
+            got.append(f.read())
+    reader = threading.Thread(target=read_all)
     reader.start()
     with atomic_write(fifo) as f:
         f.write(b"through")
