@@ -84,6 +84,9 @@ TORCH_LIBRARY(wordembed, m) {
   // Word vectors as text lines (corpus/text_rows.cpp): words (UTF-8, each ended by '\n') and their
   // float32 rows -> "word v1 ... vD\n" per row, each value the shortest text that reads back as it.
   m.def("format_text_rows(Tensor words, Tensor rows) -> Tensor");
+  // Product quantization (cpu/nearest_centroids.cpp): points (slices, rows, width) and centroids
+  // (slices, K, width), float32 -> (slices, rows) int64, each point's nearest centroid of its slice.
+  m.def("nearest_centroids(Tensor points, Tensor centroids) -> Tensor");
 
   // fastText's supervised classifier (cpu/classify_train_cpu.cpp): trains on a chunk of labelled
   // lines, each a sentence of its labels (as -1 - label) then its input rows; loss 0 softmax,

@@ -29,7 +29,7 @@ __version__ = "0.1.0"
 _LAZY_MODULES = ("ops", "nn", "models", "train", "cli", "training", "distributed", "datasets", "classify")
 _LAZY_NAMES = {"train_vectors": ".train", "TrainConfig": ".training.config", "Trainer": ".training.trainer",
                "train_classifier": ".train", "Classifier": ".classify.model",
-               "ClassifierConfig": ".training.classifier_config"}
+               "ClassifierConfig": ".training.classifier_config", "quantize_classifier": ".train"}
 
 
 def __getattr__(name):

@@ -248,3 +248,10 @@ def supervised_train_chunk(input_vectors: Tensor, output_vectors: Tensor, ids: T
             output_vectors.sub_(lr * out.grad)
         total, lines = total + float(value.detach()), lines + 1
     return torch.tensor([total, float(lines), float(N)], dtype=torch.float64)
+
+
+def nearest_centroids(points: Tensor, centroids: Tensor) -> Tensor:
+    """The twin of torch.ops.wordembed.nearest_centroids: each point's nearest centroid of its
+    slice by squared distance, (slices, rows) int64; the first of equal ones."""
+    distances = ((points[:, :, None, :] - centroids[:, None, :, :]) ** 2).sum(-1)
+    return distances.argmin(-1)

@@ -16,6 +16,8 @@ from .classify.model import Classifier
 from .training.classifier import Supervised
 from .training.classifier_config import ClassifierConfig
 from .training.config import TrainConfig
+from .training import quantize
+from .training.quantize_config import QuantizeConfig
 from .training.strategy import SingleProcess
 from .text.labelled import pairs_bytes
 from .training.trainer import Trainer, work_dir_for
@@ -70,6 +72,15 @@ def train_classifier(data, output_path=None, config=None, resume=False, callback
         with open(path, "wb") as f:
             f.write(pairs_bytes(data, config.label_prefix))
         return _fit_classifier(path, output_path, config, resume, callbacks, log, pretrained_vectors, work_dir)
+
+
+def quantize_classifier(classifier: Classifier, input=None, **settings) -> Classifier:
+    """A compressed copy of a classifier, as fastText's quantize makes it: its save() writes
+    fastText's .ftz. The settings (training.quantize_config.QuantizeConfig): cutoff keeps that many input rows (words and n-grams), those of largest norm;
+    retrain trains them again on `input` (a labelled file) for epochs at lr; every input row is
+    stored as one byte per dsub numbers (product quantization); qnorm stores the rows' norms
+    apart; qout quantizes the output rows too (at least 256 labels)."""
+    return quantize.quantize_classifier(classifier, QuantizeConfig(**settings), input)
 
 
 def _fit_classifier(path, output_path, config, resume, callbacks, log, pretrained_vectors, work_dir):

@@ -163,15 +163,41 @@ def model_bytes(tmp_path_factory):
 @given(position=st.integers(0, 10**6), value=st.integers(0, 255), cut=st.booleans(),
        command=st.sampled_from([["test"], ["predict"], ["predict-prob"], ["predict", "--k", "-1"]]))
 def test_a_damaged_model_predicts_or_is_refused_in_one_line(tmp_path, model_bytes, position, value, cut, command):
-    data = bytearray(model_bytes)
+    assert_damaged_model_answers_or_is_refused(tmp_path / "m.bin", model_bytes, position, value, cut, command)
+
+
+def assert_damaged_model_answers_or_is_refused(path, model, position, value, cut, command):
+    """The model's bytes cut at position, or with that byte changed to value, then the command."""
+    data = bytearray(model)
     if cut:
         data = data[:position % len(data)]
     else:
         data[position % len(data)] = value
-    (tmp_path / "m.bin").write_bytes(bytes(data))
-    (tmp_path / "t.txt").write_bytes(GOOD_LINES)
-    status, err = run([command[0], tmp_path / "m.bin", tmp_path / "t.txt"] + command[1:])
+    path.write_bytes(bytes(data))
+    (path.parent / "t.txt").write_bytes(GOOD_LINES)
+    status, err = run([command[0], path, path.parent / "t.txt"] + command[1:])
     assert status == 0 or (status == 2 and err.count("\n") == 1), err
+
+
+@pytest.fixture(scope="module")
+def quantized_bytes(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("quantized")
+    (folder / "t.txt").write_bytes(GOOD_LINES)
+    status, err = run(["supervised", folder / "t.txt", "-output", folder / "m", "--word-ngrams", "2",
+                       "--bucket", "400", "-verbose", "0"] + SMALL)
+    assert status == 0, err
+    status, err = run(["quantize", "-output", folder / "m", "-input", folder / "t.txt", "-cutoff", "300", "-qnorm",
+                       "-retrain", "-dsub", "3"])
+    assert status == 0, err
+    return (folder / "m.ftz").read_bytes()
+
+
+@HOSTILE
+@given(position=st.integers(0, 10**6), value=st.integers(0, 255), cut=st.booleans(),
+       command=st.sampled_from([["test"], ["predict-prob"], ["test-label"]]))
+def test_a_damaged_quantized_model_predicts_or_is_refused_in_one_line(tmp_path, quantized_bytes, position, value,
+                                                                      cut, command):
+    assert_damaged_model_answers_or_is_refused(tmp_path / "m.ftz", quantized_bytes, position, value, cut, command)
 
 
 @HOSTILE

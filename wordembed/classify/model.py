@@ -10,6 +10,7 @@ from ..fileio import check_input_file
 from ..nn import ContextSum
 from ..text import labelled
 from ..text.labelled import LABEL_PREFIX, LabelledDictionary
+from ..vectors.quantized import QuantizedTable
 from . import files, predictions
 from .tree import padded_paths
 
@@ -22,13 +23,18 @@ class Classifier(torch.nn.Module):
     offsets are nn.EmbeddingBag's 1-D form, as encode() makes them from text."""
 
     def __init__(self, dictionary: LabelledDictionary, input_vectors: torch.Tensor, output_vectors: torch.Tensor,
-                 settings: dict):
+                 settings: dict, bucket_rows: torch.Tensor | None = None, quantized: tuple | None = None):
+        """bucket_rows: a pruned model's row of each n-gram bucket (text.labelled.keep_bucket_rows);
+        quantized: a quantized model's (input, output or None) QuantizedTables, which the tables
+        decode (vectors/quantized.py; wordembed.quantize_classifier makes them)."""
         super().__init__()
         self.dictionary, self.settings = dictionary, dict(settings)
+        self.bucket_rows, self.quantized = bucket_rows, quantized
         L, D = len(dictionary.labels), input_vectors.shape[1]
-        if output_vectors.shape != (L, D) or input_vectors.shape[0] != dictionary.nwords + settings["bucket"]:
+        ngram_rows = settings["bucket"] if bucket_rows is None else int((bucket_rows >= 0).sum())
+        if output_vectors.shape != (L, D) or input_vectors.shape[0] != dictionary.nwords + ngram_rows:
             raise ValueError(f"tables of {tuple(input_vectors.shape)} and {tuple(output_vectors.shape)} do not fit "
-                             f"{dictionary.nwords} words, {settings['bucket']} buckets and {L} labels")
+                             f"{dictionary.nwords} words, {ngram_rows} n-gram rows and {L} labels")
         self.embedding = ContextSum.from_pretrained(input_vectors, freeze=False, mode="mean")
         self.linear = torch.nn.Linear(D, L, bias=False, dtype=output_vectors.dtype)
         self.linear.weight = torch.nn.Parameter(output_vectors)
@@ -82,7 +88,7 @@ class Classifier(torch.nn.Module):
         """(input, offsets, each line's labels) of every line of a uint8 text tensor."""
         s = self.settings
         ids, starts = labelled.encode(text, self.dictionary, s["wordNgrams"], s["bucket"], s["minn"], s["maxn"],
-                                      keep_unlabelled=True, entries=self._entries)
+                                      keep_unlabelled=True, entries=self._entries, bucket_rows=self.bucket_rows)
         is_label = ids < 0
         line = torch.repeat_interleave(torch.arange(len(starts) - 1), starts.diff())
         labels = -1 - ids[is_label]
@@ -159,25 +165,35 @@ class Classifier(torch.nn.Module):
         input, offsets = self.encode(text)
         return self.embedding(input, offsets)[0]
 
+    @property
+    def is_quantized(self) -> bool:
+        return self.quantized is not None
+
     # files
     def save(self, path, format: str | None = None) -> None:
-        """fastText's supervised .bin (fasttext.load_model reads it), written whole or not at all;
-        format: None or "fasttext", the only one."""
+        """fastText's supervised .bin (fasttext.load_model reads it), or its .ftz for a quantized
+        model, written whole or not at all; format: None or "fasttext", the only one."""
         if format not in (None, "fasttext"):
             raise ValueError(f"a classifier is saved as fastText's supervised .bin, not {format!r}")
         keys = ("dim", "epoch", "minCount", "neg", "wordNgrams", "loss", "bucket", "minn", "maxn")
         settings = {key: self.settings[key] for key in keys if key in self.settings}
         settings["dim"] = self.input_vectors.shape[1]
-        files.save_classifier(path, self.dictionary, self.input_vectors, self.output_vectors,
-                              {"epoch": 5, "minCount": 1, "neg": 5, **settings})
+        inputs, outputs = self.quantized if self.is_quantized else (self.input_vectors, self.output_vectors)
+        files.save_classifier(path, self.dictionary, inputs, self.output_vectors if outputs is None else outputs,
+                              {"epoch": 5, "minCount": 1, "neg": 5, **settings}, self.bucket_rows)
 
     @classmethod
     def load(cls, path, label_prefix: str = LABEL_PREFIX) -> "Classifier":
         """A supervised .bin that fastText or wordembed wrote. label_prefix: what marks a label in
         the texts given to predict (fastText's files do not hold it; fastText assumes __label__)."""
         check_input_file(path, "model")
-        dictionary, inputs, outputs, settings = files.load_classifier(path, labelled.check_label_prefix(label_prefix))
-        return cls(dictionary, inputs, outputs, settings)
+        dictionary, inputs, outputs, settings, bucket_rows = files.load_classifier(
+            path, labelled.check_label_prefix(label_prefix))
+        quantized = None
+        if isinstance(inputs, QuantizedTable):
+            quantized = (inputs, outputs if isinstance(outputs, QuantizedTable) else None)
+            inputs, outputs = inputs.decode(), outputs.decode() if quantized[1] is not None else outputs
+        return cls(dictionary, inputs, outputs, settings, bucket_rows, quantized)
 
 
 def _as_list(texts):

@@ -8,14 +8,11 @@ import traceback
 
 from ..errors import LostRankError, TrainingError
 from ..vectors import VectorsFileError
-from .fasttext_commands import QUANTIZE_MISSING
 from .parser import build_parser
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else [os.fspath(a) for a in argv]
-    if argv[:1] == ["quantize"]:  # fastText's options, all refused: one line, not an unknown-option error
-        return _error(QUANTIZE_MISSING)
     args = build_parser().parse_args(argv)
     try:
         args.func(args)

@@ -14,8 +14,6 @@ from ..fasttext import load_model
 from ..fileio import atomic_write, check_input_file
 from ..vectors.formats import check_words
 
-QUANTIZE_MISSING = "fastText's quantized models (.ftz) are not in wordembed yet: keep the .bin"
-
 
 def input_and_outputs(args):
     """(the input's path, [(what, path)] of the outputs, the model first): INPUT or -input, and
@@ -131,9 +129,8 @@ def cmd_print_ngrams(args):
     if not model.bucket or not model.maxn:
         raise ValueError(f"{args.model} has no character n-grams (maxn 0 or bucket 0)")
     strings, rows = model.get_subwords(args.word)
-    matrix = model.get_input_matrix()
     for string, row in zip(strings, rows):
-        sys.stdout.write(f"{string} {format_vector(matrix[row])}\n")
+        sys.stdout.write(f"{string} {format_vector(model.get_input_vector(int(row)))}\n")
 
 
 def cmd_nn(args):
@@ -191,4 +188,22 @@ def cmd_dump(args):
 
 
 def cmd_quantize(args):
-    raise ValueError(QUANTIZE_MISSING)
+    """fastText's quantize: -output PREFIX reads PREFIX.bin and writes PREFIX.ftz (or MODEL -o PATH)."""
+    from ..classify.model import Classifier
+    from ..training.quantize import quantize_classifier
+    from ..training.quantize_config import QuantizeConfig
+    from .options import settings_from
+    if (args.model is None) == (args.output_prefix is None):
+        raise ValueError("give the model once: -output PREFIX (reads PREFIX.bin, writes PREFIX.ftz) or MODEL -o PATH")
+    if args.model is not None and args.output is None:
+        raise ValueError("give where the quantized model goes: -o PATH")
+    if args.model is None and args.output is not None:
+        raise ValueError("-output PREFIX writes PREFIX.ftz: leave out -o")
+    config = settings_from(args, QuantizeConfig)
+    config.check()
+    source = args.model or args.output_prefix + ".bin"
+    check_input_file(source, "model")
+    if args.input is not None:
+        check_input_file(args.input, "input")
+    model = quantize_classifier(Classifier.load(source), config, args.input)
+    model.save(args.output or args.output_prefix + ".ftz")

@@ -2,6 +2,9 @@
 COMMAND ARGS`. Its training commands take -input FILE and -output PREFIX (writing PREFIX.bin and
 PREFIX.vec) beside wordembed's own INPUT -o PATH, and every setting under both names (options.py);
 its other commands take fastText's positional arguments."""
+import dataclasses
+
+from ..training.quantize_config import QuantizeConfig
 from ..training.config import TrainConfig
 from . import commands, fasttext_commands
 from .options import FORMATTER, add_settings
@@ -96,8 +99,15 @@ def add_fasttext_commands(sub):
     p.add_argument("model", help="fastText or wordembed model (.bin)")
     p.add_argument("option", choices=("args", "dict", "input", "output"))
     p.set_defaults(func=fasttext_commands.cmd_dump)
-    p = sub.add_parser("quantize", help="fastText's quantized models (.ftz): not in wordembed yet",
+    p = sub.add_parser("quantize", help="a classifier made small (fastText's .ftz), as `fasttext quantize`",
                        formatter_class=FORMATTER)
+    p.add_argument("model", nargs="?", help="the classifier's .bin (then -o PATH)")
+    p.add_argument("-output", dest="output_prefix", metavar="PREFIX", help="read PREFIX.bin, write PREFIX.ftz")
+    p.add_argument("-o", "--output", help="where the quantized model goes (with MODEL)")
+    p.add_argument("-input", "--input", dest="input", metavar="FILE", help="the labelled file -retrain trains on")
+    p.add_argument("-verbose", "--verbose", dest="verbose", type=int, choices=(0, 1, 2), default=None,
+                   help="accepted as fastText accepts it")
+    add_settings(p, QuantizeConfig, [f.name for f in dataclasses.fields(QuantizeConfig)])
     p.set_defaults(func=fasttext_commands.cmd_quantize)
 
 

@@ -31,6 +31,7 @@ class FastTextModel:
             s = classifier.settings
             self.settings = {**_VECTOR_SETTINGS, **s, "model": "supervised", "dim": self._input.shape[1]}
             self.minn, self.maxn, self.bucket = s["minn"], s["maxn"], s["bucket"]
+            self._bucket_rows = classifier.bucket_rows
         else:
             self._words = list(vectors.index_to_key)
             self._counts = vectors.counts.tolist() if vectors.counts is not None else [0] * len(self._words)
@@ -40,6 +41,7 @@ class FastTextModel:
             output = sw.output_rows if sw is not None else vectors.output_vectors
             self._output = output.detach().cpu() if output is not None else torch.zeros(0, self._input.shape[1])
             self.minn, self.maxn, self.bucket = (sw.minn, sw.maxn, sw.bucket) if sw is not None else (0, 0, 0)
+            self._bucket_rows = None
             self.settings = {**_VECTOR_SETTINGS, **(sw.settings if sw is not None else {}), "dim": self._input.shape[1],
                              "minn": self.minn, "maxn": self.maxn, "bucket": self.bucket}
         self._index = {w: i for i, w in enumerate(self._words)}
@@ -58,7 +60,7 @@ class FastTextModel:
         return self.classifier is not None
 
     def is_quantized(self) -> bool:
-        return False
+        return self.classifier is not None and self.classifier.is_quantized
 
     def get_dimension(self) -> int:
         return self._input.shape[1]
@@ -87,8 +89,12 @@ class FastTextModel:
     def get_subwords(self, word, on_unicode_error="strict"):
         """(the word, if known, and its character n-grams; their input rows), as fastText's."""
         own = self._index.get(word)
-        strings = ([word] if own is not None else []) + self._ngrams(word)
-        ids = ([own] if own is not None else []) + [len(self._words) + b for b in self._buckets(word)]
+        ngrams, buckets = self._ngrams(word), self._buckets(word)
+        if self._bucket_rows is not None:  # a pruned model: the n-grams whose bucket kept a row
+            rows = self._bucket_rows[torch.tensor(buckets, dtype=torch.int64)].tolist()
+            ngrams, buckets = [n for n, r in zip(ngrams, rows) if r >= 0], [r for r in rows if r >= 0]
+        strings = ([word] if own is not None else []) + ngrams
+        ids = ([own] if own is not None else []) + [len(self._words) + b for b in buckets]
         return strings, np.array(ids, dtype=np.int64)
 
     def _ngrams(self, word):
@@ -109,6 +115,8 @@ class FastTextModel:
         if self.vectors is not None:
             return self.vectors.vectors.detach().cpu().float().numpy()
         nwords = len(self._words)
+        if self._bucket_rows is not None:  # a pruned model: each word's n-grams through its bucket map
+            return np.stack([self.get_word_vector(w) for w in self._words]) if nwords else self._input[:0].numpy()
         if not self.bucket or not self.maxn:
             return self._input[:nwords].float().numpy().copy()
         subwords = Subwords(self.minn, self.maxn, self.bucket, self._input[:nwords], self._input[nwords:])
@@ -139,10 +147,17 @@ class FastTextModel:
         return self._input[ind].float().numpy().copy()
 
     def get_input_matrix(self) -> np.ndarray:
+        self._dense("get_input_matrix")
         return self._input.float().numpy().copy()
 
     def get_output_matrix(self) -> np.ndarray:
+        self._dense("get_output_matrix")
         return self._output.float().numpy().copy()
+
+    def _dense(self, what):
+        if self.is_quantized():
+            raise ValueError(f"{what}: a quantized model's matrices are codes, not numbers (fastText's refuses "
+                             "too); use the .bin it was made from")
 
     # neighbours
     def get_nearest_neighbors(self, word, k=10, on_unicode_error="strict"):
@@ -214,8 +229,13 @@ class FastTextModel:
         else:
             self.vectors.save(path, format="fasttext")
 
-    def quantize(self, *args, **kwargs):
-        raise NotImplementedError("fastText's quantized models (.ftz) are not in wordembed yet")
+    def quantize(self, input=None, qout=False, cutoff=0, retrain=False, epoch=None, lr=None, thread=None,
+                 verbose=None, dsub=2, qnorm=False) -> None:
+        """fastText's quantize, in place: save_model then writes its .ftz (wordembed.quantize_classifier)."""
+        from ..train import quantize_classifier
+        classifier = self._supervised("quantize (fastText quantizes classifiers only)")
+        self.__init__(classifier=quantize_classifier(classifier, input, cutoff=cutoff, retrain=retrain, qnorm=qnorm,
+                                                     qout=qout, dsub=dsub, epochs=epoch, lr=lr, threads=thread))
 
 
 def _one_line(text):

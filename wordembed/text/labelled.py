@@ -137,14 +137,30 @@ def count_tokens(text: torch.Tensor) -> TokenCounts:
 
 
 def encode(text: torch.Tensor, dictionary: LabelledDictionary, word_ngrams: int, bucket: int, minn: int, maxn: int,
-           keep_unlabelled: bool, entries: torch.Tensor | None = None, word_bags: bool = False):
+           keep_unlabelled: bool, entries: torch.Tensor | None = None, word_bags: bool = False,
+           bucket_rows: torch.Tensor | None = None):
     """(ids int32, starts int64): each line as its labels (-1 - label) then its input rows.
     entries: dictionary.entries(), made once by a caller that encodes again and again.
-    word_bags: a known word as its own id alone, standing for its bag (word_bags())."""
+    word_bags: a known word as its own id alone, standing for its bag (word_bags()).
+    bucket_rows: a pruned model's n-gram rows (see keep_bucket_rows)."""
     entries = dictionary.entries() if entries is None else entries
-    return torch.ops.wordembed.encode_labelled_lines(text, entries, dictionary.nwords,
-                                                     dictionary.label_prefix, word_ngrams, bucket, minn, maxn,
-                                                     keep_unlabelled, word_bags)
+    ids, starts = torch.ops.wordembed.encode_labelled_lines(text, entries, dictionary.nwords,
+                                                            dictionary.label_prefix, word_ngrams, bucket, minn, maxn,
+                                                            keep_unlabelled, word_bags)
+    return (ids, starts) if bucket_rows is None else keep_bucket_rows(ids, starts, dictionary.nwords, bucket_rows)
+
+
+def keep_bucket_rows(ids: torch.Tensor, starts: torch.Tensor, nwords: int, bucket_rows: torch.Tensor):
+    """(ids, starts) of a pruned model (fastText's quantize -cutoff): bucket_rows[b] is the row,
+    after the words', that n-gram bucket b kept, or -1 where it has none; an n-gram id
+    (nwords + b) becomes nwords + bucket_rows[b], or leaves its line."""
+    ngram = ids >= nwords
+    rows = bucket_rows[(ids[ngram] - nwords).long()].to(ids.dtype)
+    ids = ids.clone()
+    ids[ngram] = torch.where(rows >= 0, rows + nwords, -1 - (1 << 30))
+    kept = ~ngram | (ids >= 0)
+    kept_before = torch.cat([kept.new_zeros(1, dtype=torch.int64), kept.cumsum(0)])
+    return ids[kept], kept_before[starts]
 
 
 def word_bags(dictionary: LabelledDictionary, bucket: int, minn: int, maxn: int):
