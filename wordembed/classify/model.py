@@ -151,13 +151,20 @@ class Classifier(torch.nn.Module):
 
     def _scored(self, path, k, threshold):
         """(predicted label indices, gold label indices) of the lines test scores."""
+        indices, _, gold = self.scored_predictions(path, k, threshold)
+        return [i.tolist() for i in indices], gold
+
+    def scored_predictions(self, path, k: int = 1, threshold: float = 0.0):
+        """(predicted label indices, their probabilities, gold label indices), one entry per line
+        that test scores (a labelled file, or bytes): those with a label this model knows and an
+        input row."""
         if not isinstance(path, (bytes, bytearray)):
             check_input_file(path, "test")
         input, offsets, gold = self._encode(labelled.text_tensor(path))
-        indices, _ = self._predict_encoded(input, offsets, k, threshold)
+        indices, probabilities = self._predict_encoded(input, offsets, k, threshold)
         lengths = torch.diff(torch.cat([offsets, offsets.new_tensor([len(input)])])).tolist()
         scored = [i for i, g in enumerate(gold) if g and lengths[i] > 0]
-        return [indices[i].tolist() for i in scored], [gold[i] for i in scored]
+        return [indices[i] for i in scored], [probabilities[i] for i in scored], [gold[i] for i in scored]
 
     @torch.no_grad()
     def sentence_vector(self, text: str) -> torch.Tensor:

@@ -138,3 +138,25 @@ def label_scores_table(predicted, gold, labels):
         return a / b if b else math.nan
     return {name: (ratio(2 * right, p + g), ratio(right, p), ratio(right, g))
             for name, (p, g, right) in zip(labels, counts)}
+
+
+def precision_recall_curve(scores, right, golds: int):
+    """(precision, recall) after each distinct score, highest first, of predictions with these
+    scores, right or not, against `golds` gold labels in all (fastText's Meter curve)."""
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    points, hits = [], 0
+    for rank, i in enumerate(order):
+        hits += bool(right[i])
+        if rank + 1 == len(order) or scores[order[rank + 1]] != scores[i]:
+            points.append((hits / (rank + 1), hits / golds if golds else math.nan))
+    return points
+
+
+def precision_at_recall(points, recall: float) -> float:
+    """The best precision among the curve's points of at least this recall (0 where none)."""
+    return max((p for p, r in points if r >= recall), default=0.0)
+
+
+def recall_at_precision(points, precision: float) -> float:
+    """The best recall among the curve's points of at least this precision (0 where none)."""
+    return max((r for p, r in points if p >= precision), default=0.0)

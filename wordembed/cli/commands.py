@@ -110,9 +110,11 @@ def cmd_export(args):
 
 def cmd_supervised(args):
     from ..train import train_classifier
+    from ..training.autotune_config import AutotuneConfig
     from ..training.classifier_config import ClassifierConfig
     config = settings_from(args, ClassifierConfig)
     config.check()
+    settings_from(args, AutotuneConfig).check()
     path, outputs = fasttext_commands.input_and_outputs(args)
     inputs = [("training file", path)] + ([("pretrained vectors", args.pretrained_vectors)]
                                           if args.pretrained_vectors else [])
@@ -120,6 +122,12 @@ def cmd_supervised(args):
     for what, output in outputs[1:]:
         check_output_path(output, what)
     model_path = outputs[0][1]
+    tune = settings_from(args, AutotuneConfig)
+    if tune.validation is not None:
+        model = fasttext_commands.autotuned(args, path, config, tune)
+        model.save(model_path)
+        fasttext_commands.write_extra_outputs(args, FastTextModel(classifier=model))
+        return
     try:
         model = train_classifier(path, model_path, config, resume=args.resume, log=fasttext_commands.log_for(args),
                                  pretrained_vectors=args.pretrained_vectors)

@@ -25,17 +25,34 @@ def input_and_outputs(args):
     if (args.output is None) == (args.output_prefix is None):
         raise ValueError("give the output once: -o PATH or -output PREFIX" if args.output is not None else
                          "give the output: -output PREFIX (writes PREFIX.bin and PREFIX.vec) or -o PATH")
-    if args.autotune:
-        raise ValueError("fastText's autotune (-autotune-*) is not in wordembed yet: give the settings themselves")
+    if getattr(args, "autotune", None):
+        raise ValueError("fastText's autotune (-autotune-*) tunes classifiers only: use it with supervised")
     if args.output is not None:
         if args.save_output:
             raise ValueError("-saveOutput writes PREFIX.output: give the output as -output PREFIX")
         return args.input or args.input_option, [("output", args.output)]
     prefix = args.output_prefix
-    outputs = [("output", prefix + ".bin"), ("vectors output", prefix + ".vec")]
+    model_file = prefix + (".ftz" if getattr(args, "model_size", None) else ".bin")  # autotune's quantized model
+    outputs = [("output", model_file), ("vectors output", prefix + ".vec")]
     if args.save_output:
         outputs.append(("output table", prefix + ".output"))
     return args.input or args.input_option, outputs
+
+
+def autotuned(args, path, config, tune):
+    """The best classifier autotune finds in tune.duration seconds (fastText's progress line on
+    stderr, then the settings it chose); the settings the command line names stay as given."""
+    from ..training.autotune import TUNED, autotune
+    check_input_file(tune.validation, "autotune validation file")
+    fixed = {name for name in TUNED if name in args.given}
+    log = None if args.verbose == 0 else sys.stderr
+    best, trials = autotune(path, config, fixed, tune, log, args.pretrained_vectors)
+    if log is not None:
+        s = best.settings
+        print(f"Best of {len(trials)} trials: score {best.score:.6f} with epoch {s.epochs}, lr {s.lr:.4g}, "
+              f"dim {s.dim}, wordNgrams {s.word_ngrams}, minn {s.minn}, maxn {s.maxn}, bucket {s.bucket}, loss {s.loss}"
+              + (f", dsub {best.dsub}" if tune.model_size else ""), file=log)
+    return best.model
 
 
 def log_for(args):

@@ -4,6 +4,7 @@ PREFIX.vec) beside wordembed's own INPUT -o PATH, and every setting under both n
 its other commands take fastText's positional arguments."""
 import dataclasses
 
+from ..training.autotune_config import AutotuneConfig
 from ..training.quantize_config import QuantizeConfig
 from ..training.config import TrainConfig
 from . import commands, fasttext_commands
@@ -49,9 +50,12 @@ def add_fasttext_only(p, supervised):
         for option, what in (("-wordNgrams", "word n-grams"), ("-minCountLabel", "labels"), ("-label", "labels")):
             p.add_argument(option, dest="ignored_" + option[1:], metavar="VALUE",
                            help=f"accepted as fastText accepts it; its cbow and skipgram use no {what} either")
+    if supervised:
+        add_settings(p, AutotuneConfig, [f.name for f in dataclasses.fields(AutotuneConfig)])
+        return
     for option in AUTOTUNE_OPTIONS:
         p.add_argument(option, dest="autotune", action="append", metavar="VALUE",
-                       help="fastText's autotune, which wordembed does not have yet: refused")
+                       help="fastText's autotune tunes classifiers only: refused here")
 
 
 def add_k_and_threshold(p):

@@ -27,6 +27,12 @@ class Parser(argparse.ArgumentParser):
         namespace, extras = super().parse_known_args(args, namespace)
         if extras:
             self.error(self._unexpected(extras[0]))
+        given = getattr(namespace, "given", set())
+        for argument in args if args is not None else []:
+            action = self._option_string_actions.get(str(argument).partition("=")[0])
+            if action is not None:
+                given.add(action.dest)
+        namespace.given = given  # the settings the command line names (autotune leaves them as they are)
         return namespace, extras
 
     def _unexpected(self, argument):

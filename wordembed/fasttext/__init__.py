@@ -11,6 +11,7 @@ import sys
 import tempfile
 
 from ..text.subwords import EOS
+from ..training.autotune_config import AutotuneConfig
 from ..training.classifier_config import ClassifierConfig
 from ..training.config import TrainConfig
 from ..training.settings import fasttext_names
@@ -18,13 +19,14 @@ from .model import FastTextModel
 
 __all__ = ["train_supervised", "train_unsupervised", "load_model", "tokenize", "FastTextModel"]
 
-_AUTOTUNE = ("autotuneValidationFile", "autotuneMetric", "autotunePredictions", "autotuneDuration",
-             "autotuneModelSize")
+# fastText's keywords of autotune's settings (its command line spells them -autotune-validation, ...)
+_AUTOTUNE = {"autotuneValidationFile": "validation", "autotuneMetric": "metric", "autotunePredictions": "predictions",
+             "autotuneDuration": "duration", "autotuneModelSize": "model_size"}
 _UNSUPERVISED_DEFAULTS = {"model": "skipgram", "lr": 0.05, "dim": 100, "ws": 5, "epoch": 5, "minCount": 5,
                           "minn": 3, "maxn": 6, "neg": 5, "bucket": 2_000_000, "t": 1e-4, "loss": "ns"}
 _SUPERVISED_ORDER = ("input", "lr", "dim", "ws", "epoch", "minCount", "minCountLabel", "minn", "maxn", "neg",
                      "wordNgrams", "loss", "bucket", "thread", "lrUpdateRate", "t", "label", "verbose",
-                     "pretrainedVectors", "seed") + _AUTOTUNE
+                     "pretrainedVectors", "seed") + tuple(_AUTOTUNE)
 _UNSUPERVISED_ORDER = ("input", "model") + _SUPERVISED_ORDER[1:20]
 
 
@@ -35,15 +37,28 @@ def train_supervised(*args, **kwargs) -> FastTextModel:
     verbose=2, pretrainedVectors="", seed=0)."""
     from ..train import train_classifier
     given = _arguments("train_supervised", _SUPERVISED_ORDER, args, kwargs)
-    if any(given.get(name) for name in _AUTOTUNE):
-        raise ValueError("fastText's autotune is not in wordembed yet: give the settings themselves")
     settings = _settings(ClassifierConfig, given)
     if settings.get("loss") == "one-vs-all":
         settings["loss"] = "ova"
+    if given.get("autotuneValidationFile"):
+        return _autotuned(given, settings)
     with tempfile.TemporaryDirectory(prefix="wordembed-fasttext-") as work:
         classifier = train_classifier(given["input"], None, log=_log(given), work_dir=os.path.join(work, "run"),
                                       pretrained_vectors=given.get("pretrainedVectors") or None, **settings)
     return FastTextModel(classifier=classifier)
+
+
+def _autotuned(given, settings) -> FastTextModel:
+    """fastText's autotune (training/autotune.py): the settings given stay as they are."""
+    from ..training.autotune import TUNED, autotune
+    tune = AutotuneConfig(**{name: given[keyword] for keyword, name in _AUTOTUNE.items()
+                             if given.get(keyword) not in (None, "")})
+    config = ClassifierConfig(**settings)
+    config.check()
+    log = None if given.get("verbose", 2) == 0 else sys.stderr
+    best, _ = autotune(given["input"], config, set(settings) & set(TUNED), tune, log,
+                       given.get("pretrainedVectors") or None)
+    return FastTextModel(classifier=best.model)
 
 
 def train_unsupervised(*args, **kwargs) -> FastTextModel:

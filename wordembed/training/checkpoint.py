@@ -54,6 +54,20 @@ def fields_of(run, settings: dict) -> dict:
             "epoch_examples": float(run.epoch_examples), **run.fingerprints}
 
 
+class NoCheckpoints:
+    """A run that is never resumed (an autotune trial): nothing is written, nothing is ever due."""
+    last = cost = 0.0
+
+    def save(self, run, settings):
+        pass
+
+    def due(self) -> bool:
+        return False
+
+    def epoch_end_due(self) -> bool:
+        return False
+
+
 class Checkpoints:
     """Writes a run's checkpoints to `path`, and says when the next one is due."""
 

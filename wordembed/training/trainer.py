@@ -22,7 +22,7 @@ from ..fileio import check_output_path, refuse_overwriting_inputs, special_outpu
 from ..text.sentences import check_corpus, describe, is_path
 from ..text.sentences import corpus_fingerprint as corpus_fingerprint_of
 from . import preparation
-from .checkpoint import Checkpoints
+from .checkpoint import Checkpoints, NoCheckpoints
 from .loop import EpochLoop
 from .strategy import SingleProcess
 from .tables import first_non_finite_row
@@ -37,10 +37,11 @@ class Trainer:
     `fit()` also writes it to output_path and cleans the work directory up."""
 
     def __init__(self, corpus, config, work_dir, callbacks=(), log=None, strategy=None, objective=None,
-                 output_path=None, output_format=None, init=None):
+                 output_path=None, output_format=None, init=None, checkpoints=True):
         """corpus: a UTF-8 text file's path, or a re-iterable of sentences (lists of str); in a
         distributed run, rank 0's corpus is the one trained on. init: vectors to continue from (a
-        WordVectors, or a file WordVectors.load reads), checked against the settings now."""
+        WordVectors, or a file WordVectors.load reads), checked against the settings now.
+        checkpoints: False for a run that will not be resumed (none is written)."""
         config.check()
         self.strategy = strategy if strategy is not None else SingleProcess()
         self.objective = objective if objective is not None else Word2Vec(config)
@@ -64,7 +65,8 @@ class Trainer:
         self.log = self.strategy.log(log if log is not None else sys.stderr)
         self.threads = usable_threads(config.threads, self.log)
         self.callbacks = list(callbacks)
-        self.checkpoints = Checkpoints(self.work.checkpoint_path, config.checkpoint_seconds)
+        self.checkpoints = (Checkpoints(self.work.checkpoint_path, config.checkpoint_seconds) if checkpoints
+                            else NoCheckpoints())
         self.run = None    # RunState (state.py), once prepared
         self.shard = None  # this rank's part of the encoded corpus: (corpus, first sentence, end)
 
