@@ -93,7 +93,8 @@ def retrain(classifier, path, config: QuantizeConfig) -> None:
     lr = s.get("lr", 0.1) if config.lr is None else config.lr
     ids, starts = labelled.encode(labelled.text_tensor(path), d, s["wordNgrams"], s["bucket"], s["minn"], s["maxn"],
                                   keep_unlabelled=False, bucket_rows=classifier.bucket_rows)
-    tree, generator = huffman_paths(d.label_counts), torch.Generator().manual_seed(RETRAIN_SEED)
+    tree, cdf = huffman_paths(d.label_counts), noise_cdf(d.label_counts)
+    generator = torch.Generator().manual_seed(RETRAIN_SEED)
     tables = (classifier.embedding.weight.data, classifier.linear.weight.data)
     threads_before = torch.get_num_threads()
     torch.set_num_threads(config.threads or threads_before)
@@ -101,7 +102,7 @@ def retrain(classifier, path, config: QuantizeConfig) -> None:
         for epoch in range(epochs):
             shuffled_ids, shuffled_starts = shuffle_lines(ids, starts, generator)
             ops.supervised_train_chunk_(*tables, shuffled_ids, shuffled_starts, loss=LOSSES.index(s["loss"]),
-                                        negative=s.get("neg", 5), label_cdf=noise_cdf(d.label_counts),
+                                        negative=s.get("neg", 5), label_cdf=cdf,
                                         tree_offsets=tree[0], tree_nodes=tree[1], tree_codes=tree[2],
                                         lr_start=lr * (1 - epoch / epochs), lr_end=lr * (1 - (epoch + 1) / epochs),
                                         seed=RETRAIN_SEED + epoch)

@@ -52,8 +52,7 @@ class _Reader:
         rows, cols = self.take("<qq")
         if rows < 0 or cols < 0:
             raise FastTextFormatError(f"{self.name}: the {what} matrix has a negative size ({rows} x {cols})")
-        remaining = os.fstat(self.f.fileno()).st_size - self.f.tell()
-        if rows * cols * 4 > remaining:
+        if rows * cols * 4 > self.remaining():
             raise FastTextFormatError(f"{self.name}: the {what} matrix ({rows} x {cols}) is longer than the rest "
                                       "of the file: truncated?")
         return np.fromfile(self.f, dtype="<f4", count=rows * cols).reshape(rows, cols)
